@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Lockstep: a data-parallel training runner whose results do not depend on how many processes ran it.
+/// Targets and their one-way dependencies follow docs/architecture.md.
+let package = Package(
+    name: "Lockstep",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lockstep", targets: ["LockstepCLI"]),
+        .library(name: "Lockstep", targets: ["Training"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+    ],
+    targets: [
+        // System libraries: OpenBLAS and OpenMPI, found through pkg-config.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+
+        .target(name: "TensorCore", dependencies: ["CBLAS"]),
+        .target(name: "Autograd", dependencies: ["TensorCore"]),
+        .target(name: "NN", dependencies: ["Autograd"]),
+        .target(name: "Optim", dependencies: ["TensorCore"]),
+        .target(name: "Datasets", dependencies: ["TensorCore"]),
+        .target(name: "Distributed", dependencies: ["TensorCore"]),
+        .target(name: "Checkpointing", dependencies: ["TensorCore"]),
+        .target(name: "Training", dependencies: [
+            "NN", "Optim", "Datasets", "Distributed", "Checkpointing",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "LockstepCLI", dependencies: [
+            "Training",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "NN"]),
+        .testTarget(name: "NNTests", dependencies: ["NN"]),
+        .testTarget(name: "OptimTests", dependencies: ["Optim"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+    ]
+)

@@ -1,0 +1,17 @@
+// OpenMPI defines its handles (MPI_COMM_WORLD, MPI_FLOAT, ...) as macros taking the address of
+// global structs, which Swift cannot import. These getters hand them to Swift as ordinary values.
+#include <mpi.h>
+
+static inline MPI_Comm cmpi_comm_world(void) { return MPI_COMM_WORLD; }
+static inline MPI_Datatype cmpi_float(void) { return MPI_FLOAT; }
+static inline MPI_Datatype cmpi_double(void) { return MPI_DOUBLE; }
+static inline MPI_Datatype cmpi_uint64(void) { return MPI_UINT64_T; }
+static inline MPI_Datatype cmpi_byte(void) { return MPI_BYTE; }
+static inline MPI_Op cmpi_op_sum(void) { return MPI_SUM; }
+static inline MPI_Op cmpi_op_max(void) { return MPI_MAX; }
+static inline void *cmpi_in_place(void) { return MPI_IN_PLACE; }
+static inline MPI_Status *cmpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
+static inline int cmpi_success(void) { return MPI_SUCCESS; }
+static inline int cmpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
+static inline int cmpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
+static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
