@@ -15,9 +15,9 @@ open class AutogradNode {
 /// x[1, 2]                                              // 6.0
 /// ```
 public final class Tensor {
-    public let storage: TensorStorage
+    public private(set) var storage: TensorStorage
     /// Offset of the first element in `storage`, in elements.
-    public let offset: Int
+    public private(set) var offset: Int
     public let shape: [Int]
     public let dtype: DType
     public let count: Int
@@ -72,16 +72,30 @@ public final class Tensor {
 
     /// A float32 tensor from values in row-major order.
     public convenience init(_ values: [Float], shape: [Int]) {
+        self.init(float32: values, shape: shape)
+    }
+
+    /// A float32 tensor from values in row-major order.
+    public convenience init(float32 values: [Float], shape: [Int]) {
         precondition(values.count == shape.reduce(1, *), "\(values.count) values do not fill shape \(shape)")
         self.init(uninitializedShape: shape, dtype: .float32)
         values.withUnsafeBufferPointer { floats.update(from: $0.baseAddress!, count: values.count) }
     }
 
     /// A float64 tensor from values in row-major order.
-    public convenience init(_ values: [Double], shape: [Int]) {
+    public convenience init(float64 values: [Double], shape: [Int]) {
         precondition(values.count == shape.reduce(1, *), "\(values.count) values do not fill shape \(shape)")
         self.init(uninitializedShape: shape, dtype: .float64)
         values.withUnsafeBufferPointer { doubles.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    /// Moves this tensor's elements into `storage` at `offset` (copying them) and makes it a view
+    /// there, as PyTorch's `param.data = …`. Used to gather parameters into one flat buffer.
+    public func rebind(to storage: TensorStorage, offset: Int) {
+        precondition((offset + count) * dtype.byteWidth <= storage.byteCount, "rebind out of storage bounds")
+        (storage.base + offset * dtype.byteWidth).copyMemory(from: rawPointer, byteCount: byteCount)
+        self.storage = storage
+        self.offset = offset
     }
 
     // MARK: Raw access
@@ -139,7 +153,7 @@ public final class Tensor {
     private func flatIndex(_ index: [Int]) -> Int {
         precondition(index.count == shape.count, "index \(index) does not match shape \(shape)")
         var flat = 0
-        for (i, n) in zip(index, shape) {
+        for (i, n) in Swift.zip(index, shape) {
             precondition(i >= 0 && i < n, "index \(index) out of range for shape \(shape)")
             flat = flat * n + i
         }

@@ -1,0 +1,75 @@
+import TensorCore
+
+// Elementwise functions and their derivatives. Rules that need f'(x) save x; rules whose derivative is
+// a function of the output (exp, tanh, sigmoid) save the output instead.
+
+extension Tensor {
+    /// `eˣ`; d/dx = eˣ.
+    public func exp() throws -> Tensor {
+        let y = map(.exp)
+        return try Tensor.record("exp", inputs: [self], output: y) { g in [g.zip(y, .multiply)!] }
+    }
+
+    /// `ln x`; d/dx = 1/x.
+    public func log() throws -> Tensor {
+        try Tensor.record("log", inputs: [self], output: map(.log)) { [self] g in [g.zip(self, .divide)!] }
+    }
+
+    /// `√x`; d/dx = 1/(2√x).
+    public func sqrt() throws -> Tensor {
+        let y = map(.sqrt)
+        return try Tensor.record("sqrt", inputs: [self], output: y) { g in
+            [g.zip(y.map(.affine(scale: 2, shift: 0)), .divide)!]
+        }
+    }
+
+    /// `|x|`; d/dx = sign(x) (0 at 0).
+    public func abs() throws -> Tensor {
+        try Tensor.record("abs", inputs: [self], output: map(.abs)) { [self] g in [g.zip(self.map(.sign), .multiply)!] }
+    }
+
+    /// `max(x, 0)`; d/dx = 1 for x > 0, else 0.
+    public func relu() throws -> Tensor {
+        try Tensor.record("relu", inputs: [self], output: map(.relu)) { [self] g in
+            [Tensor.activationGradient(.relu, gradient: g, saved: self)]
+        }
+    }
+
+    /// `x` for x > 0, `slope·x` otherwise; d/dx = 1 or slope.
+    public func leakyRelu(slope: Double = 0.01) throws -> Tensor {
+        try Tensor.record("leaky_relu", inputs: [self], output: map(.leakyRelu(slope: slope))) { [self] g in
+            [Tensor.activationGradient(.leakyRelu(slope: slope), gradient: g, saved: self)]
+        }
+    }
+
+    /// `x·Φ(x)` (exact GELU); d/dx = Φ(x) + x·φ(x).
+    public func gelu() throws -> Tensor {
+        try Tensor.record("gelu", inputs: [self], output: map(.gelu)) { [self] g in
+            [Tensor.activationGradient(.gelu, gradient: g, saved: self)]
+        }
+    }
+
+    /// `tanh x`; d/dx = 1 − tanh²x.
+    public func tanh() throws -> Tensor {
+        let y = map(.tanh)
+        return try Tensor.record("tanh", inputs: [self], output: y) { g in
+            [Tensor.activationGradient(.tanh, gradient: g, saved: y)]
+        }
+    }
+
+    /// `σ(x) = 1/(1 + e⁻ˣ)`; d/dx = σ(x)(1 − σ(x)).
+    public func sigmoid() throws -> Tensor {
+        let y = map(.sigmoid)
+        return try Tensor.record("sigmoid", inputs: [self], output: y) { g in
+            [Tensor.activationGradient(.sigmoid, gradient: g, saved: y)]
+        }
+    }
+
+    /// `min(max(x, lo), hi)`; d/dx = 1 inside [lo, hi], else 0.
+    public func clamp(min lo: Double, max hi: Double) throws -> Tensor {
+        guard lo <= hi else { throw AutogradError.invalidArgument(op: "clamp", message: "min \(lo) > max \(hi)") }
+        return try Tensor.record("clamp", inputs: [self], output: map(.clamp(min: lo, max: hi))) { [self] g in
+            [Tensor.activationGradient(.clamp(min: lo, max: hi), gradient: g, saved: self)]
+        }
+    }
+}

@@ -1,0 +1,31 @@
+/// Misuse of the autograd engine or of an op, reported as one line.
+public enum AutogradError: Error, CustomStringConvertible, Equatable {
+    case shapeMismatch(op: String, lhs: [Int], rhs: [Int])
+    case dtypeMismatch(op: String, lhs: DTypeName, rhs: DTypeName)
+    case invalidArgument(op: String, message: String)
+    case graphFreed(op: String)
+    case inferenceTensorInGraph(op: String)
+    case backwardWithoutGrad
+    case implicitGradientOfNonScalar(shape: [Int])
+
+    public typealias DTypeName = String
+
+    public var description: String {
+        switch self {
+        case let .shapeMismatch(op, lhs, rhs):
+            "\(op): shapes \(lhs) and \(rhs) do not fit"
+        case let .dtypeMismatch(op, lhs, rhs):
+            "\(op): dtypes \(lhs) and \(rhs) differ"
+        case let .invalidArgument(op, message):
+            "\(op): \(message)"
+        case let .graphFreed(op):
+            "backward through the graph a second time (at \(op)): its saved tensors were freed after the first backward; pass retainGraph: true to the first backward to keep them"
+        case let .inferenceTensorInGraph(op):
+            "\(op): a tensor created in inference mode cannot be used in an op recorded for autograd; create it under noGrad instead, or copy it"
+        case .backwardWithoutGrad:
+            "backward of a tensor that does not require grad and has no grad_fn"
+        case let .implicitGradientOfNonScalar(shape):
+            "backward needs an explicit gradient for a non-scalar output of shape \(shape)"
+        }
+    }
+}

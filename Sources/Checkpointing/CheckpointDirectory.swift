@@ -1,0 +1,108 @@
+/// A run's checkpoint folder: `step-00000100.safetensors` files, a `latest` pointer naming the newest,
+/// and only the last `keep` checkpoints kept. Only rank 0 writes to it.
+///
+/// Every file is written atomically, and in an order that survives a crash at any point: the new
+/// checkpoint, then the pointer, then the removal of old ones. So `latest` always names a complete
+/// file, and the previous checkpoints are deleted only once the new one is durable. Temporaries left
+/// by a crash mid-write are swept up by the next save.
+///
+/// ```swift
+/// let checkpoints = CheckpointDirectory(path: "runs/exp1/checkpoints", keep: 3)
+/// try checkpoints.save(archive, step: 100)          // runs/exp1/checkpoints/step-00000100.safetensors
+/// if let path = try checkpoints.latestPath() {       // on resume
+///     let archive = try SafetensorsArchive(contentsOf: path)
+/// }
+/// ```
+public struct CheckpointDirectory: Sendable {
+    /// The pointer file's name inside the directory.
+    public static let pointerName = "latest"
+
+    public let path: String
+    /// How many checkpoints to keep, the newest included (at least 1).
+    public let keep: Int
+
+    /// Describes the directory; nothing is touched until `save`, which creates it if needed.
+    public init(path: String, keep: Int = 3) {
+        precondition(keep >= 1, "CheckpointDirectory must keep at least one checkpoint, not \(keep)")
+        self.path = path
+        self.keep = keep
+    }
+
+    /// `step-00000100.safetensors`: zero-padded so that names sort like steps up to 10^8.
+    public static func fileName(step: Int) -> String {
+        precondition(step >= 0, "negative step \(step)")
+        let digits = String(step)
+        return "step-" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits + ".safetensors"
+    }
+
+    /// The step of a checkpoint file name, or `nil` if `name` is not one.
+    public static func step(fromFileName name: String) -> Int? {
+        guard name.hasPrefix("step-"), name.hasSuffix(".safetensors") else { return nil }
+        let digits = name.dropFirst("step-".count).dropLast(".safetensors".count)
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return Int(digits)
+    }
+
+    private func pathOf(_ name: String) -> String { path + "/" + name }
+
+    /// The checkpoints on disk, oldest first.
+    public func checkpoints() throws -> [(step: Int, path: String)] {
+        guard let names = try POSIX.listDirectory(path) else { return [] }
+        return names.compactMap { name in Self.step(fromFileName: name).map { ($0, pathOf(name)) } }
+            .sorted { $0.step < $1.step }
+    }
+
+    /// Writes `archive` as the checkpoint of `step`, points `latest` at it, then removes the older
+    /// checkpoints beyond the last `keep`. Checkpoints of later steps (left by an abandoned run that
+    /// this one resumed before) are never removed. Returns the new file's path.
+    @discardableResult
+    public func save(_ archive: SafetensorsArchive, step: Int) throws -> String {
+        let name = Self.fileName(step: step)
+        try POSIX.makeDirectories(path)
+        try archive.write(to: pathOf(name))
+        try AtomicFile.write(Array((name + "\n").utf8), to: pathOf(Self.pointerName))
+        // Only now, with the new checkpoint and the pointer durable, is deleting old ones safe.
+        let older = try checkpoints().filter { $0.step < step }
+        for old in older.dropLast(keep - 1) {
+            try POSIX.removeFile(old.path)
+        }
+        try removeStaleTemporaries()
+        return pathOf(name)
+    }
+
+    /// Removes temporaries that a crash mid-write left next to checkpoints or the pointer; each may be
+    /// as large as a checkpoint. Called after a save, when none of this writer's own are in flight.
+    private func removeStaleTemporaries() throws {
+        for name in try POSIX.listDirectory(path) ?? [] {
+            guard let target = AtomicFile.target(ofTemporary: name),
+                  target == Self.pointerName || Self.step(fromFileName: target) != nil else { continue }
+            try POSIX.removeFile(pathOf(name))
+        }
+    }
+
+    /// The checkpoint to resume from: the file `latest` names, or, if there is no pointer (a crash
+    /// between the first checkpoint and its pointer), the highest step on disk; `nil` if there is no
+    /// checkpoint at all. Throws if the pointer is malformed or names a file that is gone.
+    public func latestPath() throws -> String? {
+        let pointer = pathOf(Self.pointerName)
+        guard try POSIX.exists(pointer) else { return try checkpoints().last?.path }
+        let content = String(decoding: try POSIX.readAll(pointer), as: UTF8.self)
+        let name = content.trimmingWhitespace()
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+            throw CheckpointError(.mismatch, source: pointer, "expected a checkpoint file name, found \(quoted(content))")
+        }
+        guard try POSIX.exists(pathOf(name)) else {
+            throw CheckpointError(.mismatch, source: pointer, "names \(quoted(name)), which does not exist in \(path)")
+        }
+        return pathOf(name)
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces, tabs and line breaks (no Foundation needed).
+    fileprivate func trimmingWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}

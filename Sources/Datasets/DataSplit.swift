@@ -1,0 +1,42 @@
+import TensorCore
+
+/// A deterministic train/validation split: a pure function of `(count, validationFraction, seed)`.
+///
+/// The split draws its own counter-based permutation (stream `.split`), so that it never moves when the
+/// shuffle, the world size or anything else about the run changes. The first
+/// `round(count × validationFraction)` entries of that permutation are the validation rows, the rest
+/// train; both lists are sorted so that they read as plain row numbers.
+///
+/// ```swift
+/// let split = try DataSplit(count: data.count, validationFraction: 0.2, seed: 7)
+/// let (train, validation) = split.apply(to: data)
+/// ```
+public struct DataSplit: Sendable, Hashable, Codable {
+    /// Row indices of the training rows, ascending.
+    public let trainIndices: [Int]
+    /// Row indices of the validation rows, ascending.
+    public let validationIndices: [Int]
+
+    public init(count: Int, validationFraction: Double, seed: UInt64) throws(DatasetError) {
+        guard count > 0 else { throw .invalidSplit("cannot split an empty data set") }
+        guard validationFraction >= 0, validationFraction < 1 else {
+            throw .invalidSplit("validation fraction \(validationFraction) is not in [0, 1)")
+        }
+        var validationCount = Int((Double(count) * validationFraction).rounded())
+        // A small positive fraction of a small data set still asks for a validation set.
+        if validationFraction > 0 { validationCount = max(validationCount, 1) }
+        guard validationCount < count else {
+            throw .invalidSplit("validation fraction \(validationFraction) of \(count) rows leaves no training rows")
+        }
+        let order = counterBasedPermutation(count: count, key: RandomKey(seed: seed, stream: .split))
+        validationIndices = order[..<validationCount].sorted()
+        trainIndices = order[validationCount...].sorted()
+    }
+
+    /// The training and validation rows of `dataset` (which must have the `count` the split was made for).
+    public func apply(to dataset: TabularDataset) -> (train: TabularDataset, validation: TabularDataset) {
+        precondition(dataset.count == trainIndices.count + validationIndices.count,
+                     "split made for \(trainIndices.count + validationIndices.count) rows applied to \(dataset.count)")
+        return (dataset.subset(trainIndices), dataset.subset(validationIndices))
+    }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+import Training
+
+/// The options every command that reads a run config shares.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "The run's YAML config (see docs/config.md).")
+    var config: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key: key.path=value (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    func load() throws -> RunConfig {
+        try RunConfig.load(path: config, overrides: overrides)
+    }
+}

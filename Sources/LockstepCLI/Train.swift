@@ -1,0 +1,37 @@
+import ArgumentParser
+import Training
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model from a config; writes metrics.jsonl, model.safetensors and summary.json.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Output directory (default: the config's output.dir).")
+    var out: String?
+
+    @Option(help: "Start from this state dict (safetensors, e.g. saved by PyTorch's safetensors.torch.save_file).")
+    var `init`: String?
+
+    @Flag(help: "Resume from the newest checkpoint in OUT/checkpoints, if there is one.")
+    var resume = false
+
+    @Flag(help: "No live progress line (metrics still go to metrics.jsonl).")
+    var quiet = false
+
+    func validate() throws {
+        if resume && `init` != nil { throw ValidationError("--resume and --init exclude each other: a resumed run continues from its checkpoint") }
+    }
+
+    func run() throws {
+        let config = try options.load()
+        let run = TrainingRun(config: config, outputDirectory: out, initialStatePath: `init`, resume: resume)
+        run.showsProgress = !quiet
+        let summary = try run.run()
+        var line = "done: \(summary.steps) steps, final train loss \(String(format: "%.4f", summary.finalTrainLoss)), "
+            + "\(Int(summary.samplesPerSecond)) samples/s"
+        if let auc = summary.validation.auc { line += ", validation auc \(String(format: "%.4f", auc))" }
+        if let accuracy = summary.validation.accuracy { line += ", validation accuracy \(String(format: "%.4f", accuracy))" }
+        print(line)
+    }
+}

@@ -1,0 +1,84 @@
+import TensorCore
+import Autograd
+
+/// Batch normalisation over the features of (N, C) inputs, as PyTorch's `nn.BatchNorm1d`:
+/// eps 1e-5, momentum 0.1, affine γ (ones) and β (zeros), running mean (zeros) and running variance
+/// (ones, updated with the unbiased batch variance), `num_batches_tracked` (int64).
+/// Train mode normalises with the batch's statistics; eval mode with the running ones.
+///
+/// Running statistics update at once after each train-mode forward (PyTorch's behaviour) unless
+/// `defersRunningStatistics` is set: then each forward's batch statistics are kept in
+/// `pendingStatistics` and the trainer applies one update per optimizer step from the statistics of
+/// all micro-batches combined (ghost batch norm; determinism contract, rule 5).
+///
+/// ```swift
+/// let bn = BatchNorm1d(64)
+/// let y = try bn(x)   // (N, 64), normalised per feature
+/// ```
+public final class BatchNorm1d: Module {
+    public let features: Int
+    public let epsilon: Double
+    public let momentum: Double
+    public let weight: Tensor?          // γ (C)
+    public let bias: Tensor?            // β (C)
+    public let runningMean: Tensor      // (C)
+    public let runningVariance: Tensor  // (C)
+    public let numBatchesTracked: Tensor  // int64 scalar
+    public var defersRunningStatistics = false
+    /// Batch statistics of the train-mode forwards since the last update (deferred mode only).
+    public private(set) var pendingStatistics: [BatchStatistics] = []
+
+    public init(_ features: Int, epsilon: Double = 1e-5, momentum: Double = 0.1, affine: Bool = true, dtype: DType = .float32) {
+        self.features = features
+        self.epsilon = epsilon
+        self.momentum = momentum
+        weight = affine ? Tensor.ones([features], dtype: dtype) : nil
+        bias = affine ? Tensor.zeros([features], dtype: dtype) : nil
+        runningMean = Tensor.zeros([features], dtype: dtype)
+        runningVariance = Tensor.ones([features], dtype: dtype)
+        numBatchesTracked = Tensor.zeros([], dtype: .int64)
+        super.init()
+        if let weight { register(parameter: weight, as: "weight") }
+        if let bias { register(parameter: bias, as: "bias") }
+        register(buffer: runningMean, as: "running_mean")
+        register(buffer: runningVariance, as: "running_var")
+        register(buffer: numBatchesTracked, as: "num_batches_tracked")
+    }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        guard input.rank == 2, input.shape[1] == features else {
+            throw AutogradError.shapeMismatch(op: "BatchNorm1d(\(features))", lhs: input.shape, rhs: [features])
+        }
+        let (output, statistics) = try Tensor.batchNorm(
+            input, weight: weight, bias: bias, epsilon: epsilon,
+            running: isTraining ? nil : (runningMean, runningVariance))
+        if let statistics {
+            if defersRunningStatistics {
+                pendingStatistics.append(statistics)
+            } else {
+                let unbiased = Double(statistics.count) / Double(statistics.count - 1)
+                updateRunningStatistics(mean: statistics.mean, unbiasedVariance: statistics.variance, varianceScale: unbiased)
+            }
+        }
+        return output
+    }
+
+    /// One momentum update: `running ← (1 − momentum)·running + momentum·batch`, with the batch
+    /// variance multiplied by `varianceScale` (N/(N−1) to make it unbiased); counts one batch.
+    public func updateRunningStatistics(mean: Tensor, unbiasedVariance variance: Tensor, varianceScale: Double = 1) {
+        for j in 0..<features {
+            let m = runningMean.element(j), v = runningVariance.element(j)
+            runningMean.setElement(j, (1 - momentum) * m + momentum * mean.element(j))
+            runningVariance.setElement(j, (1 - momentum) * v + momentum * variance.element(j) * varianceScale)
+        }
+        numBatchesTracked.setElement(0, numBatchesTracked.element(0) + 1)
+    }
+
+    /// Hands over and clears the statistics gathered in deferred mode.
+    public func takePendingStatistics() -> [BatchStatistics] {
+        defer { pendingStatistics.removeAll(keepingCapacity: true) }
+        return pendingStatistics
+    }
+
+    public override var summary: String { "BatchNorm1d(\(features))" }
+}

@@ -1,0 +1,47 @@
+import TensorCore
+
+/// An optimizer updates named parameters in place from their `.grad`, the way `torch.optim` does.
+///
+/// Parameters are given as `(name, tensor)` pairs, names as in the model's `state_dict`
+/// (`layer1.weight`). State is kept per parameter *name*, so that a checkpoint holds it as
+/// `optimizer.<param>.<slot>` tensors and a resumed run (at any world size) finds it again.
+///
+/// ```swift
+/// let opt = try SGD(parameters: model.namedParameters, lr: 0.1, momentum: 0.9)
+/// for batch in batches {
+///     opt.zeroGrad()
+///     try loss(batch).backward()
+///     try opt.step()
+/// }
+/// let state = opt.stateTensors()          // [("optimizer.layer1.weight.momentum_buffer", …), …]
+/// ```
+public protocol Optimizer: AnyObject {
+    /// The learning rate used by the next `step()`. LR schedules set it before each step.
+    var learningRate: Double { get set }
+
+    /// The parameters being optimized, in the order they were given.
+    var parameters: [(name: String, tensor: Tensor)] { get }
+
+    /// One update of every parameter that has a gradient. A parameter whose `.grad` is nil is
+    /// skipped (its state, including its step count, does not move), as in PyTorch.
+    /// Throws if a gradient's dtype or shape differs from its parameter's, or the learning rate is invalid.
+    func step() throws
+
+    /// Clears gradients: sets `.grad` to nil (`setToNil`, PyTorch's default) or fills it with zeros.
+    func zeroGrad(setToNil: Bool)
+
+    /// The optimizer's state as `optimizer.<param>.<slot>` tensors, in parameter order.
+    /// These are the optimizer's own tensors, not copies: write them out before the next `step()`.
+    func stateTensors() -> [(name: String, tensor: Tensor)]
+
+    /// Restores state written by `stateTensors()`. `tensors` may hold other entries (the whole
+    /// checkpoint); names outside `optimizer.` are ignored. Every slot must be present with its
+    /// parameter's shape and dtype, and no unknown `optimizer.` name may appear; nothing is changed
+    /// unless all checks pass. Values are copied, so the caller's tensors stay independent.
+    func loadState(_ tensors: [String: Tensor]) throws
+}
+
+extension Optimizer {
+    /// Sets every gradient to nil (PyTorch's `zero_grad()` default, `set_to_none=True`).
+    public func zeroGrad() { zeroGrad(setToNil: true) }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Yams
+
+extension RunConfig {
+    /// Reads, decodes and validates the YAML file at `path` (relative paths are relative to the
+    /// current directory), after applying `--set key.path=value` overrides in order. Every problem
+    /// is a `ConfigError` whose `file` is `path` as given.
+    public static func load(path: String, overrides: [String] = []) throws -> RunConfig {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ConfigError(file: path, keyPath: "", message: "no such file")
+        }
+        guard !isDirectory.boolValue else {
+            throw ConfigError(file: path, keyPath: "", message: "is a directory, not a YAML file")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, keyPath: "", message: "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, keyPath: "", message: "the file is not UTF-8 text")
+        }
+        return try RunConfig(yaml: text, source: path, overrides: overrides)
+    }
+
+    /// Decodes and validates YAML text; `source` names it in error messages (a file name).
+    public init(yaml: String, source: String = "config", overrides: [String] = []) throws {
+        let root: YAMLNode
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw ConfigError(file: source, keyPath: "", message: "the file is empty")
+            }
+            root = node
+        } catch let error as YamlError {
+            throw ConfigError(file: source, keyPath: "", message: "invalid YAML: \(ConfigYAMLError.problem(error))",
+                              line: ConfigYAMLError.line(error))
+        }
+        try self.init(node: root, source: source, overrides: overrides)
+    }
+
+    /// The `--set` arguments are applied to the node tree, then the tree is decoded and validated.
+    init(node: YAMLNode, source: String, overrides: [String]) throws {
+        let decoder = ConfigDecoder(source: source)
+        var root = node
+        var applied: [ConfigOverride] = []
+        for raw in overrides {
+            let override = try ConfigOverride(raw, decoder: decoder)
+            root = try override.apply(to: root, decoder: decoder)
+            applied.append(override)
+        }
+        do {
+            let config = try decoder.decodeRoot(root)
+            try config.validate()
+            self = config
+        } catch var error as ConfigError {
+            if let subject = error.subject {
+                if let override = applied.last(where: { $0.explains(subject) }) {
+                    error.override = override.raw
+                    error.line = nil
+                } else if error.line == nil {
+                    error.line = Self.line(of: subject, in: root)
+                }
+            }
+            throw error
+        }
+    }
+
+    /// The line of the deepest existing node on `path`.
+    static func line(of path: ConfigPath, in root: YAMLNode) -> Int? {
+        var node = root
+        var line = root.mark?.line
+        for component in path.components {
+            switch (component, node) {
+            case (.key(let key), .mapping(let mapping)):
+                guard let next = mapping.first(where: { $0.key.scalar?.string == key }) else { return line }
+                line = next.key.mark?.line ?? line
+                node = next.value
+            case (.index(let index), .sequence(let sequence)):
+                guard index < sequence.count else { return line }
+                node = sequence[index]
+                line = node.mark?.line ?? line
+            default:
+                return line
+            }
+        }
+        return line
+    }
+}

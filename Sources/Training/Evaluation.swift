@@ -1,0 +1,93 @@
+import TensorCore
+import Autograd
+import NN
+import Datasets
+
+/// Validation metrics of a model on a data set.
+public struct EvaluationResult: Sendable, Equatable {
+    public var loss: Double
+    /// Fraction classified correctly (classification tasks only).
+    public var accuracy: Double?
+    /// Area under the ROC curve (binary tasks only).
+    public var auc: Double?
+    public var samples: Int
+
+    public var jsonObject: [String: Any] {
+        var out: [String: Any] = ["loss": loss, "samples": samples]
+        if let accuracy { out["accuracy"] = accuracy }
+        if let auc { out["auc"] = auc }
+        return out
+    }
+}
+
+/// Runs a model over a data set in eval mode and inference mode, in fixed-size chunks.
+///
+/// ```swift
+/// let result = try Evaluator(loss: .bceWithLogits).evaluate(model, on: validation)
+/// print(result.auc!)
+/// ```
+public struct Evaluator {
+    public let loss: RunConfig.Loss
+    public let chunk: Int
+
+    public init(loss: RunConfig.Loss, chunk: Int = 1024) {
+        self.loss = loss
+        self.chunk = chunk
+    }
+
+    public func evaluate(_ model: Module, on data: TabularDataset) throws -> EvaluationResult {
+        let wasTraining = model.isTraining
+        model.eval()
+        defer { model.train(wasTraining) }
+        var lossSum = 0.0, correct = 0
+        var scores: [Float] = []
+        scores.reserveCapacity(data.count)
+        try inferenceMode {
+            var start = 0
+            while start < data.count {
+                let indices = Array(start..<min(start + chunk, data.count))
+                let (x, y) = data.batch(indices: indices)
+                let output = try model(x)   // (n, outputs)
+                lossSum += try lossValue(output, y, reduction: .sum).item
+                switch data.task {
+                case .binaryClassification:
+                    for i in 0..<indices.count {
+                        let logit = output.floats[i]
+                        scores.append(logit)
+                        if (logit > 0) == (y.floats[i] > 0.5) { correct += 1 }
+                    }
+                case .multiclass:
+                    let k = output.shape[1]
+                    for i in 0..<indices.count {
+                        let row = output.floats + i * k
+                        var best = 0
+                        for j in 1..<k where row[j] > row[best] { best = j }
+                        if Float(best) == y.floats[i] { correct += 1 }
+                    }
+                case .regression:
+                    break
+                }
+                start += chunk
+            }
+        }
+        let n = Double(data.count)
+        switch data.task {
+        case .binaryClassification:
+            return EvaluationResult(loss: lossSum / n, accuracy: Double(correct) / n,
+                                    auc: auc(scores: scores, labels: data.targets), samples: data.count)
+        case .multiclass:
+            return EvaluationResult(loss: lossSum / n, accuracy: Double(correct) / n, auc: nil, samples: data.count)
+        case .regression:
+            return EvaluationResult(loss: lossSum / n, accuracy: nil, auc: nil, samples: data.count)
+        }
+    }
+
+    /// The configured loss of `output` against `targets`.
+    public func lossValue(_ output: Tensor, _ targets: Tensor, reduction: Reduction) throws -> Tensor {
+        switch loss {
+        case .bceWithLogits: try Loss.binaryCrossEntropyWithLogits(output, targets, reduction: reduction)
+        case .crossEntropy: try Loss.crossEntropy(output, targets, reduction: reduction)
+        case .mse: try Loss.meanSquaredError(output, targets, reduction: reduction)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Appends one JSON object per line to `OUT/metrics.jsonl` (rank 0 only).
+///
+/// ```swift
+/// let log = try MetricsLog(path: "runs/x/metrics.jsonl")
+/// try log.append(["step": 10, "train_loss": 0.41])
+/// ```
+public final class MetricsLog {
+    public let path: String
+    private let handle: FileHandle
+
+    public init(path: String, truncate: Bool = true) throws {
+        self.path = path
+        let fm = FileManager.default
+        if truncate || !fm.fileExists(atPath: path) {
+            guard fm.createFile(atPath: path, contents: nil) else {
+                throw TrainingError("\(path): cannot create the metrics file")
+            }
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw TrainingError("\(path): cannot open the metrics file for writing")
+        }
+        self.handle = handle
+        handle.seekToEndOfFile()
+    }
+
+    deinit { try? handle.close() }
+
+    /// Writes one record as a line of JSON with sorted keys.
+    public func append(_ record: [String: Any]) throws {
+        var data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
+        data.append(UInt8(ascii: "\n"))
+        try handle.write(contentsOf: data)
+    }
+}

@@ -1,0 +1,32 @@
+/// `OUT/summary.json`: what a finished run did and reached.
+public struct RunSummary: Codable, Sendable, Equatable {
+    public struct Validation: Codable, Sendable, Equatable {
+        public var loss: Double
+        public var accuracy: Double?
+        public var auc: Double?
+    }
+
+    public var steps: Int
+    public var worldSize: Int
+    public var globalBatch: Int
+    public var microBatch: Int
+    public var accumulation: Int
+    public var reduction: String
+    public var finalTrainLoss: Double
+    public var validation: Validation
+    public var samplesPerSecond: Double
+    public var secondsPerStep: Double
+    public var wallSeconds: Double
+    public var parameterCount: Int
+    public var paramsSHA256: String
+    public var configDigest: String
+    public var seed: UInt64
+
+    enum CodingKeys: String, CodingKey {
+        case steps, reduction, validation, seed
+        case worldSize = "world_size", globalBatch = "global_batch", microBatch = "micro_batch"
+        case accumulation, finalTrainLoss = "final_train_loss", samplesPerSecond = "samples_per_second"
+        case secondsPerStep = "seconds_per_step", wallSeconds = "wall_seconds", parameterCount = "parameter_count"
+        case paramsSHA256 = "params_sha256", configDigest = "config_digest"
+    }
+}

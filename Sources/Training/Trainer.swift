@@ -1,0 +1,183 @@
+import Foundation
+import TensorCore
+import Autograd
+import NN
+import Optim
+import Datasets
+import Distributed
+
+/// What one optimizer step measured.
+public struct StepResult: Sendable {
+    /// 0-based index of the step just taken.
+    public let step: Int
+    /// Mean per-sample training loss over the global batch.
+    public let loss: Double
+    public let learningRate: Double
+    /// Global gradient L2 norm before clipping (when clipping is on).
+    public let gradientNorm: Double?
+    public let seconds: Double
+}
+
+/// The training loop of one rank, following the determinism contract (docs/architecture.md):
+/// each of the rank's A micro-batches runs forward and backward with a summed loss; their flat
+/// gradients fold into a pairwise tree; the communicator combines the ranks' partial sums; the sum is
+/// scaled by 1/B and the optimizer steps. Batch-norm statistics and the loss ride along in a small
+/// second vector combined the same way, so the running statistics and the reported loss are also
+/// independent of how the global batch was split.
+///
+/// ```swift
+/// let trainer = try Trainer(config: config, data: PreparedData(config: config))
+/// for _ in 0..<config.train.steps { let result = try trainer.step(); print(result.loss) }
+/// ```
+public final class Trainer {
+    public let config: RunConfig
+    public let communicator: Communicator
+    public let model: Sequential
+    public let data: PreparedData
+    public let plan: BatchPlan
+    public let optimizer: Optimizer
+    public let schedule: LRSchedule
+    public let flat: FlatParameters
+    /// Completed optimizer steps.
+    public private(set) var completedSteps = 0
+
+    let evaluator: Evaluator
+    let batchNorms: [BatchNorm1d]
+    let parameterTensors: [Tensor]
+    let gradientSum: PairwiseAccumulator
+    let statisticsSum: PairwiseAccumulator
+    let statistics: Tensor           // (S): [loss sum, per BN: mean (C), variance (C), mean² (C)]
+    var permutation: (epoch: Int, order: [Int])?
+
+    public init(config: RunConfig, data: PreparedData, communicator: Communicator = LocalCommunicator(),
+                initialState: [String: Tensor]? = nil, initialSource: String = "initial state") throws {
+        self.config = config
+        self.communicator = communicator
+        self.data = data
+        plan = try BatchPlan(globalBatch: config.batch.global, microBatch: config.batch.micro,
+                             worldSize: communicator.worldSize, trainCount: data.train.count)
+        model = try ModelBuilder.build(config)
+        if let initialState { try model.loadStateDict(initialState, source: initialSource) }
+        model.train()
+        batchNorms = model.namedModules().compactMap { $0.module as? BatchNorm1d }
+        for bn in batchNorms { bn.defersRunningStatistics = true }
+        flat = FlatParameters(model)
+        parameterTensors = flat.entries.map(\.tensor)
+        optimizer = try OptimizerFactory.makeOptimizer(config, parameters: model.namedParameters())
+        schedule = try OptimizerFactory.makeSchedule(config)
+        evaluator = Evaluator(loss: config.loss)
+        gradientSum = PairwiseAccumulator(length: flat.values.count)
+        let statisticsLength = 1 + batchNorms.reduce(0) { $0 + 3 * $1.features }
+        statistics = Tensor.zeros([statisticsLength])
+        statisticsSum = PairwiseAccumulator(length: statisticsLength)
+    }
+
+    /// Runs one optimizer step over the next global batch.
+    @discardableResult
+    public func step() throws -> StepResult {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let t = completedSteps
+        let order = epochOrder(step: t)
+        let accumulation = plan.accumulationSteps
+
+        for a in 0..<accumulation {
+            let indices = plan.microBatchIndices(step: t, rank: communicator.rank, accumulationStep: a, permutation: order)
+            let (x, y) = data.train.batch(indices: indices)          // (m, F), targets
+            zeroGrad(parameterTensors)
+            let context = SampleContext(seed: config.seed, step: t, sampleIndices: Array(indices))
+            let loss = try SampleContext.$current.withValue(context) {
+                try evaluator.lossValue(model(x), y, reduction: .sum)   // Σ over the micro-batch
+            }
+            try loss.backward()
+            flat.bindGradients()
+            recordStatistics(loss: loss.item)
+            if accumulation > 1 {
+                gradientSum.add(flat.gradients)
+                statisticsSum.add(statistics)
+            }
+        }
+        if accumulation > 1 {
+            gradientSum.result(into: flat.gradients.floats)
+            statisticsSum.result(into: statistics.floats)
+        }
+        try communicator.allReduceSum(UnsafeMutableBufferPointer(start: flat.gradients.floats, count: flat.gradients.count))
+        try communicator.allReduceSum(UnsafeMutableBufferPointer(start: statistics.floats, count: statistics.count))
+
+        let globalBatch = Double(plan.globalBatch)
+        flat.gradients.scaleInPlace(1 / globalBatch)                 // G = T(g) / B
+        var norm: Double?
+        if let maxNorm = config.train.gradClipNorm {
+            norm = clipGradNorm(parameterTensors, maxNorm: maxNorm)
+        }
+        let lr = schedule.learningRate(atStep: t)
+        optimizer.learningRate = lr
+        try optimizer.step()
+        applyRunningStatistics()
+        completedSteps += 1
+        let loss = Double(statistics.floats[0]) / globalBatch
+        guard loss.isFinite else {
+            throw TrainingError("training diverged at step \(t + 1): the loss is \(loss); lower optimizer.lr or enable train.grad_clip_norm")
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return StepResult(step: t, loss: loss, learningRate: lr, gradientNorm: norm, seconds: seconds)
+    }
+
+    /// Continues from a checkpoint that had completed `step` steps (its state already loaded).
+    public func resume(atStep step: Int) {
+        completedSteps = step
+    }
+
+    /// Validation metrics of the current parameters.
+    public func evaluate() throws -> EvaluationResult {
+        try evaluator.evaluate(model, on: data.validation)
+    }
+
+    /// The epoch permutation for step `t`, computed once per epoch.
+    private func epochOrder(step t: Int) -> [Int] {
+        let epoch = plan.epoch(ofStep: t)
+        if let p = permutation, p.epoch == epoch { return p.order }
+        let order = EpochPermutation(seed: config.seed, shuffle: config.data.shuffle)
+            .positions(epoch: epoch, count: data.train.count)
+        permutation = (epoch, order)
+        return order
+    }
+
+    /// Writes this micro-batch's loss sum and batch-norm statistics into `statistics`.
+    private func recordStatistics(loss: Double) {
+        let s = statistics.floats
+        s[0] = Float(loss)
+        var offset = 1
+        for bn in batchNorms {
+            let taken = bn.takePendingStatistics()
+            precondition(taken.count == 1, "a batch norm ran \(taken.count) times in one micro-batch")
+            let c = bn.features, mean = taken[0].mean.floats, variance = taken[0].variance.floats
+            for j in 0..<c {
+                s[offset + j] = mean[j]
+                s[offset + c + j] = variance[j]
+                s[offset + 2 * c + j] = mean[j] * mean[j]
+            }
+            offset += 3 * c
+        }
+    }
+
+    /// One running-statistics update per batch norm from the statistics of all n = A·W micro-batches:
+    /// mean = T(mᵢ)/n, variance = T(vᵢ)/n + (T(mᵢ²)/n − mean²) (within- plus between-micro-batch
+    /// variance), made unbiased over the B samples of the global batch.
+    private func applyRunningStatistics() {
+        let n = Float(plan.microBatchesPerStep)
+        let s = statistics.floats
+        var offset = 1
+        let unbiased = Double(plan.globalBatch) / Double(plan.globalBatch - 1)
+        for bn in batchNorms {
+            let c = bn.features
+            let mean = Tensor(uninitializedShape: [c]), variance = Tensor(uninitializedShape: [c])
+            for j in 0..<c {
+                let m = s[offset + j] / n
+                mean.floats[j] = m
+                variance.floats[j] = s[offset + c + j] / n + (s[offset + 2 * c + j] / n - m * m)
+            }
+            bn.updateRunningStatistics(mean: mean, unbiasedVariance: variance, varianceScale: unbiased)
+            offset += 3 * c
+        }
+    }
+}

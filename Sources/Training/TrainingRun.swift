@@ -1,0 +1,149 @@
+import Foundation
+import TensorCore
+import NN
+import Checkpointing
+import Distributed
+
+/// A whole training run as the `lockstep train` command performs it: the trainer's steps, plus what
+/// rank 0 alone does around them (progress line, metrics log, evaluations, checkpoints, final outputs).
+///
+/// Outputs in `outputDirectory`: `metrics.jsonl` (a record per logged step and per evaluation),
+/// `model.safetensors` (the state dict), `summary.json`, and `checkpoints/` when
+/// `output.checkpoint_every` is set. Every file is written atomically.
+///
+/// ```swift
+/// let summary = try TrainingRun(config: config, outputDirectory: "runs/x").run()
+/// ```
+public final class TrainingRun {
+    public let config: RunConfig
+    public let communicator: Communicator
+    public let outputDirectory: String
+    public let initialStatePath: String?
+    public let resume: Bool
+    /// Where rank 0's human-readable lines go (progress is separate).
+    public var log: (String) -> Void = { print($0) }
+    public var showsProgress = true
+
+    public init(config: RunConfig, outputDirectory: String? = nil, communicator: Communicator = LocalCommunicator(),
+                initialStatePath: String? = nil, resume: Bool = false) {
+        self.config = config
+        self.communicator = communicator
+        self.outputDirectory = outputDirectory ?? config.output.dir
+        self.initialStatePath = initialStatePath
+        self.resume = resume
+    }
+
+    var isRankZero: Bool { communicator.rank == 0 }
+    var checkpointDirectory: CheckpointDirectory {
+        CheckpointDirectory(path: outputDirectory + "/checkpoints", keep: max(1, config.output.keepCheckpoints))
+    }
+
+    @discardableResult
+    public func run() throws -> RunSummary {
+        BLASThreads.set(1)
+        let data = try PreparedData(config: config)
+        let trainer = try Trainer(config: config, data: data, communicator: communicator)
+        if let initialStatePath {
+            let state = try StateDictFile.read(initialStatePath, for: trainer.model)
+            try trainer.model.loadStateDict(state.model, source: initialStatePath)
+        }
+        var firstStep = 0
+        if resume, let path = try checkpointDirectory.latestPath() {
+            firstStep = try restore(trainer, from: path)
+        }
+        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        let metrics = isRankZero ? try MetricsLog(path: outputDirectory + "/metrics.jsonl", truncate: firstStep == 0) : nil
+        let progress = ProgressLine(totalSteps: config.train.steps)
+        if isRankZero {
+            let a = trainer.plan.accumulationSteps
+            log("training \(trainer.model.parameterCount) parameters for \(config.train.steps) steps: global batch \(config.batch.global) = micro \(config.batch.micro) × accumulation \(a) × world \(communicator.worldSize)\(firstStep > 0 ? ", resuming after step \(firstStep)" : "")")
+        }
+
+        let start = Date()
+        var stepSeconds = 0.0, timedSteps = 0
+        var lastLoss = Double.nan
+        var lastEvaluation: EvaluationResult?
+        for t in firstStep..<config.train.steps {
+            let result = try trainer.step()
+            lastLoss = result.loss
+            if t > firstStep || config.train.steps - firstStep == 1 { stepSeconds += result.seconds; timedSteps += 1 }
+            let done = t + 1
+            let samplesPerSecond = Double(config.batch.global) * Double(timedSteps) / max(stepSeconds, 1e-9)
+            if isRankZero, config.train.logEvery > 0, done % config.train.logEvery == 0 || done == config.train.steps {
+                if showsProgress { progress.update(step: done, loss: result.loss, samplesPerSecond: samplesPerSecond) }
+                var record: [String: Any] = ["event": "train", "step": done, "loss": result.loss, "lr": result.learningRate,
+                                             "samples_per_second": samplesPerSecond]
+                if let norm = result.gradientNorm { record["grad_norm"] = norm }
+                try metrics?.append(record)
+            }
+            let evalDue = config.train.evalEvery > 0 && done % config.train.evalEvery == 0
+            if isRankZero, evalDue || done == config.train.steps {
+                let evaluation = try trainer.evaluate()
+                lastEvaluation = evaluation
+                try metrics?.append(["event": "eval", "step": done, "validation": evaluation.jsonObject])
+                if showsProgress { progress.finish() }
+                log("step \(done): validation " + Self.describe(evaluation))
+            }
+            if config.output.checkpointEvery > 0, done % config.output.checkpointEvery == 0, isRankZero {
+                try saveCheckpoint(trainer, step: done)
+            }
+        }
+        let wall = Date().timeIntervalSince(start)
+        let evaluation = try lastEvaluation ?? trainer.evaluate()
+        let digest = StateDictFile.archive(model: trainer.model).paramsSHA256().hex
+        let secondsPerStep = timedSteps > 0 ? stepSeconds / Double(timedSteps) : 0
+        let summary = RunSummary(
+            steps: config.train.steps, worldSize: communicator.worldSize, globalBatch: config.batch.global,
+            microBatch: config.batch.micro, accumulation: trainer.plan.accumulationSteps,
+            reduction: config.distributed.reduction.rawValue, finalTrainLoss: lastLoss,
+            validation: .init(loss: evaluation.loss, accuracy: evaluation.accuracy, auc: evaluation.auc),
+            samplesPerSecond: secondsPerStep > 0 ? Double(config.batch.global) / secondsPerStep : 0,
+            secondsPerStep: secondsPerStep, wallSeconds: wall, parameterCount: trainer.model.parameterCount,
+            paramsSHA256: digest, configDigest: config.configDigest, seed: config.seed)
+        if isRankZero {
+            try writeOutputs(trainer, summary: summary)
+            log("wrote \(outputDirectory)/model.safetensors and summary.json (params_sha256 \(digest.prefix(16))…)")
+        }
+        return summary
+    }
+
+    static func describe(_ e: EvaluationResult) -> String {
+        var parts = ["loss \(String(format: "%.4f", e.loss))"]
+        if let accuracy = e.accuracy { parts.append("accuracy \(String(format: "%.4f", accuracy))") }
+        if let auc = e.auc { parts.append("auc \(String(format: "%.4f", auc))") }
+        return parts.joined(separator: "  ")
+    }
+
+    func runMetadata(step: Int) -> [String: String] {
+        ["step": String(step), "seed": String(config.seed), "config_digest": config.configDigest,
+         "format": "lockstep-state-dict-v1"]
+    }
+
+    func writeOutputs(_ trainer: Trainer, summary: RunSummary) throws {
+        let archive = StateDictFile.archive(model: trainer.model, metadata: runMetadata(step: summary.steps))
+        try archive.write(to: outputDirectory + "/model.safetensors")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(Array(encoder.encode(summary)) + [UInt8(ascii: "\n")], to: outputDirectory + "/summary.json")
+    }
+
+    func saveCheckpoint(_ trainer: Trainer, step: Int) throws {
+        let archive = StateDictFile.archive(model: trainer.model, optimizer: trainer.optimizer, metadata: runMetadata(step: step))
+        try checkpointDirectory.save(archive, step: step)
+    }
+
+    /// Loads a checkpoint into the trainer; returns the number of steps it had completed.
+    func restore(_ trainer: Trainer, from path: String) throws -> Int {
+        let state = try StateDictFile.read(path, for: trainer.model)
+        guard let stepText = state.metadata["step"], let step = Int(stepText) else {
+            throw TrainingError("\(path): checkpoint metadata has no step")
+        }
+        guard state.metadata["config_digest"] == config.configDigest else {
+            throw TrainingError("\(path): checkpoint was written by a different config (digest \(state.metadata["config_digest"] ?? "none"), this run \(config.configDigest))")
+        }
+        try trainer.model.loadStateDict(state.model, source: path)
+        try trainer.optimizer.loadState(state.optimizer)
+        trainer.resume(atStep: step)
+        return step
+    }
+}

@@ -1,0 +1,42 @@
+import Datasets
+import Testing
+
+@Suite struct AUCTests {
+    @Test func handComputedCases() {
+        #expect(auc(scores: [0.1, 0.4, 0.35, 0.8] as [Float], labels: [0, 0, 1, 1]) == 0.75)
+        #expect(auc(scores: [1, 2, 3, 4] as [Float], labels: [0, 0, 1, 1]) == 1)
+        #expect(auc(scores: [4, 3, 2, 1] as [Float], labels: [0, 0, 1, 1]) == 0)
+    }
+
+    @Test func tiesCountOneHalf() {
+        // Positives {2, 3}, negatives {1, 2}: 2>1, 2=2 (½), 3>1, 3>2 → 3.5 / 4.
+        #expect(auc(scores: [1, 2, 2, 3] as [Float], labels: [0, 1, 0, 1]) == 0.875)
+        // Positives {0.5, 0.9}, negatives {0.5, 0.5, 0.2}: 0.5 → ½ + ½ + 1, 0.9 → 3 → 5 / 6.
+        let a = auc(scores: [0.5, 0.5, 0.5, 0.2, 0.9] as [Double], labels: [1, 0, 0, 0, 1])
+        #expect(abs(a - 5.0 / 6.0) < 1e-12)
+        #expect(auc(scores: [7, 7, 7, 7] as [Float], labels: [0, 1, 1, 0]) == 0.5)
+    }
+
+    @Test func undefinedForOneClass() {
+        #expect(auc(scores: [0.1, 0.2] as [Float], labels: [1, 1]).isNaN)
+        #expect(auc(scores: [0.1, 0.2] as [Float], labels: [0, 0]).isNaN)
+    }
+
+    @Test func matchesPairCountingOnTiedData() {
+        // Coarse scores (ten levels) make many ties; compare with the O(n²) definition.
+        var state: UInt64 = 12345
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        let n = 400
+        let scores = (0..<n).map { _ in Float(next() % 10) / 10 }
+        let labels = scores.map { s in Float(next() % 100) < 30 + 40 * s ? Float(1) : 0 }
+        var wins = 0.0, pairs = 0.0
+        for i in 0..<n where labels[i] == 1 {
+            for j in 0..<n where labels[j] == 0 {
+                pairs += 1
+                wins += scores[i] > scores[j] ? 1 : scores[i] == scores[j] ? 0.5 : 0
+            }
+        }
+        #expect(abs(auc(scores: scores, labels: labels) - wins / pairs) < 1e-12)
+        #expect(abs(auc(scores: scores.map(Double.init), labels: labels) - wins / pairs) < 1e-12)
+    }
+}
