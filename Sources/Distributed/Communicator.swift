@@ -1,18 +1,35 @@
 /// The processes that train together. Each rank holds a full replica; collectives combine their
-/// buffers. Implementations: `LocalCommunicator` (one process), simulated ranks (threads) and MPI.
+/// buffers. Implementations: `LocalCommunicator` (a world of one), `SimulatedWorld` ranks (threads of
+/// one process, for tests and `--ranks N`) and `MPICommunicator` (processes under `mpirun`).
+///
+/// The deterministic allreduce of the contract is written once, over `sendReceive`, so that every
+/// backend runs the same arithmetic (`DeterministicAllReduce`).
 ///
 /// ```swift
-/// try comm.allReduceSum(gradients)   // every rank ends with the same sum
+/// try comm.allReduceSum(gradients)   // every rank ends with the sum
 /// ```
 public protocol Communicator: AnyObject {
     var rank: Int { get }
     var worldSize: Int { get }
-    /// Sums `buffer` across ranks in place; every rank ends with the same bits.
+
+    /// Sums `buffer` across ranks in place with the backend's own algorithm (for MPI, `MPI_Allreduce`):
+    /// fast, but the order of additions is the library's, so results agree only to rounding.
     func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws
-    /// Copies `root`'s buffer into every rank's.
-    func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws
+
+    /// Copies `root`'s bytes into every rank's buffer (same byte count on every rank).
+    func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws
+
+    /// Sends `send` to rank `destination` while receiving `receive.count` floats from rank `source`
+    /// (`MPI_Sendrecv`). The building block of the deterministic collectives.
+    func sendReceive(send: UnsafeBufferPointer<Float>, to destination: Int,
+                     receive: UnsafeMutableBufferPointer<Float>, from source: Int) throws
+
     /// Waits until every rank has arrived.
     func barrier() throws
+
+    /// Ends the whole world because this rank failed: no other rank may wait forever for it.
+    /// `reason` is one line that names the rank and the cause.
+    func abort(reason: String) -> Never
 }
 
 /// A world of one: every collective is the identity.
@@ -21,6 +38,17 @@ public final class LocalCommunicator: Communicator {
     public var rank: Int { 0 }
     public var worldSize: Int { 1 }
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {}
-    public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws {}
+    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {}
+    public func sendReceive(send: UnsafeBufferPointer<Float>, to destination: Int,
+                            receive: UnsafeMutableBufferPointer<Float>, from source: Int) throws {
+        precondition(destination == 0 && source == 0 && send.count == receive.count, "a world of one talks only to itself")
+        _ = receive.update(fromContentsOf: send)
+    }
     public func barrier() throws {}
+    public func abort(reason: String) -> Never {
+        FileHandle.standardError.write(Data("error: \(reason)\n".utf8))
+        exit(1)
+    }
 }
+
+import Foundation
