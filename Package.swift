@@ -27,13 +27,14 @@ let package = Package(
         .target(name: "Optim", dependencies: ["TensorCore"]),
         .target(name: "Datasets", dependencies: ["TensorCore"]),
         .target(name: "Distributed", dependencies: ["TensorCore"]),
+        .target(name: "DistributedMPI", dependencies: ["Distributed", "CMPI"]),
         .target(name: "Checkpointing", dependencies: ["TensorCore"]),
         .target(name: "Training", dependencies: [
             "NN", "Optim", "Datasets", "Distributed", "Checkpointing",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "LockstepCLI", dependencies: [
-            "Training",
+            "Training", "DistributedMPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -43,6 +44,7 @@ let package = Package(
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
     ]
 )

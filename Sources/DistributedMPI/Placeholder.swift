@@ -1,0 +1,1 @@
+// MPICommunicator lands here.
