@@ -26,10 +26,6 @@ public protocol Communicator: AnyObject {
 
     /// Waits until every rank has arrived.
     func barrier() throws
-
-    /// Ends the whole world because this rank failed: no other rank may wait forever for it.
-    /// `reason` is one line that names the rank and the cause.
-    func abort(reason: String) -> Never
 }
 
 /// A world of one: every collective is the identity.
@@ -45,10 +41,4 @@ public final class LocalCommunicator: Communicator {
         _ = receive.update(fromContentsOf: send)
     }
     public func barrier() throws {}
-    public func abort(reason: String) -> Never {
-        FileHandle.standardError.write(Data("error: \(reason)\n".utf8))
-        exit(1)
-    }
 }
-
-import Foundation

@@ -19,15 +19,26 @@ struct Train: ParsableCommand {
     @Flag(help: "No live progress line (metrics still go to metrics.jsonl).")
     var quiet = false
 
+    @Option(help: "Run N ranks as threads of this process (simulated data parallelism). Under mpirun, leave it out: the world is mpirun's.")
+    var ranks: Int?
+
     func validate() throws {
         if resume && `init` != nil { throw ValidationError("--resume and --init exclude each other: a resumed run continues from its checkpoint") }
+        if let ranks, ranks < 1 { throw ValidationError("--ranks must be at least 1, got \(ranks)") }
+        if ranks != nil && MPILaunch.isActive {
+            throw ValidationError("--ranks and mpirun exclude each other: under mpirun the world size is mpirun's -np")
+        }
     }
 
     func run() throws {
         let config = try options.load()
-        let run = TrainingRun(config: config, outputDirectory: out, initialStatePath: `init`, resume: resume)
-        run.showsProgress = !quiet
-        let summary = try run.run()
+        let (out, initPath, resume, quiet) = (self.out, self.`init`, self.resume, self.quiet)
+        let summary = try World.run(ranks: ranks) { comm in
+            let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, initialStatePath: initPath, resume: resume)
+            run.showsProgress = !quiet
+            return try run.run()
+        }
+        guard let summary else { return }   // not rank 0
         var line = "done: \(summary.steps) steps, final train loss \(String(format: "%.4f", summary.finalTrainLoss)), "
             + "\(Int(summary.samplesPerSecond)) samples/s"
         if let auc = summary.validation.auc { line += ", validation auc \(String(format: "%.4f", auc))" }

@@ -21,6 +21,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var paramsSHA256: String
     public var configDigest: String
     public var seed: UInt64
+    /// Mean seconds per step spent in cross-rank reductions (0 for one rank).
+    public var communicationSecondsPerStep: Double
 
     enum CodingKeys: String, CodingKey {
         case steps, reduction, validation, seed
@@ -28,5 +30,6 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case accumulation, finalTrainLoss = "final_train_loss", samplesPerSecond = "samples_per_second"
         case secondsPerStep = "seconds_per_step", wallSeconds = "wall_seconds", parameterCount = "parameter_count"
         case paramsSHA256 = "params_sha256", configDigest = "config_digest"
+        case communicationSecondsPerStep = "communication_seconds_per_step"
     }
 }

@@ -44,6 +44,7 @@ public final class Trainer {
     let evaluator: Evaluator
     let batchNorms: [BatchNorm1d]
     let parameterTensors: [Tensor]
+    public let reducer: GradientReducer
     let gradientSum: PairwiseAccumulator
     let statisticsSum: PairwiseAccumulator
     let statistics: Tensor           // (S): [loss sum, per BN: mean (C), variance (C), mean² (C)]
@@ -66,6 +67,8 @@ public final class Trainer {
         optimizer = try OptimizerFactory.makeOptimizer(config, parameters: model.namedParameters())
         schedule = try OptimizerFactory.makeSchedule(config)
         evaluator = Evaluator(loss: config.loss)
+        reducer = GradientReducer(mode: config.distributed.reduction == .mpi ? .mpi : .deterministic,
+                                  communicator: communicator)
         gradientSum = PairwiseAccumulator(length: flat.values.count)
         let statisticsLength = 1 + batchNorms.reduce(0) { $0 + 3 * $1.features }
         statistics = Tensor.zeros([statisticsLength])
@@ -100,8 +103,8 @@ public final class Trainer {
             gradientSum.result(into: flat.gradients.floats)
             statisticsSum.result(into: statistics.floats)
         }
-        try communicator.allReduceSum(UnsafeMutableBufferPointer(start: flat.gradients.floats, count: flat.gradients.count))
-        try communicator.allReduceSum(UnsafeMutableBufferPointer(start: statistics.floats, count: statistics.count))
+        try reducer.reduce(UnsafeMutableBufferPointer(start: flat.gradients.floats, count: flat.gradients.count))
+        try reducer.reduce(UnsafeMutableBufferPointer(start: statistics.floats, count: statistics.count))
 
         let globalBatch = Double(plan.globalBatch)
         flat.gradients.scaleInPlace(1 / globalBatch)                 // G = T(g) / B
@@ -120,6 +123,27 @@ public final class Trainer {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return StepResult(step: t, loss: loss, learningRate: lr, gradientNorm: norm, seconds: seconds)
+    }
+
+    /// Copies rank 0's parameters and buffers to every rank, so that all replicas start identical
+    /// whatever each one loaded or initialised.
+    public func broadcastState() throws {
+        guard communicator.worldSize > 1 else { return }
+        try communicator.broadcast(UnsafeMutableRawBufferPointer(start: flat.values.rawPointer, count: flat.values.byteCount), root: 0)
+        for (_, buffer) in model.namedBuffers() {
+            try communicator.broadcast(UnsafeMutableRawBufferPointer(start: buffer.rawPointer, count: buffer.byteCount), root: 0)
+        }
+    }
+
+    /// Compares a digest of this replica's parameters and buffers with rank 0's on every rank; throws
+    /// (on every rank alike) when any replica differs.
+    public func checkReplicas() throws {
+        let digest = ReplicaDigest.hash(model.stateDict().map(\.tensor))
+        let diverged = try ReplicaDigest.mismatchedRanks(digest, over: communicator)
+        guard diverged.isEmpty else {
+            let ranks = diverged.map(String.init).joined(separator: ", ")
+            throw TrainingError("replicas diverged after step \(completedSteps): the parameters of rank\(diverged.count > 1 ? "s" : "") \(ranks) differ from rank 0's")
+        }
     }
 
     /// Continues from a checkpoint that had completed `step` steps (its state already loaded).

@@ -51,7 +51,9 @@ public final class TrainingRun {
         if resume, let path = try checkpointDirectory.latestPath() {
             firstStep = try restore(trainer, from: path)
         }
-        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        try trainer.broadcastState()
+        try trainer.checkReplicas()
+        if isRankZero { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) }
         let metrics = isRankZero ? try MetricsLog(path: outputDirectory + "/metrics.jsonl", truncate: firstStep == 0) : nil
         let progress = ProgressLine(totalSteps: config.train.steps)
         if isRankZero {
@@ -84,6 +86,9 @@ public final class TrainingRun {
                 if showsProgress { progress.finish() }
                 log("step \(done): validation " + Self.describe(evaluation))
             }
+            if config.distributed.checkEvery > 0, done % config.distributed.checkEvery == 0 || done == config.train.steps {
+                try trainer.checkReplicas()
+            }
             if config.output.checkpointEvery > 0, done % config.output.checkpointEvery == 0, isRankZero {
                 try saveCheckpoint(trainer, step: done)
             }
@@ -99,7 +104,8 @@ public final class TrainingRun {
             validation: .init(loss: evaluation.loss, accuracy: evaluation.accuracy, auc: evaluation.auc),
             samplesPerSecond: secondsPerStep > 0 ? Double(config.batch.global) / secondsPerStep : 0,
             secondsPerStep: secondsPerStep, wallSeconds: wall, parameterCount: trainer.model.parameterCount,
-            paramsSHA256: digest, configDigest: config.configDigest, seed: config.seed)
+            paramsSHA256: digest, configDigest: config.configDigest, seed: config.seed,
+            communicationSecondsPerStep: trainer.reducer.communicationSeconds / Double(max(1, config.train.steps - firstStep)))
         if isRankZero {
             try writeOutputs(trainer, summary: summary)
             log("wrote \(outputDirectory)/model.safetensors and summary.json (params_sha256 \(digest.prefix(16))…)")
