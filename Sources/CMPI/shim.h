@@ -1,6 +1,7 @@
 // OpenMPI defines its handles (MPI_COMM_WORLD, MPI_FLOAT, ...) as macros taking the address of
 // global structs, which Swift cannot import. These getters hand them to Swift as ordinary values.
 #include <mpi.h>
+#include <stdio.h>
 
 static inline MPI_Comm cmpi_comm_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Datatype cmpi_float(void) { return MPI_FLOAT; }
@@ -15,3 +16,11 @@ static inline int cmpi_success(void) { return MPI_SUCCESS; }
 static inline int cmpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
 static inline int cmpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
 static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
+static inline int cmpi_thread_serialized(void) { return MPI_THREAD_SERIALIZED; }
+static inline int cmpi_max_processor_name(void) { return MPI_MAX_PROCESSOR_NAME; }
+static inline MPI_Request cmpi_request_null(void) { return MPI_REQUEST_NULL; }
+
+// stdio's `stdout` is a C global, which Swift 6 refuses to touch (shared mutable state).
+// Under mpirun a rank's stdout is a pipe, so stdio buffers whole blocks; line buffering lets
+// progress lines through as they are written.
+static inline int cmpi_line_buffer_stdout(void) { return setvbuf(stdout, NULL, _IOLBF, 0); }

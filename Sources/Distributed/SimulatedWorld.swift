@@ -5,6 +5,10 @@ import Foundation
 public struct WorldFailure: Error, CustomStringConvertible, Equatable {
     public let rank: Int
     public let reason: String
+    public init(rank: Int, reason: String) {
+        self.rank = rank
+        self.reason = reason
+    }
     public var description: String { "rank \(rank) failed: \(reason)" }
 }
 
@@ -174,7 +178,7 @@ public final class SimulatedCommunicator: Communicator {
         guard message.count == receive.count else {
             throw WorldFailure(rank: rank, reason: "received \(message.count) floats from rank \(source), expected \(receive.count)")
         }
-        _ = receive.update(fromContentsOf: message)
+        if !message.isEmpty { _ = receive.update(fromContentsOf: message) }
     }
 
     public func barrier() throws {

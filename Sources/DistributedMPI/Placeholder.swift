@@ -1,1 +1,0 @@
-// MPICommunicator lands here.
