@@ -19,8 +19,12 @@
 /// ```
 public final class DeterministicAllReduce {
     private var scratch: UnsafeMutableBufferPointer<Float>?
+    /// Buffers up to this many bytes use recursive doubling, larger ones halving + doubling.
+    public var recursiveDoublingLimit: Int
 
-    public init() {}
+    public init(recursiveDoublingLimit: Int = 8 << 20) {
+        self.recursiveDoublingLimit = recursiveDoublingLimit
+    }
     deinit { scratch?.deallocate() }
 
     private func scratch(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
@@ -45,16 +49,49 @@ public final class DeterministicAllReduce {
         } else if r < extra {
             let incoming = scratch(buffer.count)
             try receive(into: incoming, from: r + p, over: comm)
-            for i in 0..<buffer.count { buffer[i] = buffer[i] + incoming[i] }
+            Self.add(into: buffer.baseAddress!, incoming.baseAddress!, count: buffer.count, mineIsLeft: true)
         }
 
-        if r < p { try powerOfTwoSum(buffer, rank: r, size: p, over: comm) }
+        if r < p {
+            if buffer.count * MemoryLayout<Float>.stride <= recursiveDoublingLimit {
+                try recursiveDoubling(buffer, rank: r, size: p, over: comm)
+            } else {
+                try powerOfTwoSum(buffer, rank: r, size: p, over: comm)
+            }
+        }
 
         // Hand the result back to the folded ranks.
         if r >= p {
             try receive(into: buffer, from: r - p, over: comm)
         } else if r < extra {
             try send(UnsafeBufferPointer(buffer), to: r + p, over: comm)
+        }
+    }
+
+    /// Recursive doubling among ranks 0..<size (a power of two): at distances 1, 2, 4, … partners swap
+    /// whole buffers and both add lower + upper. Each element sees exactly the additions of recursive
+    /// halving (the same tree), in log W rounds of full-size messages: fewer rounds, more bytes, so it
+    /// wins for small and medium buffers.
+    private func recursiveDoubling(_ buffer: UnsafeMutableBufferPointer<Float>, rank r: Int, size: Int, over comm: Communicator) throws {
+        let incoming = scratch(buffer.count)
+        var distance = 1
+        while distance < size {
+            let partner = r ^ distance
+            try comm.sendReceive(send: UnsafeBufferPointer(buffer), to: partner, receive: incoming, from: partner)
+            Self.add(into: buffer.baseAddress!, incoming.baseAddress!, count: buffer.count, mineIsLeft: r & distance == 0)
+            distance *= 2
+        }
+    }
+
+    /// `mine = mine + theirs` (or `theirs + mine`): the lower rank's block is the left operand. Float
+    /// addition commutes, so only the grouping — fixed by the distances — decides the bits; the operand
+    /// order is kept anyway so that the code reads as the contract does.
+    @inline(__always)
+    static func add(into mine: UnsafeMutablePointer<Float>, _ theirs: UnsafePointer<Float>, count: Int, mineIsLeft: Bool) {
+        if mineIsLeft {
+            for i in 0..<count { mine[i] = mine[i] + theirs[i] }
+        } else {
+            for i in 0..<count { mine[i] = theirs[i] + mine[i] }
         }
     }
 
@@ -72,11 +109,7 @@ public final class DeterministicAllReduce {
             let incoming = scratch(keep.count)
             try comm.sendReceive(send: UnsafeBufferPointer(rebasing: buffer[give]), to: partner,
                                  receive: incoming, from: partner)
-            // The lower rank's block is the left operand; float addition commutes, so only the
-            // grouping (which the distances fix) decides the bits.
-            for (k, i) in keep.enumerated() {
-                buffer[i] = iAmLower ? buffer[i] + incoming[k] : incoming[k] + buffer[i]
-            }
+            Self.add(into: buffer.baseAddress! + keep.lowerBound, incoming.baseAddress!, count: keep.count, mineIsLeft: iAmLower)
             segments.append(owned)
             owned = keep
             distance *= 2

@@ -25,7 +25,7 @@ struct Train: ParsableCommand {
     func validate() throws {
         if resume && `init` != nil { throw ValidationError("--resume and --init exclude each other: a resumed run continues from its checkpoint") }
         if let ranks, ranks < 1 { throw ValidationError("--ranks must be at least 1, got \(ranks)") }
-        if ranks != nil && MPILaunch.isActive {
+        if ranks != nil && World.isMPILaunch {
             throw ValidationError("--ranks and mpirun exclude each other: under mpirun the world size is mpirun's -np")
         }
     }

@@ -2,18 +2,28 @@ import Foundation
 import Distributed
 import DistributedMPI
 
-/// Whether this process was started by mpirun (or srun), read from the launcher's environment.
-enum MPILaunch {
-    static var isActive: Bool {
-        let env = ProcessInfo.processInfo.environment
-        return ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"].contains { env[$0] != nil }
-    }
-}
-
-/// The one place that picks a communicator: MPI under mpirun, threads for `--ranks N`, else a world
-/// of one. Runs `body` on every rank and returns rank 0's result (nil on other ranks).
+/// The one place that picks a communicator: MPI when mpirun (or srun) started this process, threads
+/// for `--ranks N`, else a world of one. Runs `body` on every rank and returns rank 0's result (nil
+/// on the other ranks).
+///
+/// Under MPI a failing rank aborts the whole job (`MPI_Abort`), after printing one line that names
+/// the rank and the cause, so that no other rank waits for it forever.
 enum World {
+    static var isMPILaunch: Bool { MPIRuntime.isLaunchedByMPI }
+
     static func run<R: Sendable>(ranks: Int?, _ body: @escaping @Sendable (Communicator) throws -> R) throws -> R? {
+        if isMPILaunch {
+            let comm = try MPIRuntime.start()
+            let result: R
+            do {
+                result = try body(comm)
+            } catch {
+                if comm.worldSize == 1 { try? MPIRuntime.finish(); throw error }
+                MPIRuntime.abort(reason: "rank \(comm.rank) of \(comm.worldSize): \(error)")
+            }
+            try MPIRuntime.finish()
+            return comm.rank == 0 ? result : nil
+        }
         if let ranks, ranks > 1 {
             return try SimulatedWorld.run(ranks: ranks) { try body($0) }.first
         }

@@ -8,7 +8,7 @@ import Distributed
 /// ```swift
 /// let ms = try ScalingBenchmark(config: wide, perRankBatch: 256).stepMilliseconds(communicator: comm)
 /// ```
-public struct ScalingBenchmark {
+public struct ScalingBenchmark: Sendable {
     public let config: RunConfig
     public let perRankBatch: Int
 

@@ -36,9 +36,11 @@ struct AllReduceTests {
         #expect(Self.bits(sequential) != Self.bits(Self.tree(leaves[...])))
     }
 
-    /// Every split of n = 8 micro-batches into A local leaves × W ranks gives the tree's bits.
-    @Test(arguments: [(1, 8), (2, 4), (4, 2), (8, 1)])
-    func invariantAcrossWorldSizes(world: Int, accumulation: Int) throws {
+    /// Every split of n = 8 micro-batches into A local leaves × W ranks gives the tree's bits, with
+    /// recursive doubling (small buffers) and with recursive halving + allgather (large buffers).
+    @Test(arguments: [(1, 8), (2, 4), (4, 2), (8, 1)], [0, 1 << 30])
+    func invariantAcrossWorldSizes(split: (world: Int, accumulation: Int), doublingLimit: Int) throws {
+        let (world, accumulation) = split
         let length = 1_001   // odd, so that halving splits unevenly
         let expected = Self.bits(Self.tree((0..<8).map { Self.leaf($0, length: length) }[...]))
         let results = try SimulatedWorld.run(ranks: world) { comm -> [UInt32] in
@@ -48,19 +50,23 @@ struct AllReduceTests {
             }
             var partial = [Float](repeating: 0, count: length)
             partial.withUnsafeMutableBufferPointer { acc.result(into: $0.baseAddress!) }
-            try partial.withUnsafeMutableBufferPointer { try DeterministicAllReduce().sum($0, over: comm) }
+            try partial.withUnsafeMutableBufferPointer {
+                try DeterministicAllReduce(recursiveDoublingLimit: doublingLimit).sum($0, over: comm)
+            }
             return Self.bits(partial)
         }
         for (rank, r) in results.enumerated() { #expect(r == expected, "rank \(rank) of \(world)") }
     }
 
-    @Test(arguments: [3, 5, 6, 7])
-    func nonPowerOfTwoWorldsSumCorrectlyAndAgree(world: Int) throws {
+    @Test(arguments: [3, 5, 6, 7], [0, 1 << 30])
+    func nonPowerOfTwoWorldsSumCorrectlyAndAgree(world: Int, doublingLimit: Int) throws {
         let length = 257
         let leaves = (0..<world).map { Self.leaf($0, length: length) }
         let results = try SimulatedWorld.run(ranks: world) { comm -> [Float] in
             var x = leaves[comm.rank]
-            try x.withUnsafeMutableBufferPointer { try DeterministicAllReduce().sum($0, over: comm) }
+            try x.withUnsafeMutableBufferPointer {
+                try DeterministicAllReduce(recursiveDoublingLimit: doublingLimit).sum($0, over: comm)
+            }
             return x
         }
         let exact = (0..<length).map { i in leaves.reduce(0.0) { $0 + Double($1[i]) } }
