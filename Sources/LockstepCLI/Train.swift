@@ -22,7 +22,13 @@ struct Train: ParsableCommand {
     @Option(help: "Run N ranks as threads of this process (simulated data parallelism). Under mpirun, leave it out: the world is mpirun's.")
     var ranks: Int?
 
+    @Option(help: ArgumentHelp("Fail one rank on purpose after a step, KIND:RANK:STEP with KIND throw or kill (for fault-handling tests).", visibility: .hidden))
+    var injectFault: String?
+
     func validate() throws {
+        if let injectFault, FaultInjection(injectFault) == nil {
+            throw ValidationError("--inject-fault expects KIND:RANK:STEP with KIND throw or kill, got '\(injectFault)'")
+        }
         if resume && `init` != nil { throw ValidationError("--resume and --init exclude each other: a resumed run continues from its checkpoint") }
         if let ranks, ranks < 1 { throw ValidationError("--ranks must be at least 1, got \(ranks)") }
         if ranks != nil && World.isMPILaunch {
@@ -33,9 +39,11 @@ struct Train: ParsableCommand {
     func run() throws {
         let config = try options.load()
         let (out, initPath, resume, quiet) = (self.out, self.`init`, self.resume, self.quiet)
+        let fault = injectFault.flatMap(FaultInjection.init)
         let summary = try World.run(ranks: ranks) { comm in
             let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, initialStatePath: initPath, resume: resume)
             run.showsProgress = !quiet
+            run.faultInjection = fault
             return try run.run()
         }
         guard let summary else { return }   // not rank 0

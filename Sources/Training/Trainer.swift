@@ -174,11 +174,15 @@ public final class Trainer {
         for bn in batchNorms {
             let taken = bn.takePendingStatistics()
             precondition(taken.count == 1, "a batch norm ran \(taken.count) times in one micro-batch")
-            let c = bn.features, mean = taken[0].mean.floats, variance = taken[0].variance.floats
-            for j in 0..<c {
-                s[offset + j] = mean[j]
-                s[offset + c + j] = variance[j]
-                s[offset + 2 * c + j] = mean[j] * mean[j]
+            let c = bn.features, statistics = taken[0]
+            // The tensors must outlive the raw pointers read from them.
+            withExtendedLifetime(statistics) {
+                let mean = statistics.mean.floats, variance = statistics.variance.floats
+                for j in 0..<c {
+                    s[offset + j] = mean[j]
+                    s[offset + c + j] = variance[j]
+                    s[offset + 2 * c + j] = mean[j] * mean[j]
+                }
             }
             offset += 3 * c
         }

@@ -23,6 +23,9 @@ public final class TrainingRun {
     /// Where rank 0's human-readable lines go (progress is separate).
     public var log: (String) -> Void = { print($0) }
     public var showsProgress = true
+    /// Makes one rank fail on purpose after a given step, to test that a failing rank ends every rank
+    /// (see `FaultInjection`). Nil in normal runs.
+    public var faultInjection: FaultInjection?
 
     public init(config: RunConfig, outputDirectory: String? = nil, communicator: Communicator = LocalCommunicator(),
                 initialStatePath: String? = nil, resume: Bool = false) {
@@ -68,6 +71,7 @@ public final class TrainingRun {
         for t in firstStep..<config.train.steps {
             let result = try trainer.step()
             lastLoss = result.loss
+            try faultInjection?.trigger(rank: communicator.rank, afterStep: t + 1)
             if t > firstStep || config.train.steps - firstStep == 1 { stepSeconds += result.seconds; timedSteps += 1 }
             let done = t + 1
             let samplesPerSecond = Double(config.batch.global) * Double(timedSteps) / max(stepSeconds, 1e-9)

@@ -1,0 +1,158 @@
+import Testing
+import Foundation
+import TensorCore
+import Distributed
+import Checkpointing
+import Training
+
+/// The headline promise: the bits of a run do not depend on how many ranks ran it.
+@Suite(.serialized)
+struct InvarianceTests {
+    static let config = LockstepProcess.repositoryRoot.appendingPathComponent("configs/clinical-mlp.yaml").path
+    /// The reference model (BatchNorm and Dropout included), 30 steps, global batch 256, micro 32.
+    static let overrides = ["train.steps=30", "train.eval_every=0", "batch.global=256", "batch.micro=32"]
+
+    static func outputDirectory(_ name: String) -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-inv-\(name)-\(UUID().uuidString)")
+        return dir.path
+    }
+
+    /// Trains on `ranks` simulated ranks and returns the written state dict and summary.
+    static func trainSimulated(ranks: Int, extra: [String] = []) throws -> (archive: SafetensorsArchive, summary: RunSummary) {
+        let config = try RunConfig.load(path: Self.config, overrides: Self.overrides + extra)
+        let out = outputDirectory("sim\(ranks)")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let summaries = try SimulatedWorld.run(ranks: ranks) { comm in
+            let run = TrainingRun(config: config, outputDirectory: out, communicator: comm)
+            run.showsProgress = false
+            run.log = { _ in }
+            return try run.run()
+        }
+        return (try SafetensorsArchive(contentsOf: out + "/model.safetensors"), summaries[0])
+    }
+
+    static func expectIdentical(_ a: SafetensorsArchive, _ b: SafetensorsArchive, _ label: String) {
+        #expect(a.names == b.names, "\(label): tensor names")
+        for ((name, x), (_, y)) in zip(a.tensors, b.tensors) {
+            #expect(x.bitwiseEqual(y), "\(label): tensor \(name) differs")
+        }
+    }
+
+    @Test func simulatedWorldSizesGiveByteIdenticalModels() throws {
+        let (reference, summary) = try Self.trainSimulated(ranks: 1)
+        #expect(summary.accumulation == 8 && summary.worldSize == 1)
+        for (ranks, accumulation) in [(2, 4), (4, 2), (8, 1)] {
+            let (archive, s) = try Self.trainSimulated(ranks: ranks)
+            #expect(s.worldSize == ranks && s.accumulation == accumulation)
+            Self.expectIdentical(reference, archive, "W=\(ranks)")
+            #expect(s.paramsSHA256 == summary.paramsSHA256, "W=\(ranks)")
+            // Same parameters, so the same validation metrics.
+            #expect(s.validation == summary.validation)
+            #expect(s.finalTrainLoss == summary.finalTrainLoss)
+        }
+        // The check can fail: another micro-batch size (ghost batch norm) gives other bits.
+        let (other, _) = try Self.trainSimulated(ranks: 1, extra: ["batch.micro=64"])
+        #expect(other.paramsSHA256().hex != reference.paramsSHA256().hex)
+    }
+
+    @Test(.enabled(if: LockstepProcess.mpirunAvailable))
+    func mpirunWorldSizesGiveTheSameModelAsSimulatedRanks() throws {
+        let (reference, summary) = try Self.trainSimulated(ranks: 1)
+        for ranks in [1, 2, 4] {
+            let out = Self.outputDirectory("mpi\(ranks)")
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let arguments = ["train", "--config", Self.config, "--out", out, "--quiet"] + Self.overrides.flatMap { ["--set", $0] }
+            let outcome = try LockstepProcess.mpirun(ranks: ranks, arguments)
+            #expect(outcome.status == 0, "mpirun -np \(ranks): \(outcome.stderr)")
+            let archive = try SafetensorsArchive(contentsOf: out + "/model.safetensors")
+            Self.expectIdentical(reference, archive, "mpirun -np \(ranks)")
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+            #expect(json["params_sha256"] as? String == summary.paramsSHA256)
+            #expect(json["world_size"] as? Int == ranks)
+        }
+    }
+
+    @Test func mpiReductionAgreesWithDeterministicToRounding() throws {
+        let (deterministic, _) = try Self.trainSimulated(ranks: 4)
+        let (library, s) = try Self.trainSimulated(ranks: 4, extra: ["distributed.reduction=mpi"])
+        #expect(s.reduction == "mpi")
+        var identical = true
+        for ((name, x), (_, y)) in zip(deterministic.tensors, library.tensors) where x.dtype == .float32 {
+            identical = identical && x.bitwiseEqual(y)
+            for i in 0..<x.count {
+                let (a, b) = (x.element(i), y.element(i))
+                #expect(abs(a - b) <= 1e-5 * max(1, abs(a)), "\(name)[\(i)]: \(a) vs \(b)")
+            }
+        }
+        // Rank-order summation is a different grouping from the tree: the bits are expected to move.
+        #expect(!identical)
+    }
+
+    @Test func aDivergentReplicaStopsTheRun() throws {
+        let config = try RunConfig.load(path: Self.config, overrides: Self.overrides)
+        let data = try PreparedData(config: config)
+        let messages = try SimulatedWorld.run(ranks: 2) { comm -> String in
+            let trainer = try Trainer(config: config, data: data, communicator: comm)
+            try trainer.broadcastState()
+            try trainer.checkReplicas()
+            try trainer.step()
+            try trainer.step()
+            if comm.rank == 1 {
+                let w = trainer.model.namedParameters()[0].tensor
+                w.setElement(0, w.element(0) + 1e-3)
+            }
+            do {
+                try trainer.checkReplicas()
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        for message in messages {
+            #expect(message == "replicas diverged after step 2: the parameters of rank 1 differ from rank 0's")
+        }
+    }
+
+    @Test func aRankThatThrowsEndsTheSimulatedWorld() throws {
+        let start = Date()
+        let outcome = try LockstepProcess.run(["train", "--config", Self.config, "--ranks", "4", "--quiet",
+                                               "--out", Self.outputDirectory("fault"), "--inject-fault", "throw:2:3"]
+                                              + Self.overrides.flatMap { ["--set", $0] })
+        #expect(outcome.status != 0)
+        #expect(outcome.stderr.contains("rank 2 failed: injected fault after step 3"))
+        #expect(Date().timeIntervalSince(start) < 60)
+    }
+
+    @Test(.enabled(if: LockstepProcess.mpirunAvailable), arguments: ["throw", "kill"])
+    func aFailingMPIRankEndsTheJobWithinSeconds(kind: String) throws {
+        let out = Self.outputDirectory("mpifault")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let outcome = try LockstepProcess.mpirun(ranks: 2, ["train", "--config", Self.config, "--quiet", "--out", out,
+                                                            "--inject-fault", "\(kind):1:3"]
+                                                 + Self.overrides.flatMap { ["--set", $0] }, timeout: 60)
+        #expect(!outcome.timedOut)
+        #expect(outcome.status != 0)
+        #expect(outcome.seconds < 30)
+        let expected = kind == "throw" ? "error: rank 1 of 2: injected fault after step 3" : "process rank 1"
+        #expect(outcome.stderr.contains(expected), "\(outcome.stderr)")
+        // Nothing half-written: no model or summary from an aborted run.
+        #expect(!FileManager.default.fileExists(atPath: out + "/model.safetensors"))
+        #expect(!FileManager.default.fileExists(atPath: out + "/summary.json"))
+    }
+
+    @Test(.enabled(if: LockstepProcess.mpirunAvailable))
+    func ranksFlagUnderMpirunIsRefused() throws {
+        let outcome = try LockstepProcess.mpirun(ranks: 1, ["train", "--config", Self.config, "--ranks", "2"])
+        #expect(outcome.status != 0)
+        #expect(outcome.stderr.contains("--ranks and mpirun exclude each other"))
+    }
+
+    @Test func aWorldSizeThatDoesNotDivideTheBatchIsRefused() throws {
+        let outcome = try LockstepProcess.run(["train", "--config", Self.config, "--ranks", "3", "--quiet",
+                                               "--out", Self.outputDirectory("div")])
+        #expect(outcome.status != 0)
+        let lines = outcome.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("global batch 256 is not divisible by micro 32 × world 3"))
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Runs the built `lockstep` executable (or mpirun on it) as a child process, output to files, as the
+/// architecture guide asks for MPI tests: MPI is never initialised inside the test process.
+enum LockstepProcess {
+    struct Outcome {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        let seconds: Double
+        var timedOut: Bool
+    }
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The `lockstep` binary next to the running test bundle (`swift build --build-tests` builds both).
+    static var binary: URL {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("lockstep")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return repositoryRoot.appendingPathComponent(".build/debug/lockstep")
+    }
+
+    static var mpirunAvailable: Bool {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+            .contains { FileManager.default.isExecutableFile(atPath: "\($0)/mpirun") }
+    }
+
+    /// `lockstep <arguments>` in the repository root.
+    static func run(_ arguments: [String], timeout: Double = 120) throws -> Outcome {
+        try spawn(binary.path, arguments, timeout: timeout)
+    }
+
+    /// `mpirun -np <ranks> lockstep <arguments>`, with this machine's settings (as launch/mpirun.sh).
+    static func mpirun(ranks: Int, _ arguments: [String], timeout: Double = 120) throws -> Outcome {
+        var args = ["-np", String(ranks), "-x", "OPENBLAS_NUM_THREADS", "--oversubscribe", "--bind-to", "none"]
+        if getuid() == 0 { args.append("--allow-run-as-root") }
+        return try spawn("/usr/bin/env", ["mpirun"] + args + [binary.path] + arguments, timeout: timeout)
+    }
+
+    private static func spawn(_ executable: String, _ arguments: [String], timeout: Double) throws -> Outcome {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-proc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("stdout"), err = dir.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = repositoryRoot
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMPI_MCA_pml"] = "ob1"
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        process.environment = environment
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        let start = Date()
+        try process.run()
+        var timedOut = false
+        while process.isRunning {
+            if Date().timeIntervalSince(start) > timeout {
+                timedOut = true
+                process.terminate()
+                Thread.sleep(forTimeInterval: 1)
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus,
+                       stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "",
+                       seconds: Date().timeIntervalSince(start), timedOut: timedOut)
+    }
+}
