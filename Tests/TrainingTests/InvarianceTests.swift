@@ -72,6 +72,31 @@ struct InvarianceTests {
         }
     }
 
+    @Test func aCheckpointResumedAtAnotherWorldSizeContinuesBitForBit() throws {
+        let (uninterrupted, summary) = try Self.trainSimulated(ranks: 1)
+        let config = try RunConfig.load(path: Self.config, overrides: Self.overrides + ["output.checkpoint_every=10"])
+        let out = Self.outputDirectory("resume")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        // One rank crashes after step 15; the newest checkpoint is step 10.
+        #expect(throws: TrainingError("injected fault after step 15")) {
+            let run = TrainingRun(config: config, outputDirectory: out)
+            run.showsProgress = false
+            run.log = { _ in }
+            run.faultInjection = FaultInjection("throw:0:15")
+            try run.run()
+        }
+        #expect(!FileManager.default.fileExists(atPath: out + "/model.safetensors"))
+        // Resume on 4 simulated ranks.
+        let resumed = try SimulatedWorld.run(ranks: 4) { comm in
+            let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, resume: true)
+            run.showsProgress = false
+            run.log = { _ in }
+            return try run.run()
+        }
+        #expect(resumed[0].paramsSHA256 == summary.paramsSHA256)
+        Self.expectIdentical(uninterrupted, try SafetensorsArchive(contentsOf: out + "/model.safetensors"), "resumed at W=4")
+    }
+
     @Test func mpiReductionAgreesWithDeterministicToRounding() throws {
         let (deterministic, _) = try Self.trainSimulated(ranks: 4)
         let (library, s) = try Self.trainSimulated(ranks: 4, extra: ["distributed.reduction=mpi"])
