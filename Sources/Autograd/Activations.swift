@@ -1,13 +1,15 @@
 import TensorCore
 
 // Elementwise functions and their derivatives. Rules that need f'(x) save x; rules whose derivative is
-// a function of the output (exp, tanh, sigmoid) save the output instead.
+// a function of the output (exp, sqrt, tanh, sigmoid) save the output instead, as a detached view:
+// the output points at its node, so capturing the output itself would make a reference cycle that
+// leaks whenever a graph is built but never differentiated.
 
 extension Tensor {
     /// `eˣ`; d/dx = eˣ.
     public func exp() throws -> Tensor {
-        let y = map(.exp)
-        return try Tensor.record("exp", inputs: [self], output: y) { g in [g.zip(y, .multiply)!] }
+        let y = map(.exp), saved = y.detached()
+        return try Tensor.record("exp", inputs: [self], output: y) { g in [g.zip(saved, .multiply)!] }
     }
 
     /// `ln x`; d/dx = 1/x.
@@ -17,9 +19,9 @@ extension Tensor {
 
     /// `√x`; d/dx = 1/(2√x).
     public func sqrt() throws -> Tensor {
-        let y = map(.sqrt)
+        let y = map(.sqrt), saved = y.detached()
         return try Tensor.record("sqrt", inputs: [self], output: y) { g in
-            [g.zip(y.map(.affine(scale: 2, shift: 0)), .divide)!]
+            [g.zip(saved.map(.affine(scale: 2, shift: 0)), .divide)!]
         }
     }
 
@@ -51,17 +53,17 @@ extension Tensor {
 
     /// `tanh x`; d/dx = 1 − tanh²x.
     public func tanh() throws -> Tensor {
-        let y = map(.tanh)
+        let y = map(.tanh), saved = y.detached()
         return try Tensor.record("tanh", inputs: [self], output: y) { g in
-            [Tensor.activationGradient(.tanh, gradient: g, saved: y)]
+            [Tensor.activationGradient(.tanh, gradient: g, saved: saved)]
         }
     }
 
     /// `σ(x) = 1/(1 + e⁻ˣ)`; d/dx = σ(x)(1 − σ(x)).
     public func sigmoid() throws -> Tensor {
-        let y = map(.sigmoid)
+        let y = map(.sigmoid), saved = y.detached()
         return try Tensor.record("sigmoid", inputs: [self], output: y) { g in
-            [Tensor.activationGradient(.sigmoid, gradient: g, saved: y)]
+            [Tensor.activationGradient(.sigmoid, gradient: g, saved: saved)]
         }
     }
 

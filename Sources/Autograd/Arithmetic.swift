@@ -40,11 +40,11 @@ extension Tensor {
     /// `a / b`; ∂/∂a = 1/b, ∂/∂b = −a/b².
     public static func / (a: Tensor, b: Tensor) throws -> Tensor {
         let (needA, needB) = (a.requiresGrad, b.requiresGrad)
-        let out = try broadcasting(a, b, .divide, "div")
+        let out = try broadcasting(a, b, .divide, "div"), quotient = out.detached()   // detached: no cycle
         return try record("div", inputs: [a, b], output: out) { g in
             let ga = g.zip(b, .divide)!
             return [needA ? ga.sumToShape(a.shape) : nil,
-                    needB ? ga.zip(out, .multiply)!.map(.negate).sumToShape(b.shape) : nil]
+                    needB ? ga.zip(quotient, .multiply)!.map(.negate).sumToShape(b.shape) : nil]
         }
     }
 
@@ -78,10 +78,10 @@ extension Tensor {
     /// `aᵇ` elementwise for a positive base; ∂/∂a = b·aᵇ⁻¹, ∂/∂b = aᵇ·ln a.
     public func pow(_ exponent: Tensor) throws -> Tensor {
         let (needA, needB) = (requiresGrad, exponent.requiresGrad)
-        let out = try Tensor.broadcasting(self, exponent, .power, "pow")
+        let out = try Tensor.broadcasting(self, exponent, .power, "pow"), power = out.detached()   // detached: no cycle
         return try Tensor.record("pow", inputs: [self, exponent], output: out) { [self] g in
-            [needA ? g.zip(exponent, .multiply)!.zip(out.zip(self, .divide)!, .multiply)!.sumToShape(self.shape) : nil,
-             needB ? g.zip(out, .multiply)!.zip(self.map(.log), .multiply)!.sumToShape(exponent.shape) : nil]
+            [needA ? g.zip(exponent, .multiply)!.zip(power.zip(self, .divide)!, .multiply)!.sumToShape(self.shape) : nil,
+             needB ? g.zip(power, .multiply)!.zip(self.map(.log), .multiply)!.sumToShape(exponent.shape) : nil]
         }
     }
 }

@@ -7,6 +7,10 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
     case inferenceTensorInGraph(op: String)
     case backwardWithoutGrad
     case implicitGradientOfNonScalar(shape: [Int])
+    /// A backward rule returned a number of gradients other than its op's number of inputs.
+    case wrongGradientCount(op: String, returned: Int, expected: Int)
+    /// A custom function's saved tensors were read after its backward had released them.
+    case savedTensorsReleased(op: String)
 
     public typealias DTypeName = String
 
@@ -26,6 +30,10 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
             "backward of a tensor that does not require grad and has no grad_fn"
         case let .implicitGradientOfNonScalar(shape):
             "backward needs an explicit gradient for a non-scalar output of shape \(shape)"
+        case let .wrongGradientCount(op, returned, expected):
+            "\(op): backward returned \(returned) gradient\(returned == 1 ? "" : "s") for \(expected) input\(expected == 1 ? "" : "s"); return one per input, nil where an input needs none"
+        case let .savedTensorsReleased(op):
+            "\(op): saved tensors read after backward released them; pass retainGraph: true to the backward to keep them"
         }
     }
 }

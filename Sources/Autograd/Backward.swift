@@ -44,8 +44,9 @@ extension Tensor {
                 // No gradient reached this node (every path to it returned nil): pass nothing on.
                 inputGradients = Array(repeating: nil, count: node.edges.count)
             }
-            precondition(inputGradients.count == node.edges.count,
-                         "\(node.name): backward returned \(inputGradients.count) gradients for \(node.edges.count) inputs")
+            guard inputGradients.count == node.edges.count else {
+                throw AutogradError.wrongGradientCount(op: node.name, returned: inputGradients.count, expected: node.edges.count)
+            }
             for (edge, gradient) in Swift.zip(node.edges, inputGradients) {
                 switch edge {
                 case .none:

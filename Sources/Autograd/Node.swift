@@ -23,6 +23,9 @@ public final class Node: AutogradNode {
     var backwardRule: ((Tensor) throws -> [Tensor?])?
     /// Set when the saved state was freed by a backward without `retainGraph`.
     private(set) var isReleased = false
+    /// Called once by `release()`, for saved state the backward rule does not own alone (a custom
+    /// function's context, which its author may still hold).
+    var onRelease: (() -> Void)?
 
     // Scratch state of one backward pass.
     var pendingGradient: Tensor?
@@ -40,6 +43,8 @@ public final class Node: AutogradNode {
         backwardRule = nil
         edges = []
         isReleased = true
+        onRelease?()
+        onRelease = nil
     }
 
     /// The producers of this node's inputs (for graph walks in tests and tools).

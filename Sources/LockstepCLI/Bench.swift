@@ -5,7 +5,7 @@ import Training
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks; each prints one key=value line per case.",
-        subcommands: [BenchStep.self, BenchAllReduce.self, BenchScaling.self])
+        subcommands: [BenchStep.self, BenchAllReduce.self, BenchScaling.self, BenchMemory.self])
 }
 
 struct BenchStep: ParsableCommand {

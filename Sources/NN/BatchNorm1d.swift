@@ -11,6 +11,9 @@ import Autograd
 /// `pendingStatistics` and the trainer applies one update per optimizer step from the statistics of
 /// all micro-batches combined (ghost batch norm; determinism contract, rule 5).
 ///
+/// Inside a `Checkpointed` block the forward runs twice (once without grad, once in backward to rebuild
+/// the graph); only the first records statistics, so each micro-batch still contributes exactly one.
+///
 /// ```swift
 /// let bn = BatchNorm1d(64)
 /// let y = try bn(x)   // (N, 64), normalised per feature
@@ -52,7 +55,9 @@ public final class BatchNorm1d: Module {
         let (output, statistics) = try Tensor.batchNorm(
             input, weight: weight, bias: bias, epsilon: epsilon,
             running: isTraining ? nil : (runningMean, runningVariance))
-        if let statistics {
+        // A checkpointed block's recompute (in backward) repeats a forward whose statistics were
+        // already recorded: it must neither record them again nor move the running statistics.
+        if let statistics, !Checkpointed.isRecomputing {
             if defersRunningStatistics {
                 pendingStatistics.append(statistics)
             } else {

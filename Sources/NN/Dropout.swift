@@ -18,7 +18,9 @@ public final class Dropout: Module {
     public let layerID: Int
     /// Seed used when no `SampleContext` is set.
     public let seed: UInt64
-    private var uncontextualisedCalls = 0
+    /// Calls made without a `SampleContext` (the mask's step then); `Checkpointed` rewinds it for a
+    /// recompute so that the replayed forward draws the same masks.
+    var uncontextualisedCalls = 0
 
     public init(p: Double, layerID: Int, seed: UInt64 = 0) {
         precondition(p >= 0 && p < 1, "dropout probability \(p) outside [0, 1)")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The base class of autograd graph nodes. It lives here only so that a tensor can point at the node
 /// that produced it; everything a node does is defined in the Autograd module.
 open class AutogradNode {
@@ -222,8 +224,3 @@ extension Tensor: CustomStringConvertible {
         return "Tensor(\(dtype), shape: \(shape), [\(shown)\(count > 8 ? ", …" : "")])"
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
-import Foundation

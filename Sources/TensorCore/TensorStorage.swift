@@ -1,13 +1,33 @@
+import Synchronization
+
 /// An owned, 64-byte aligned block of memory that one or more tensors view.
 /// Views (reshapes, slices of a flat parameter buffer) share a storage; it is freed with its last view.
+///
+/// Every storage is counted: `TensorStorage.liveBytes` is the number of tensor bytes allocated and not
+/// yet freed in this process, `peakBytes` the highest it has been since the last `resetPeak()`. The
+/// cost is one relaxed atomic add per allocation and per free (plus a relaxed load and, only when a new
+/// peak is reached, an atomic max). A `MemoryMeter` counts the same per scope of one task, unaffected
+/// by other threads.
+///
+/// ```swift
+/// TensorStorage.resetPeak()
+/// let before = TensorStorage.liveBytes
+/// let loss = try model(x).sum()
+/// print(TensorStorage.liveBytes - before)   // bytes the graph holds for backward
+/// ```
 public final class TensorStorage: @unchecked Sendable {
     public let base: UnsafeMutableRawPointer
     public let byteCount: Int
+    /// The meter this storage was counted in (the `MemoryMeter` tracking the allocating task), if any.
+    let meter: MemoryMeter?
 
     /// Uninitialised memory for `byteCount` bytes.
     public init(byteCount: Int) {
         self.byteCount = byteCount
         base = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+        meter = MemoryMeter.anyActive ? MemoryMeter.current : nil
+        Self.counted(byteCount)
+        meter?.counted(byteCount)
     }
 
     /// Zero-filled memory for `byteCount` bytes.
@@ -16,5 +36,31 @@ public final class TensorStorage: @unchecked Sendable {
         base.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
     }
 
-    deinit { base.deallocate() }
+    deinit {
+        base.deallocate()
+        Self.live.wrappingSubtract(byteCount, ordering: .relaxed)
+        meter?.uncounted(byteCount)
+    }
+
+    // MARK: Process-wide byte counts
+
+    private static let live = Atomic<Int>(0)
+    private static let peak = Atomic<Int>(0)
+
+    @inline(__always)
+    private static func counted(_ bytes: Int) {
+        let now = live.wrappingAdd(bytes, ordering: .relaxed).newValue
+        if now > peak.load(ordering: .relaxed) { peak.max(now, ordering: .relaxed) }
+    }
+
+    /// Bytes of tensor storage allocated and not yet freed, in the whole process (every thread).
+    public static var liveBytes: Int { live.load(ordering: .relaxed) }
+
+    /// The highest `liveBytes` since the last `resetPeak()` (or the start of the process).
+    public static var peakBytes: Int { peak.load(ordering: .relaxed) }
+
+    /// Restarts peak tracking from the current `liveBytes`.
+    public static func resetPeak() {
+        peak.store(live.load(ordering: .relaxed), ordering: .relaxed)
+    }
 }
