@@ -18,6 +18,7 @@ public struct PreparedData: Sendable {
             full = SyntheticWide(seed: config.seed, features: features, classes: classes).dataset(count: samples)
         case let .csv(path, label):
             full = try CSVLoader(labelColumn: label).load(path: path)
+            try config.checkSampleCount(full.count)   // as loading does for synthetic sources (docs/config.md)
         }
         guard full.featureCount == config.model.input else {
             throw TrainingError("\(config.source): model.input is \(config.model.input) but the data has \(full.featureCount) features")

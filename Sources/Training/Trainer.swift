@@ -119,7 +119,7 @@ public final class Trainer {
         completedSteps += 1
         let loss = Double(statistics.floats[0]) / globalBatch
         guard loss.isFinite else {
-            throw TrainingError("training diverged at step \(t + 1): the loss is \(loss); lower optimizer.lr or enable train.grad_clip_norm")
+            throw TrainingError("training diverged at step \(t + 1): the loss is \(loss.isNaN ? "NaN" : "\(loss)"); lower optimizer.lr or enable train.grad_clip_norm")
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return StepResult(step: t, loss: loss, learningRate: lr, gradientNorm: norm, seconds: seconds)
