@@ -9,50 +9,62 @@ enum LockstepProcess {
         let stderr: String
         let seconds: Double
         var timedOut: Bool
+        /// False when the process ended on a signal (a crash) rather than by exiting.
+        var exitedNormally: Bool
     }
 
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The `lockstep` binary next to the running test bundle (`swift build --build-tests` builds both).
-    static var binary: URL {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("lockstep")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
+    /// `lockstep` next to the running test bundle (`.build/debug`, or `.build-NAME/debug` with
+    /// `--scratch-path`; `swift build --build-tests` builds both), else in the repository's `.build/debug`.
+    static let binary: URL = {
+        var directories: [URL] = []
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        if FileManager.default.fileExists(atPath: me.path) { directories.append(me.deletingLastPathComponent()) }
+        if let first = CommandLine.arguments.first {
+            directories.append(URL(fileURLWithPath: first).resolvingSymlinksInPath().deletingLastPathComponent())
+        }
+        for directory in directories {
+            var d = directory
+            for _ in 0..<4 {
+                let candidate = d.appendingPathComponent("lockstep")
+                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+                d = d.deletingLastPathComponent()
+            }
         }
         return repositoryRoot.appendingPathComponent(".build/debug/lockstep")
-    }
+    }()
 
     static var mpirunAvailable: Bool {
         (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
             .contains { FileManager.default.isExecutableFile(atPath: "\($0)/mpirun") }
     }
 
-    /// `lockstep <arguments>` in the repository root.
-    static func run(_ arguments: [String], timeout: Double = 120) throws -> Outcome {
-        try spawn(binary.path, arguments, timeout: timeout)
+    /// `lockstep <arguments>` in `directory` (the repository root by default).
+    static func run(_ arguments: [String], in directory: URL = repositoryRoot, timeout: Double = 120) throws -> Outcome {
+        try spawn(binary.path, arguments, in: directory, timeout: timeout)
     }
 
     /// `mpirun -np <ranks> lockstep <arguments>`, with this machine's settings (as launch/mpirun.sh).
     static func mpirun(ranks: Int, _ arguments: [String], timeout: Double = 120) throws -> Outcome {
         var args = ["-np", String(ranks), "-x", "OPENBLAS_NUM_THREADS", "--oversubscribe", "--bind-to", "none"]
         if getuid() == 0 { args.append("--allow-run-as-root") }
-        return try spawn("/usr/bin/env", ["mpirun"] + args + [binary.path] + arguments, timeout: timeout)
+        return try spawn("/usr/bin/env", ["mpirun"] + args + [binary.path] + arguments, in: repositoryRoot, timeout: timeout)
     }
 
-    private static func spawn(_ executable: String, _ arguments: [String], timeout: Double) throws -> Outcome {
+    private static func spawn(_ executable: String, _ arguments: [String], in directory: URL, timeout: Double) throws -> Outcome {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-proc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("stdout"), err = dir.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.currentDirectoryURL = repositoryRoot
+        process.currentDirectoryURL = directory
+        process.standardInput = FileHandle.nullDevice
         var environment = ProcessInfo.processInfo.environment
         environment["OMPI_MCA_pml"] = "ob1"
         environment["OPENBLAS_NUM_THREADS"] = "1"
@@ -76,6 +88,7 @@ enum LockstepProcess {
         return Outcome(status: process.terminationStatus,
                        stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
                        stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "",
-                       seconds: Date().timeIntervalSince(start), timedOut: timedOut)
+                       seconds: Date().timeIntervalSince(start), timedOut: timedOut,
+                       exitedNormally: process.terminationReason == .exit)
     }
 }

@@ -118,60 +118,10 @@ struct CLIResult {
 }
 
 enum CLI {
-    /// `lockstep` next to the running test bundle (`.build/debug`, or `.build-tests/debug` with
-    /// `--scratch-path .build-tests`), else in the repository's `.build/debug`.
-    static let executable: String? = {
-        var directories: [URL] = []
-        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        if FileManager.default.fileExists(atPath: me.path) { directories.append(me.deletingLastPathComponent()) }
-        if let first = CommandLine.arguments.first {
-            directories.append(URL(fileURLWithPath: first).resolvingSymlinksInPath().deletingLastPathComponent())
-        }
-        directories.append(Bundle.main.bundleURL)
-        directories.append(Bundle.main.bundleURL.deletingLastPathComponent())
-        directories.append(TT.repositoryRoot.appendingPathComponent(".build/debug"))
-        for directory in directories {
-            // A test bundle on macOS sits in …/debug/X.xctest/Contents/MacOS; walk up a few levels.
-            var d = directory
-            for _ in 0..<4 {
-                let candidate = d.appendingPathComponent("lockstep").path
-                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-                d = d.deletingLastPathComponent()
-            }
-        }
-        return nil
-    }()
-
-    /// Runs `lockstep arguments…` in `directory`, stdout and stderr captured through files (no pipe can fill).
-    static func run(_ arguments: [String], in directory: String,
-                    sourceLocation: SourceLocation = #_sourceLocation) throws -> CLIResult {
-        guard let executable else {
-            Issue.record("the lockstep executable was not found next to the test bundle; run `swift build --build-tests` first",
-                         sourceLocation: sourceLocation)
-            throw CancellationError()
-        }
-        let outPath = directory + "/.cli-stdout-\(UUID().uuidString)", errPath = directory + "/.cli-stderr-\(UUID().uuidString)"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer { TT.remove(outPath); TT.remove(errPath) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        var environment = ProcessInfo.processInfo.environment
-        environment["OPENBLAS_NUM_THREADS"] = "1"
-        process.environment = environment
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        return CLIResult(status: process.terminationStatus, exitedNormally: process.terminationReason == .exit,
-                         stdout: String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self),
-                         stderr: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self))
+    /// Runs `lockstep arguments…` in `directory` (see `LockstepProcess`, which also runs mpirun jobs).
+    static func run(_ arguments: [String], in directory: String) throws -> CLIResult {
+        let outcome = try LockstepProcess.run(arguments, in: URL(fileURLWithPath: directory))
+        return CLIResult(status: outcome.status, exitedNormally: outcome.exitedNormally,
+                         stdout: outcome.stdout, stderr: outcome.stderr)
     }
 }
