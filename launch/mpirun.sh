@@ -35,9 +35,7 @@ ranks="$1"; config="$2"; shift 2
 [ -z "$hostfile" ] || [ -f "$hostfile" ] || { echo "error: hostfile '$hostfile' not found" >&2; exit 2; }
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
-    export PATH="/opt/swift/usr/bin:$PATH"
-fi
+source "$root/launch/env.sh"
 if [ "${LOCKSTEP_SKIP_BUILD:-0}" != 1 ] && [ -z "${LOCKSTEP_BIN:-}" ]; then
     (cd "$root" && bash launch/setup.sh release)
 fi

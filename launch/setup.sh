@@ -15,9 +15,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if ! command -v swift >/dev/null 2>&1; then
-    [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
-fi
+source launch/env.sh
 command -v swift >/dev/null 2>&1 || { echo "error: no Swift toolchain on PATH (Swift 6 is needed)" >&2; exit 1; }
 
 configuration="${1:-release}"

@@ -4,8 +4,8 @@
 # the release binary is checked too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source launch/env.sh
 bash launch/setup.sh debug
-export OPENBLAS_NUM_THREADS=1
 swift build --build-tests
 swift test --skip-build
 bash launch/verify-invariance.sh

@@ -4,6 +4,6 @@
 #   launch/train.sh --set train.steps=100 --out runs/short
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source launch/env.sh
 bash launch/setup.sh release
-export OPENBLAS_NUM_THREADS=1
 exec "$(swift build -c release --show-bin-path)/lockstep" train --config configs/clinical-mlp.yaml "$@"

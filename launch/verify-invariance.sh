@@ -5,6 +5,7 @@
 # Usage: launch/verify-invariance.sh [STEPS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source launch/env.sh
 steps="${1:-30}"
 bash launch/setup.sh release
 bin="$(swift build -c release --show-bin-path)/lockstep"
@@ -12,7 +13,6 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 common=(--config configs/clinical-mlp.yaml --quiet --set "train.steps=$steps" --set train.eval_every=0
         --set batch.global=256 --set batch.micro=32)
-export OPENBLAS_NUM_THREADS=1
 
 hash_of() { sed -n 's/.*"params_sha256" *: *"\([0-9a-f]*\)".*/\1/p' "$1/summary.json"; }
 
