@@ -22,13 +22,17 @@ struct Train: ParsableCommand {
     @Option(help: "Run N ranks as threads of this process (simulated data parallelism). Under mpirun, leave it out: the world is mpirun's.")
     var ranks: Int?
 
-    @Option(help: ArgumentHelp("Fail one rank on purpose after a step, KIND:RANK:STEP with KIND throw or kill (for fault-handling tests).", visibility: .hidden))
+    @Option(help: "Seconds without progress (a step, an evaluation, a checkpoint) after which every rank is aborted.")
+    var timeout: Double = 600
+
+    @Option(help: ArgumentHelp("Fail one rank on purpose after a step, KIND:RANK:STEP with KIND throw, kill or hang (for fault-handling tests).", visibility: .hidden))
     var injectFault: String?
 
     func validate() throws {
         if let injectFault, FaultInjection(injectFault) == nil {
-            throw ValidationError("--inject-fault expects KIND:RANK:STEP with KIND throw or kill, got '\(injectFault)'")
+            throw ValidationError("--inject-fault expects KIND:RANK:STEP with KIND throw, kill or hang, got '\(injectFault)'")
         }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }
         if resume && `init` != nil { throw ValidationError("--resume and --init exclude each other: a resumed run continues from its checkpoint") }
         if let ranks, ranks < 1 { throw ValidationError("--ranks must be at least 1, got \(ranks)") }
         if ranks != nil && World.isMPILaunch {
@@ -38,12 +42,16 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        let (out, initPath, resume, quiet) = (self.out, self.`init`, self.resume, self.quiet)
+        let (out, initPath, resume, quiet, timeout) = (self.out, self.`init`, self.resume, self.quiet, self.timeout)
         let fault = injectFault.flatMap(FaultInjection.init)
         let summary = try World.run(ranks: ranks) { comm in
+            // One watchdog per process: simulated ranks share it (any rank's step is progress).
+            let watchdog = comm.rank == 0 || World.isMPILaunch ? Watchdog(timeout: timeout, rank: comm.rank) : nil
+            defer { watchdog?.stop() }
             let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, initialStatePath: initPath, resume: resume)
             run.showsProgress = !quiet
             run.faultInjection = fault
+            run.onProgress = { watchdog?.beat() }
             return try run.run()
         }
         guard let summary else { return }   // not rank 0

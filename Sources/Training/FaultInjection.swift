@@ -1,13 +1,15 @@
 import Foundation
 
 /// A deliberate failure of one rank after one step, for testing that the world ends cleanly when a
-/// rank throws or dies (`lockstep train --inject-fault throw:1:3`).
+/// rank throws, dies or hangs (`lockstep train --inject-fault throw:1:3`).
 public struct FaultInjection: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         /// The rank throws an error, as bad data on one rank would.
         case `throw`
         /// The rank's process is killed with SIGKILL (under MPI; simulated ranks share one process).
         case kill
+        /// The rank stops making progress without dying (a deadlock): only a timeout can end the run.
+        case hang
     }
 
     public let kind: Kind
@@ -29,6 +31,7 @@ public struct FaultInjection: Sendable, Equatable {
         switch kind {
         case .throw: throw TrainingError("injected fault after step \(step)")
         case .kill: kill(getpid(), SIGKILL)
+        case .hang: while true { sleep(3600) }
         }
     }
 }

@@ -26,6 +26,8 @@ public final class TrainingRun {
     /// Makes one rank fail on purpose after a given step, to test that a failing rank ends every rank
     /// (see `FaultInjection`). Nil in normal runs.
     public var faultInjection: FaultInjection?
+    /// Called after each step, evaluation and checkpoint (a watchdog's heartbeat).
+    public var onProgress: () -> Void = {}
 
     public init(config: RunConfig, outputDirectory: String? = nil, communicator: Communicator = LocalCommunicator(),
                 initialStatePath: String? = nil, resume: Bool = false) {
@@ -71,6 +73,7 @@ public final class TrainingRun {
         for t in firstStep..<config.train.steps {
             let result = try trainer.step()
             lastLoss = result.loss
+            onProgress()
             try faultInjection?.trigger(rank: communicator.rank, afterStep: t + 1)
             if t > firstStep || config.train.steps - firstStep == 1 { stepSeconds += result.seconds; timedSteps += 1 }
             let done = t + 1
@@ -89,12 +92,14 @@ public final class TrainingRun {
                 try metrics?.append(["event": "eval", "step": done, "validation": evaluation.jsonObject])
                 if showsProgress { progress.finish() }
                 log("step \(done): validation " + Self.describe(evaluation))
+                onProgress()
             }
             if config.distributed.checkEvery > 0, done % config.distributed.checkEvery == 0 || done == config.train.steps {
                 try trainer.checkReplicas()
             }
             if config.output.checkpointEvery > 0, done % config.output.checkpointEvery == 0, isRankZero {
                 try saveCheckpoint(trainer, step: done)
+                onProgress()
             }
         }
         let wall = Date().timeIntervalSince(start)

@@ -148,21 +148,34 @@ struct InvarianceTests {
         #expect(Date().timeIntervalSince(start) < 60)
     }
 
-    @Test(.enabled(if: LockstepProcess.mpirunAvailable), arguments: ["throw", "kill"])
+    @Test(.enabled(if: LockstepProcess.mpirunAvailable), arguments: ["throw", "kill", "hang"])
     func aFailingMPIRankEndsTheJobWithinSeconds(kind: String) throws {
         let out = Self.outputDirectory("mpifault")
         defer { try? FileManager.default.removeItem(atPath: out) }
         let outcome = try LockstepProcess.mpirun(ranks: 2, ["train", "--config", Self.config, "--quiet", "--out", out,
-                                                            "--inject-fault", "\(kind):1:3"]
+                                                            "--timeout", "5", "--inject-fault", "\(kind):1:3"]
                                                  + Self.overrides.flatMap { ["--set", $0] }, timeout: 60)
         #expect(!outcome.timedOut)
         #expect(outcome.status != 0)
         #expect(outcome.seconds < 30)
-        let expected = kind == "throw" ? "error: rank 1 of 2: injected fault after step 3" : "process rank 1"
+        let expected = switch kind {
+        case "throw": "error: rank 1 of 2: injected fault after step 3"
+        case "kill": "process rank 1"
+        default: "no training progress for 5 s (limit --timeout 5 s)"
+        }
         #expect(outcome.stderr.contains(expected), "\(outcome.stderr)")
         // Nothing half-written: no model or summary from an aborted run.
         #expect(!FileManager.default.fileExists(atPath: out + "/model.safetensors"))
         #expect(!FileManager.default.fileExists(atPath: out + "/summary.json"))
+    }
+
+    @Test func aHungSimulatedRankIsStoppedByTheTimeout() throws {
+        let outcome = try LockstepProcess.run(["train", "--config", Self.config, "--ranks", "2", "--quiet", "--timeout", "3",
+                                               "--out", Self.outputDirectory("hang"), "--inject-fault", "hang:1:3"]
+                                              + Self.overrides.flatMap { ["--set", $0] }, timeout: 60)
+        #expect(!outcome.timedOut)
+        #expect(outcome.status != 0)
+        #expect(outcome.stderr.contains("no training progress for 3 s"), "\(outcome.stderr)")
     }
 
     @Test(.enabled(if: LockstepProcess.mpirunAvailable))
