@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Philox4x32-10, the counter-based generator of Salmon et al., "Parallel random numbers: as easy as
 /// 1, 2, 3" (SC'11). A draw is a pure function of a 64-bit key and a 128-bit counter, so any random
 /// number in a run can be recomputed from its coordinates alone: no generator state travels between
@@ -126,6 +132,6 @@ public struct RandomKey: Sendable, Hashable {
         let w = block(index)
         let u1 = (Double((UInt64(w.0) << 21) ^ (UInt64(w.1) >> 11)) + 1) * 0x1p-53   // (0, 1]
         let u2 = Double((UInt64(w.2) << 21) ^ (UInt64(w.3) >> 11)) * 0x1p-53
-        return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
+        return (-2 * Double.log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 }
