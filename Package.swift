@@ -5,7 +5,7 @@ import PackageDescription
 /// Targets and their one-way dependencies follow docs/architecture.md.
 let package = Package(
     name: "Lockstep",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lockstep", targets: ["LockstepCLI"]),
         .library(name: "Lockstep", targets: ["Training"]),
