@@ -13,32 +13,13 @@ import TensorCore
 /// let adam = try Adam(parameters: model.namedParameters, lr: 1e-3, betas: (0.9, 0.999))
 /// try adam.step()
 /// ```
-public final class Adam: Optimizer {
-    private let core: AdamCore
-
+public final class Adam: AdamFamily {
     /// Throws `OptimizerError` for a negative or non-finite `lr`, `eps` or `weightDecay`, betas
     /// outside [0, 1), and an empty, duplicated or non-float parameter list.
     public init(parameters: [(name: String, tensor: Tensor)], lr: Double = 1e-3,
                 betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
                 amsgrad: Bool = false) throws {
-        core = try AdamCore(name: "Adam", parameters: parameters, lr: lr, betas: betas, eps: eps,
-                            weightDecay: weightDecay, amsgrad: amsgrad, decoupled: false)
-    }
-
-    public var learningRate: Double {
-        get { core.learningRate }
-        set { core.learningRate = newValue }
-    }
-    public var betas: (Double, Double) { (core.beta1, core.beta2) }
-    public var eps: Double { core.eps }
-    public var weightDecay: Double { core.weightDecay }
-    public var amsgrad: Bool { core.amsgrad }
-    public var parameters: [(name: String, tensor: Tensor)] { core.params.entries }
-
-    public func step() throws { try core.step() }
-    public func zeroGrad(setToNil: Bool) { core.params.zeroGrad(setToNil: setToNil) }
-    public func stateTensors() -> [(name: String, tensor: Tensor)] { core.stateTensors() }
-    public func loadState(_ tensors: [String: Tensor]) throws {
-        try StateSlots.load(tensors, into: core.stateTensors())
+        try super.init(core: AdamCore(name: "Adam", parameters: parameters, lr: lr, betas: betas, eps: eps,
+                                      weightDecay: weightDecay, amsgrad: amsgrad, decoupled: false))
     }
 }
