@@ -37,20 +37,10 @@ public struct MemoryBenchmark {
     public let config: RunConfig
     public let batch: Int
 
-    /// `config` with its batch set to `batch` (one micro-batch) and no more synthetic samples than needed.
+    /// `config` with its batch set to `batch` (one micro-batch) and enough synthetic samples.
     public init(name: String, config: RunConfig, batch: Int) {
-        var c = config
-        c.batch = BatchConfig(global: batch, micro: batch)
-        switch c.data.source {
-        case .syntheticClinical:
-            c.data.source = .syntheticClinical(samples: 2 * batch + 64)
-        case let .syntheticWide(_, features, classes):
-            c.data.source = .syntheticWide(samples: batch * 5 / 4 + 64, features: features, classes: classes)
-        case .csv:
-            break
-        }
         self.name = name
-        self.config = c
+        self.config = config.sizedForBenchmark(micro: batch)
         self.batch = batch
     }
 

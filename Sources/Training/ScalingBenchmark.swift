@@ -20,12 +20,7 @@ public struct ScalingBenchmark: Sendable {
     /// Median milliseconds per training step on `communicator`'s world (same on every rank).
     public func stepMilliseconds(communicator: Communicator, steps: Int = 12) throws -> Double {
         BLASThreads.set(1)
-        var c = config
-        let global = perRankBatch * communicator.worldSize
-        c.batch = BatchConfig(global: global, micro: perRankBatch)
-        if case let .syntheticWide(samples, features, classes) = c.data.source {
-            c.data.source = .syntheticWide(samples: max(samples, global * 2 + 64), features: features, classes: classes)
-        }
+        let c = config.sizedForBenchmark(micro: perRankBatch, worldSize: communicator.worldSize)
         let trainer = try Trainer(config: c, data: PreparedData(config: c), communicator: communicator)
         for _ in 0..<2 { try trainer.step() }
         var samples: [Double] = []

@@ -28,18 +28,8 @@ public struct StepBenchmark {
 
     /// `config` with its batch set to `batch` (one micro-batch per step) and enough synthetic samples.
     public init(name: String, config: RunConfig, batch: Int) {
-        var c = config
-        c.batch = BatchConfig(global: batch, micro: batch)
-        switch c.data.source {
-        case .syntheticClinical(let samples):
-            c.data.source = .syntheticClinical(samples: max(samples, 2 * batch + 64))
-        case let .syntheticWide(samples, features, classes):
-            c.data.source = .syntheticWide(samples: max(samples, batch * 5 / 4 + 64), features: features, classes: classes)
-        case .csv:
-            break
-        }
         self.name = name
-        self.config = c
+        self.config = config.sizedForBenchmark(micro: batch)
         self.batch = batch
     }
 
