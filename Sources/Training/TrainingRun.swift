@@ -103,7 +103,8 @@ public final class TrainingRun {
             }
         }
         let wall = Date().timeIntervalSince(start)
-        let evaluation = try lastEvaluation ?? trainer.evaluate()
+        // Rank 0 evaluated after the last step; the other ranks take its result instead of repeating it.
+        let evaluation = try shareFromRankZero(lastEvaluation ?? (isRankZero ? trainer.evaluate() : nil))
         let digest = StateDictFile.archive(model: trainer.model).paramsSHA256().hex
         let secondsPerStep = timedSteps > 0 ? stepSeconds / Double(timedSteps) : 0
         let summary = RunSummary(
@@ -120,6 +121,15 @@ public final class TrainingRun {
             log("wrote \(outputDirectory)/model.safetensors and summary.json (params_sha256 \(digest.prefix(16))…)")
         }
         return summary
+    }
+
+    /// Rank 0's evaluation on every rank (one broadcast of four numbers).
+    func shareFromRankZero(_ evaluation: EvaluationResult?) throws -> EvaluationResult {
+        var values: [Double] = evaluation.map { [$0.loss, $0.accuracy ?? .nan, $0.auc ?? .nan, Double($0.samples)] }
+            ?? [.nan, .nan, .nan, 0]
+        try values.withUnsafeMutableBytes { try communicator.broadcast($0, root: 0) }
+        return EvaluationResult(loss: values[0], accuracy: values[1].isNaN ? nil : values[1],
+                                auc: values[2].isNaN ? nil : values[2], samples: Int(values[3]))
     }
 
     static func describe(_ e: EvaluationResult) -> String {
