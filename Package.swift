@@ -8,7 +8,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lockstep", targets: ["LockstepCLI"]),
-        .library(name: "Lockstep", targets: ["Training"]),
+        // The library is the training stack; introspection and benchmarks are the CLI's tools, not API.
+        .library(name: "Lockstep", targets: ["Config", "Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,12 +30,14 @@ let package = Package(
         .target(name: "Distributed", dependencies: ["TensorCore"]),
         .target(name: "DistributedMPI", dependencies: ["Distributed", "CMPI"]),
         .target(name: "Checkpointing", dependencies: ["TensorCore"]),
+        .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Training", dependencies: [
-            "NN", "Optim", "Datasets", "Distributed", "Checkpointing",
-            .product(name: "Yams", package: "Yams"),
+            "Config", "NN", "Optim", "Datasets", "Distributed", "Checkpointing",
         ]),
+        .target(name: "Introspection", dependencies: ["Config", "Training"]),
+        .target(name: "Benchmarks", dependencies: ["Config", "Training"]),
         .executableTarget(name: "LockstepCLI", dependencies: [
-            "Training", "DistributedMPI",
+            "Config", "Training", "Introspection", "Benchmarks", "DistributedMPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -45,6 +48,9 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "NN", "Datasets", "Distributed", "Checkpointing"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "TrainingTests", dependencies: [
+            "Config", "Training", "Introspection", "Benchmarks", "NN", "Datasets", "Distributed", "Checkpointing",
+        ]),
     ]
 )

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Training
+import Config
+import Benchmarks
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Training
+import Config
+import Benchmarks
 
 /// `lockstep bench memory`: bytes autograd keeps for backward, and the peak during forward and
 /// backward, with and without activation checkpointing (docs/benchmarks.md, "Activation memory").

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Training
+import Config
 
 /// The options every command that reads a run config shares.
 struct ConfigOptions: ParsableArguments {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Training
+import Config
+import Introspection
 
 /// `lockstep gradcheck`: finite-difference gradient checks in float64 (docs/introspection.md).
 struct GradCheck: ParsableCommand {

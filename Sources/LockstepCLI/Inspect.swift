@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Training
+import Introspection
 
 /// `lockstep inspect`: looks inside trained weights (docs/introspection.md).
 struct Inspect: ParsableCommand {

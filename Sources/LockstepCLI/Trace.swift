@@ -1,5 +1,6 @@
 import ArgumentParser
 import Training
+import Introspection
 
 /// `lockstep trace`: the shapes flowing through a config's model (docs/introspection.md).
 struct Trace: ParsableCommand {

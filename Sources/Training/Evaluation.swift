@@ -2,6 +2,7 @@ import TensorCore
 import Autograd
 import NN
 import Datasets
+import Config
 
 /// Validation metrics of a model on a data set.
 public struct EvaluationResult: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import TensorCore
 import NN
+import Config
 
 /// Builds the `Sequential` model a config describes.
 ///

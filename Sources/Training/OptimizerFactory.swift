@@ -1,5 +1,6 @@
 import TensorCore
 import Optim
+import Config
 
 /// Makes the optimizer and learning-rate schedule a config names.
 public enum OptimizerFactory {

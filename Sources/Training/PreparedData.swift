@@ -1,5 +1,6 @@
 import Foundation
 import Datasets
+import Config
 
 /// The training and validation splits a config asks for, standardised if it says so.
 public struct PreparedData: Sendable {

@@ -5,6 +5,7 @@ import NN
 import Optim
 import Datasets
 import Distributed
+import Config
 
 /// What one optimizer step measured.
 public struct StepResult: Sendable {

@@ -3,6 +3,7 @@ import TensorCore
 import NN
 import Checkpointing
 import Distributed
+import Config
 
 /// A whole training run as the `lockstep train` command performs it: the trainer's steps, plus what
 /// rank 0 alone does around them (progress line, metrics log, evaluations, checkpoints, final outputs).

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 import Training
+import Config
 
 /// Gradient accumulation in one process: a global batch of 32 taken as 4 micro-batches of 8 must train
 /// the same model as one micro-batch of 32 (rounding aside), because the trainer sums per-sample

@@ -3,6 +3,7 @@ import Testing
 import TensorCore
 import Checkpointing
 import Training
+import Config
 
 /// The real `lockstep` binary (built by `swift build --build-tests`, found next to the test bundle)
 /// on bad input: each mistake ends the process with a non-zero status and exactly one line that names

@@ -2,6 +2,8 @@ import Testing
 import TensorCore
 import NN
 import Training
+import Config
+import Benchmarks
 
 /// `model.checkpoint_activations`: same names, same bits, less memory.
 struct CheckpointActivationsTests {

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import Training
+import Config
 
 /// `lockstep trace`, `inspect activations` and `gradcheck` as a user runs them (the built binary, in
 /// the repository root).

@@ -4,6 +4,8 @@ import TensorCore
 import Autograd
 @testable import NN
 import Training
+import Config
+import Introspection
 
 /// Shape traces, activation capture, activation reports and the gradient-check suite
 /// (docs/introspection.md).

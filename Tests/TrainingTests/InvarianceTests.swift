@@ -4,6 +4,7 @@ import TensorCore
 import Distributed
 import Checkpointing
 import Training
+import Config
 
 /// The headline promise: the bits of a run do not depend on how many ranks ran it.
 @Suite(.serialized)

@@ -3,6 +3,7 @@ import Testing
 import TensorCore
 import Checkpointing
 import Training
+import Config
 
 /// `lockstep train --init FILE` and `lockstep eval --weights FILE` with a state dict PyTorch saved:
 /// the names, dtypes and layout agree, and the loaded model computes what PyTorch computes.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Datasets
 import Training
+import Config
 
 /// The shipped configs, trained as shipped, reach the quality they promise.
 @Suite("Shipped configs: model quality")

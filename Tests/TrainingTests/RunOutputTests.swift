@@ -3,6 +3,7 @@ import Testing
 import TensorCore
 import Checkpointing
 import Training
+import Config
 
 /// What `TrainingRun` leaves in its output directory: summary.json, model.safetensors, metrics.jsonl,
 /// checkpoints; determinism across identical runs; resume from a checkpoint.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 import Training
+import Config
 
 /// Helpers shared by the trainer, run-output, PyTorch and CLI tests (prefixed `TT` so that they do not
 /// clash with the config tests' helpers).

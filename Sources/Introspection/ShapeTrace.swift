@@ -1,6 +1,7 @@
 import TensorCore
 import Autograd
 import NN
+import Training
 
 /// The shapes flowing through a model: one no-grad forward with a forward hook on every module of
 /// the tree but the root, one row per layer call (Linear, BatchNorm1d, LayerNorm, activation, Dropout)

@@ -1,3 +1,4 @@
+import Config
 extension RunConfig {
     /// This config as the benchmarks run it: one micro-batch of `micro` samples per rank and step on
     /// `worldSize` ranks, and synthetic data large enough that the training split holds a global batch.

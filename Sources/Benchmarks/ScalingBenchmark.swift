@@ -1,6 +1,8 @@
 import Foundation
 import TensorCore
 import Distributed
+import Config
+import Training
 
 /// Weak scaling: the same per-rank batch on every rank, so that W ranks process W times the samples
 /// per step. Efficiency = T₁ / T_W, the step time on one rank over the step time on W ranks.

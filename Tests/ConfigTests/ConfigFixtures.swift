@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import Training
+
+// Shared with TrainingTests through a symlink (test targets cannot import each other).
 
 /// The reference clinical config, inline so that tuning configs/clinical-mlp.yaml does not move the
 /// tests' expectations.
@@ -34,24 +35,9 @@ func configClinical(replacing old: String, with new: String, sourceLocation: Sou
     return parts.joined(separator: new)
 }
 
-/// Loads `yaml` as `clinical.yaml`, expects a `ConfigError`, and checks its one-line description.
-func expectConfigError(_ yaml: String, overrides: [String] = [], _ expected: String,
-                       sourceLocation: SourceLocation = #_sourceLocation) {
-    do {
-        let config = try RunConfig(yaml: yaml, source: "clinical.yaml", overrides: overrides)
-        Issue.record("expected \"\(expected)\", but the config loaded: \(config.configDigest)",
-                     sourceLocation: sourceLocation)
-    } catch let error as ConfigError {
-        #expect(error.description == expected, sourceLocation: sourceLocation)
-        #expect(!error.description.contains("\n"), sourceLocation: sourceLocation)
-    } catch {
-        Issue.record("expected a ConfigError, got \(error)", sourceLocation: sourceLocation)
-    }
-}
-
 /// The repository root, found from this file's real location (the file may be reached by a symlink).
 let configRepositoryRoot: URL = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-    .deletingLastPathComponent()   // TrainingTests
+    .deletingLastPathComponent()   // ConfigTests
     .deletingLastPathComponent()   // Tests
     .deletingLastPathComponent()
 

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Training
+import Config
 
 @Suite("RunConfig: shipped configs")
 struct ShippedConfigTests {

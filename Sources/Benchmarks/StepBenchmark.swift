@@ -1,6 +1,8 @@
 import Foundation
 import TensorCore
 import NN
+import Config
+import Training
 
 /// Times training steps of a model and, for comparison, the BLAS GEMMs those steps are made of.
 ///

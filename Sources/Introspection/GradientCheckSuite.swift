@@ -1,6 +1,8 @@
 import TensorCore
 import Autograd
 import NN
+import Config
+import Training
 
 /// One row of a gradient-check run: an op variant, a layer or a whole model.
 public struct GradientCheckRow: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import TensorCore
 import Autograd
 import NN
+import Training
 
 /// The outputs of chosen modules for one batch, as detached copies.
 ///

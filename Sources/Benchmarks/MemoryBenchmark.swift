@@ -2,6 +2,8 @@ import Foundation
 import TensorCore
 import Autograd
 import NN
+import Config
+import Training
 
 /// Measures what autograd keeps for the backward pass, with and without activation checkpointing.
 ///

@@ -1,0 +1,1 @@
+../ConfigTests/ConfigFixtures.swift
