@@ -61,7 +61,13 @@ extension RunConfig {
                     throw fail(layersPath.index(index).key("out"), "expected a positive integer, got \(out)")
                 }
                 features = out
-                parameters = out * inFeatures + (bias ? out : 0)
+                // Checked: a size such as 2⁶² would overflow here, before any allocation could refuse it.
+                let (weights, overflow) = out.multipliedReportingOverflow(by: inFeatures)
+                guard !overflow, weights <= Int.max - out else {
+                    throw fail(layersPath.index(index).key("out"),
+                               "\(inFeatures) × \(out) weights are more than any machine can hold")
+                }
+                parameters = weights + (bias ? out : 0)
                 lastLinear = index
             case .batchnorm1d(_, _, let affine):
                 parameters = affine ? 2 * features : 0

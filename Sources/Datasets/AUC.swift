@@ -1,8 +1,9 @@
 /// The area under the ROC curve of `scores` against binary `labels` (0 or 1): the probability that a
 /// random positive scores higher than a random negative, a tie counting one half (Mann–Whitney U).
 ///
-/// O(n log n): one sort, then tied scores share their average rank. Returns NaN when the labels are all
-/// of one class, where the AUC is undefined. Scores may be logits or probabilities: only their order
+/// O(n log n): one sort, then tied scores share their average rank. Returns NaN where the AUC is
+/// undefined: when the labels are all of one class, or when a score is NaN (a diverged model), which
+/// has no place in the order. Scores may be logits or probabilities: only their order
 /// matters.
 ///
 /// ```swift
@@ -21,7 +22,7 @@ public func auc(scores: [Double], labels: [Float]) -> Double {
 }
 
 private func rankAUC(_ pairs: [(score: Double, label: Float)]) -> Double {
-    precondition(pairs.allSatisfy { !$0.score.isNaN }, "AUC of NaN scores")
+    if pairs.contains(where: { $0.score.isNaN }) { return .nan }
     precondition(pairs.allSatisfy { $0.label == 0 || $0.label == 1 }, "AUC labels must be 0 or 1")
     // Sorting (score, label) pairs keeps the data contiguous; an unstable sort is fine because a run of
     // tied scores is handled as a whole below.

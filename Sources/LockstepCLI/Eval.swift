@@ -16,6 +16,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
+        try ResourceEstimate(config).check()
         let data = try PreparedData(config: config)
         let model = try ModelBuilder.build(config)
         let state = try StateDictFile.read(weights, for: model)

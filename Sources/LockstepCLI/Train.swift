@@ -1,5 +1,6 @@
 import ArgumentParser
 import Training
+import Config
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,8 +41,24 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// Simulated ranks are threads of this process, each with a replica of the model: beyond this
+    /// many, a typo (`--ranks 10000`) is more likely than a plan.
+    static let maximumSimulatedRanks = 256
+
     func run() throws {
         let config = try options.load()
+        // Everything that can be known before the ranks start is checked here, so that a bad --ranks
+        // costs nothing (no threads, no data) and fails in one line.
+        if let ranks {
+            let microBatches = config.microBatchesPerStep
+            guard ranks <= microBatches else {
+                throw TrainingError("--ranks \(ranks) is more than the \(microBatches) micro-batches of a step (batch.global \(config.batch.global) / batch.micro \(config.batch.micro)); use at most \(microBatches) ranks")
+            }
+            guard ranks <= Self.maximumSimulatedRanks else {
+                throw TrainingError("--ranks \(ranks) is more than the \(Self.maximumSimulatedRanks) simulated ranks one process runs; use mpirun for more")
+            }
+        }
+        try ResourceEstimate(config).check(replicas: ranks ?? 1)
         let (out, initPath, resume, quiet, timeout) = (self.out, self.`init`, self.resume, self.quiet, self.timeout)
         let fault = injectFault.flatMap(FaultInjection.init)
         let summary = try World.run(ranks: ranks) { comm in

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// Appends one JSON object per line to `OUT/metrics.jsonl` (rank 0 only).
@@ -12,17 +15,11 @@ public final class MetricsLog {
 
     public init(path: String, truncate: Bool = true) throws {
         self.path = path
-        let fm = FileManager.default
-        if truncate || !fm.fileExists(atPath: path) {
-            guard fm.createFile(atPath: path, contents: nil) else {
-                throw TrainingError("\(path): cannot create the metrics file")
-            }
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0o644)
+        guard fd >= 0 else {
+            throw TrainingError("\(path): cannot open the metrics file for writing (\(String(cString: strerror(errno))))")
         }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw TrainingError("\(path): cannot open the metrics file for writing")
-        }
-        self.handle = handle
-        handle.seekToEndOfFile()
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
     }
 
     deinit { try? handle.close() }

@@ -50,6 +50,8 @@ public final class Trainer {
     let statisticsSum: PairwiseAccumulator
     let statistics: Tensor           // (S): [loss sum, per BN: mean (C), variance (C), mean² (C)]
     var permutation: (epoch: Int, order: [Int])?
+    /// The loss of this trainer's first step: the scale against which divergence is judged.
+    var firstLoss: Double?
 
     public init(config: RunConfig, data: PreparedData, communicator: Communicator = LocalCommunicator(),
                 initialState: [String: Tensor]? = nil, initialSource: String = "initial state") throws {
@@ -119,8 +121,13 @@ public final class Trainer {
         applyRunningStatistics()
         completedSteps += 1
         let loss = Double(statistics.floats[0]) / globalBatch
-        guard loss.isFinite else {
-            throw TrainingError("training diverged at step \(t + 1): the loss is \(loss.isNaN ? "NaN" : "\(loss)"); lower optimizer.lr or enable train.grad_clip_norm")
+        if firstLoss == nil { firstLoss = loss }
+        // A loss a million times its starting value (or above 1e6 when it started below 1) is divergence
+        // as surely as an infinite one: lr = 1e30 otherwise "trains" to a loss of 5e29 and exits 0.
+        let bound = 1e6 * max(firstLoss ?? 1, 1)
+        guard loss.isFinite, loss <= bound else {
+            let value = loss.isNaN ? "NaN" : loss.isFinite ? String(format: "%.3g, over the bound %.3g (10⁶ × the first step's loss)", loss, bound) : "\(loss)"
+            throw TrainingError("training diverged at step \(t + 1): the loss is \(value); lower optimizer.lr or enable train.grad_clip_norm")
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return StepResult(step: t, loss: loss, learningRate: lr, gradientNorm: norm, seconds: seconds)

@@ -47,6 +47,12 @@ public final class TrainingRun {
     @discardableResult
     public func run() throws -> RunSummary {
         BLASThreads.set(1)
+        try ResourceEstimate(config).check()
+        // Output problems (a file where the directory should be, a read-only disk) are found before
+        // any work is done, not after training.
+        if isRankZero {
+            try OutputDirectory.check(outputDirectory, files: ["model.safetensors", "summary.json", "metrics.jsonl"])
+        }
         let data = try PreparedData(config: config)
         let trainer = try Trainer(config: config, data: data, communicator: communicator)
         if let initialStatePath {
@@ -59,7 +65,7 @@ public final class TrainingRun {
         }
         try trainer.broadcastState()
         try trainer.checkReplicas()
-        if isRankZero { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) }
+        if isRankZero { try OutputDirectory.create(outputDirectory) }
         let metrics = isRankZero ? try MetricsLog(path: outputDirectory + "/metrics.jsonl", truncate: firstStep == 0) : nil
         let progress = ProgressLine(totalSteps: config.train.steps)
         if isRankZero {
@@ -158,6 +164,19 @@ public final class TrainingRun {
         try checkpointDirectory.save(archive, step: step)
     }
 
+    /// Every parameter gets a gradient at every step (absent ones are zero-filled), so each optimizer
+    /// `step` counter must equal the checkpoint's step: a file whose metadata says otherwise was edited
+    /// or mixed from two checkpoints, and resuming it would silently change the result.
+    static func checkStepCounters(_ optimizer: [String: Tensor], step: Int, source: String) throws {
+        for (name, tensor) in optimizer.sorted(by: { $0.key < $1.key }) where name.hasSuffix(".step") {
+            guard tensor.dtype == .int64, tensor.count == 1 else { continue }   // loadState reports the shape
+            let counter = tensor.rawPointer.load(as: Int64.self)
+            guard counter == Int64(step) else {
+                throw TrainingError("\(source): optimizer counter \(name) is \(counter), but the checkpoint is at step \(step)")
+            }
+        }
+    }
+
     /// Loads a checkpoint into the trainer; returns the number of steps it had completed.
     func restore(_ trainer: Trainer, from path: String) throws -> Int {
         let state = try StateDictFile.read(path, for: trainer.model)
@@ -167,6 +186,13 @@ public final class TrainingRun {
         guard state.metadata["config_digest"] == config.configDigest else {
             throw TrainingError("\(path): checkpoint was written by a different config (digest \(state.metadata["config_digest"] ?? "none"), this run \(config.configDigest))")
         }
+        guard step >= 1, step <= config.train.steps else {
+            throw TrainingError("\(path): checkpoint step \(step) is outside this run's steps 1…\(config.train.steps)")
+        }
+        guard step < config.train.steps else {
+            throw TrainingError("\(path): the run already finished (checkpoint at step \(step) = train.steps); there is nothing to resume")
+        }
+        try Self.checkStepCounters(state.optimizer, step: step, source: path)
         try trainer.model.loadStateDict(state.model, source: path)
         try trainer.optimizer.loadState(state.optimizer)
         trainer.resume(atStep: step)

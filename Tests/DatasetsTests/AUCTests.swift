@@ -22,6 +22,12 @@ import Testing
         #expect(auc(scores: [0.1, 0.2] as [Float], labels: [0, 0]).isNaN)
     }
 
+    /// A diverged model's NaN logits once trapped here (issue 11, defect 4): the AUC is undefined, not a crash.
+    @Test func undefinedForNaNScores() {
+        #expect(auc(scores: [0.1, .nan, 0.3] as [Float], labels: [0, 1, 1]).isNaN)
+        #expect(auc(scores: [Double.nan, .nan] , labels: [0, 1]).isNaN)
+    }
+
     @Test func matchesPairCountingOnTiedData() {
         // Coarse scores (ten levels) make many ties; compare with the O(n²) definition.
         var state: UInt64 = 12345

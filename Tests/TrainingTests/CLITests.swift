@@ -16,6 +16,8 @@ struct CLITests {
         case csvMissingLabel, csvNonNumericCell, csvNaN, csvTooFewRows
         case initTruncated, initWrongName, initWrongShape, initWrongDType, initUnsupportedDType, initMissingFile
         case evalWeightsDoNotFit
+        case outIsAFile, outUnderAFile, outEmpty, modelPathIsADirectory
+        case ranksHuge, ranksBeyondMicroBatches, layerTooWide, layerSizeOverflows, tooManySamples
 
         var testDescription: String { rawValue }
     }
@@ -117,6 +119,27 @@ struct CLITests {
             return (train + ["--init", "init.safetensors"], ["init.safetensors", "F16"])
         case .initMissingFile:
             return (train + ["--init", "nowhere.safetensors"], ["nowhere.safetensors"])
+        case .outIsAFile:
+            try TT.write("not a directory\n", to: d + "/blocker")
+            return (["train", "--config", "run.yaml", "--out", "blocker"], ["blocker", "is not a directory"])
+        case .outUnderAFile:
+            try TT.write("not a directory\n", to: d + "/blocker")
+            return (["train", "--config", "run.yaml", "--out", "blocker/sub"], ["blocker", "is not a directory"])
+        case .outEmpty:
+            return (["train", "--config", "run.yaml", "--out", ""], ["output directory", "empty"])
+        case .modelPathIsADirectory:
+            try FileManager.default.createDirectory(atPath: d + "/taken/model.safetensors", withIntermediateDirectories: true)
+            return (["train", "--config", "run.yaml", "--out", "taken"], ["taken/model.safetensors", "is a directory"])
+        case .ranksHuge:
+            return (train + ["--ranks", "9223372036854775807"], ["--ranks 9223372036854775807", "at most 4 ranks"])
+        case .ranksBeyondMicroBatches:
+            return (train + ["--ranks", "1000"], ["--ranks 1000", "4 micro-batches"])
+        case .layerTooWide:
+            return (train + ["--set", "model.layers[0].out=100000000"], ["the run needs at least", "of memory available"])
+        case .layerSizeOverflows:
+            return (train + ["--set", "model.layers[0].out=4611686018427387904"], ["model.layers[0].out", "more than any machine can hold"])
+        case .tooManySamples:
+            return (train + ["--set", "data.samples=1000000000"], ["the run needs at least", "GB"])
         case .evalWeightsDoNotFit:
             // Weights of the model without batch norm, evaluated as the reference model.
             let plain = try RunConfig(yaml: AccumulationTests.plainYAML(micro: 8), source: "plain.yaml")
