@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc   // C's `stdout` global, touched once before any thread starts
+#endif
+import Foundation
 import ArgumentParser
 import Training
 import Config
@@ -59,17 +63,16 @@ struct Train: ParsableCommand {
             }
         }
         try ResourceEstimate(config).check(replicas: ranks ?? 1)
-        let (out, initPath, resume, quiet, timeout) = (self.out, self.`init`, self.resume, self.quiet, self.timeout)
         let fault = injectFault.flatMap(FaultInjection.init)
-        let summary = try World.run(ranks: ranks) { comm in
-            // One watchdog per process: simulated ranks share it (any rank's step is progress).
-            let watchdog = comm.rank == 0 || World.isMPILaunch ? Watchdog(timeout: timeout, rank: comm.rank) : nil
-            defer { watchdog?.stop() }
-            let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, initialStatePath: initPath, resume: resume)
-            run.showsProgress = !quiet
-            run.faultInjection = fault
-            run.onProgress = { watchdog?.beat() }
-            return try run.run()
+        StopSignal.install()
+        // Log lines reach a file or pipe as they are printed (`tail -f`, a scheduler's log), not in
+        // 4 KiB blocks at exit.
+        setvbuf(stdout, nil, _IOLBF, 0)
+        let summary: RunSummary?
+        do {
+            summary = try train(config, fault: fault)
+        } catch let interrupted as RunInterrupted {
+            throw ExitCode(interrupted.exitCode)   // each rank has said so in one line
         }
         guard let summary else { return }   // not rank 0
         var line = "done: \(summary.steps) steps, final train loss \(String(format: "%.4f", summary.finalTrainLoss)), "
@@ -77,5 +80,39 @@ struct Train: ParsableCommand {
         if let auc = summary.validation.auc { line += ", validation auc \(String(format: "%.4f", auc))" }
         if let accuracy = summary.validation.accuracy { line += ", validation accuracy \(String(format: "%.4f", accuracy))" }
         print(line)
+    }
+
+    /// Runs the training on every rank of the world this process belongs to; rank 0's summary.
+    private func train(_ config: RunConfig, fault: FaultInjection?) throws -> RunSummary? {
+        let (out, initPath, resume, quiet, timeout) = (self.out, self.`init`, self.resume, self.quiet, self.timeout)
+        return try World.run(ranks: ranks) { comm in
+            // One watchdog per process: simulated ranks share it (any rank's step is progress).
+            let watchdog = comm.rank == 0 || World.isMPILaunch ? Watchdog(timeout: timeout, rank: comm.rank) : nil
+            defer { watchdog?.stop() }
+            let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, initialStatePath: initPath, resume: resume)
+            run.showsProgress = !quiet
+            run.faultInjection = fault
+            run.onProgress = { watchdog?.beat() }
+            run.stopRequest = StopSignal.requested
+            do {
+                return try run.run()
+            } catch let interrupted as RunInterrupted {
+                // Said here, on the rank, before MPI winds down: mpirun may end the ranks soon after
+                // it forwarded the signal.
+                let prefix = comm.worldSize > 1 && World.isMPILaunch ? "rank \(comm.rank): " : ""
+                if prefix.isEmpty ? comm.rank == 0 : true {
+                    FileHandle.standardError.write(Data("\(prefix)\(interrupted); resume with: \(resumeCommand)\n".utf8))
+                }
+                throw interrupted
+            }
+        }
+    }
+
+    /// The command that continues this run from its newest checkpoint.
+    private var resumeCommand: String {
+        var words = ["lockstep", "train", "--config", options.config] + options.overrides.flatMap { ["--set", $0] }
+        if let out { words += ["--out", out] }
+        if let ranks { words += ["--ranks", String(ranks)] }
+        return (words + ["--resume"]).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Distributed
 import DistributedMPI
+import Training
 
 /// The one place that picks a communicator: MPI when mpirun (or srun) started this process, threads
 /// for `--ranks N`, else a world of one. Runs `body` on every rank and returns rank 0's result (nil
@@ -17,6 +18,10 @@ enum World {
             let result: R
             do {
                 result = try body(comm)
+            } catch let interrupted as RunInterrupted {
+                // Every rank agreed to stop after the same step: a clean end, not a failure.
+                try MPIRuntime.finish()
+                throw interrupted
             } catch {
                 if comm.worldSize == 1 { try? MPIRuntime.finish(); throw error }
                 MPIRuntime.abort(reason: "rank \(comm.rank) of \(comm.worldSize): \(error)")

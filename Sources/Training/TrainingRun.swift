@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import TensorCore
 import NN
@@ -29,6 +32,9 @@ public final class TrainingRun {
     public var faultInjection: FaultInjection?
     /// Called after each step, evaluation and checkpoint (a watchdog's heartbeat).
     public var onProgress: () -> Void = {}
+    /// The stop signal this process has received, if any (`StopSignal.requested`). Read after every
+    /// step; the ranks agree on it, so they all stop after the same step.
+    public var stopRequest: () -> Int32? = { nil }
 
     public init(config: RunConfig, outputDirectory: String? = nil, communicator: Communicator = LocalCommunicator(),
                 initialStatePath: String? = nil, resume: Bool = false) {
@@ -104,9 +110,16 @@ public final class TrainingRun {
             if config.distributed.checkEvery > 0, done % config.distributed.checkEvery == 0 || done == config.train.steps {
                 try trainer.checkReplicas()
             }
-            if config.output.checkpointEvery > 0, done % config.output.checkpointEvery == 0, isRankZero {
+            let checkpointDue = config.output.checkpointEvery > 0 && done % config.output.checkpointEvery == 0
+            if checkpointDue, isRankZero {
                 try saveCheckpoint(trainer, step: done)
                 onProgress()
+            }
+            if done < config.train.steps, let signal = try agreedStopSignal() {
+                if isRankZero, !checkpointDue { try saveCheckpoint(trainer, step: done) }
+                try communicator.barrier()   // the checkpoint exists before any rank reports it
+                throw RunInterrupted(step: done, signal: signal,
+                                     checkpoint: checkpointDirectory.path + "/" + CheckpointDirectory.fileName(step: done))
             }
         }
         let wall = Date().timeIntervalSince(start)
@@ -128,6 +141,18 @@ public final class TrainingRun {
             log("wrote \(outputDirectory)/model.safetensors and summary.json (params_sha256 \(digest.prefix(16))…)")
         }
         return summary
+    }
+
+    /// The stop signal if any rank has received one. A signal may reach one process (Ctrl-C in one
+    /// terminal) or all of them (Slurm signals every task) at different moments, so the ranks vote after
+    /// every step with one tiny allreduce — [SIGINT votes, SIGTERM votes] — and all stop after the same
+    /// step, with SIGTERM winning a tie. A world of one reads its own flag without communicating.
+    func agreedStopSignal() throws -> Int32? {
+        let local = stopRequest()
+        guard communicator.worldSize > 1 else { return local }
+        var votes: [Float] = [local == SIGINT ? 1 : 0, local != nil && local != SIGINT ? 1 : 0]
+        try votes.withUnsafeMutableBufferPointer { try communicator.allReduceSum($0) }
+        return votes[1] > 0 ? SIGTERM : votes[0] > 0 ? SIGINT : nil
     }
 
     /// Rank 0's evaluation on every rank (one broadcast of four numbers).
