@@ -23,7 +23,8 @@
 public final class DeterministicAllReduce {
     private var scratchBuffer = Scratch()
     private let exchange = TreeExchange()
-    private var layouts: [Int: TreeLayout] = [:]      // by leaves · 2¹⁶ + world size
+    private var layouts: [LayoutKey: TreeLayout] = [:]
+    private struct LayoutKey: Hashable { let leaves: Int, worldSize: Int }
     /// Aligned buffers up to this many bytes use recursive doubling, larger ones halving + doubling.
     public var recursiveDoublingLimit: Int
     /// Unaligned buffers up to this many bytes are exchanged whole (`TreeExchange.replicatedSum`),
@@ -41,7 +42,7 @@ public final class DeterministicAllReduce {
 
     /// The layout of n leaves over W ranks, computed once.
     public func layout(leaves: Int, worldSize: Int) -> TreeLayout {
-        let key = leaves << 16 | worldSize
+        let key = LayoutKey(leaves: leaves, worldSize: worldSize)
         if let known = layouts[key] { return known }
         let made = TreeLayout(tree: CanonicalTree(leaves: leaves), worldSize: worldSize)
         layouts[key] = made
