@@ -75,8 +75,12 @@ public final class TrainingRun {
         let metrics = isRankZero ? try MetricsLog(path: outputDirectory + "/metrics.jsonl", truncate: firstStep == 0) : nil
         let progress = ProgressLine(totalSteps: config.train.steps)
         if isRankZero {
-            let a = trainer.plan.accumulationSteps
-            log("training \(trainer.model.parameterCount) parameters for \(config.train.steps) steps: global batch \(config.batch.global) = micro \(config.batch.micro) × accumulation \(a) × world \(communicator.worldSize)\(firstStep > 0 ? ", resuming after step \(firstStep)" : "")")
+            let plan = trainer.plan, a = plan.accumulationSteps
+            // Uneven blocks (W does not divide n): the first n mod W ranks take one micro-batch more.
+            let split = plan.microBatchesPerStep % plan.worldSize == 0
+                ? "micro \(config.batch.micro) × accumulation \(a) × world \(communicator.worldSize)"
+                : "\(plan.microBatchesPerStep) micro-batches of \(config.batch.micro) over \(communicator.worldSize) ranks (\(a - 1) or \(a) each)"
+            log("training \(trainer.model.parameterCount) parameters for \(config.train.steps) steps: global batch \(config.batch.global) = \(split)\(firstStep > 0 ? ", resuming after step \(firstStep)" : "")")
         }
 
         let start = Date()
