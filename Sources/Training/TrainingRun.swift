@@ -35,6 +35,9 @@ public final class TrainingRun {
     /// The stop signal this process has received, if any (`StopSignal.requested`). Read after every
     /// step; the ranks agree on it, so they all stop after the same step.
     public var stopRequest: () -> Int32? = { nil }
+    /// Which (re)start of the run this is, set by a supervisor that restarts failed runs
+    /// (`--max-restarts`); recorded as a segment in metrics.jsonl and summary.json.
+    public var restart: RunSegment.Restart = .none
 
     public init(config: RunConfig, outputDirectory: String? = nil, communicator: Communicator = LocalCommunicator(),
                 initialStatePath: String? = nil, resume: Bool = false) {
@@ -72,7 +75,12 @@ public final class TrainingRun {
         try trainer.broadcastState()
         try trainer.checkReplicas()
         if isRankZero { try OutputDirectory.create(outputDirectory) }
-        let metrics = isRankZero ? try MetricsLog(path: outputDirectory + "/metrics.jsonl", truncate: firstStep == 0) : nil
+        let metricsPath = outputDirectory + "/metrics.jsonl"
+        // A resumed run keeps the records up to its checkpoint (and every segment record) and appends.
+        if isRankZero, resume { try MetricsLog.cutBack(metricsPath, toStep: firstStep) }
+        let metrics = isRankZero ? try MetricsLog(path: metricsPath, truncate: !resume) : nil
+        try metrics?.append(RunSegment(worldSize: communicator.worldSize, startStep: firstStep,
+                                       restart: restart.number, cause: restart.cause))
         let progress = ProgressLine(totalSteps: config.train.steps)
         if isRankZero {
             let a = trainer.plan.accumulationSteps
@@ -135,7 +143,8 @@ public final class TrainingRun {
             samplesPerSecond: secondsPerStep > 0 ? Double(config.batch.global) / secondsPerStep : 0,
             secondsPerStep: secondsPerStep, wallSeconds: wall, parameterCount: trainer.model.parameterCount,
             paramsSHA256: digest, configDigest: config.configDigest, seed: config.seed,
-            communicationSecondsPerStep: trainer.reducer.communicationSeconds / Double(max(1, config.train.steps - firstStep)))
+            communicationSecondsPerStep: trainer.reducer.communicationSeconds / Double(max(1, config.train.steps - firstStep)),
+            restarts: restart.number, segments: isRankZero ? MetricsLog.segments(metricsPath) : [])
         if isRankZero {
             try writeOutputs(trainer, summary: summary)
             log("wrote \(outputDirectory)/model.safetensors and summary.json (params_sha256 \(digest.prefix(16))…)")
