@@ -33,6 +33,9 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Fail one rank on purpose after a step, KIND:RANK:STEP with KIND throw, kill or hang (for fault-handling tests).", visibility: .hidden))
     var injectFault: String?
 
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("With --resume: config keys that may differ from the checkpoint's (e.g. train.steps to train longer).", valueName: "key"))
+    var allowConfigChange: [String] = []
+
     @Option(help: "With --ranks: when a rank fails, restart from the newest checkpoint on the ranks that are left, at most this many times (torchrun's --max-restarts). Under mpirun, use `lockstep launch`.")
     var maxRestarts = 0
 
@@ -133,6 +136,7 @@ struct Train: ParsableCommand {
             run.showsProgress = !quiet
             run.faultInjection = attempt.fault
             run.restart = attempt.restart
+            run.allowedConfigChanges = Set(allowConfigChange)
             run.onProgress = { watchdog?.beat() }
             run.stopRequest = StopSignal.requested
             do {

@@ -38,6 +38,8 @@ public final class TrainingRun {
     /// Which (re)start of the run this is, set by a supervisor that restarts failed runs
     /// (`--max-restarts`); recorded as a segment in metrics.jsonl and summary.json.
     public var restart: RunSegment.Restart = .none
+    /// Config keys a resumed run may change from its checkpoint's (`--allow-config-change`).
+    public var allowedConfigChanges: Set<String> = []
 
     public init(config: RunConfig, outputDirectory: String? = nil, communicator: Communicator = LocalCommunicator(),
                 initialStatePath: String? = nil, resume: Bool = false) {
@@ -81,7 +83,7 @@ public final class TrainingRun {
         let metrics = isRankZero ? try MetricsLog(path: metricsPath, truncate: !resume) : nil
         try metrics?.append(RunSegment(worldSize: communicator.worldSize, startStep: firstStep,
                                        restart: restart.number, cause: restart.cause))
-        let progress = ProgressLine(totalSteps: config.train.steps)
+        let progress = ProgressLine(totalSteps: config.train.steps, firstStep: firstStep)
         if isRankZero {
             let a = trainer.plan.accumulationSteps
             log("training \(trainer.model.parameterCount) parameters for \(config.train.steps) steps: global batch \(config.batch.global) = micro \(config.batch.micro) × accumulation \(a) × world \(communicator.worldSize)\(firstStep > 0 ? ", resuming after step \(firstStep)" : "")")
@@ -182,7 +184,7 @@ public final class TrainingRun {
 
     func runMetadata(step: Int) -> [String: String] {
         ["step": String(step), "seed": String(config.seed), "config_digest": config.configDigest,
-         "format": "lockstep-state-dict-v1"]
+         "config": config.canonicalYAML, "format": "lockstep-state-dict-v1"]
     }
 
     func writeOutputs(_ trainer: Trainer, summary: RunSummary) throws {
@@ -196,6 +198,31 @@ public final class TrainingRun {
     func saveCheckpoint(_ trainer: Trainer, step: Int) throws {
         let archive = StateDictFile.archive(model: trainer.model, optimizer: trainer.optimizer, metadata: runMetadata(step: step))
         try checkpointDirectory.save(archive, step: step)
+    }
+
+    /// The run's config against the one the checkpoint was written with: every differing key must be
+    /// named in `allowedConfigChanges` (`--allow-config-change KEY…`), so a resumed run never changes
+    /// silently. Extending `train.steps` is the common case; with a cosine or step schedule it changes
+    /// the learning rate of the remaining steps (the schedule is a function of step and total steps).
+    /// Checkpoints that carry only a digest (older ones) must match it exactly.
+    func checkConfig(of metadata: [String: String], source path: String) throws {
+        guard let text = metadata["config"] else {
+            guard metadata["config_digest"] == config.configDigest else {
+                throw TrainingError("\(path): checkpoint was written by a different config (digest \(metadata["config_digest"] ?? "none"), this run \(config.configDigest))")
+            }
+            return
+        }
+        let written: RunConfig
+        do {
+            written = try RunConfig(yaml: text, source: path)
+        } catch {
+            throw TrainingError("\(path): the config recorded in the checkpoint does not load: \(error)")
+        }
+        let refused = config.differences(from: written).filter { !allowedConfigChanges.contains($0.key) }
+        guard refused.isEmpty else {
+            let list = refused.map(\.description).joined(separator: ", ")
+            throw TrainingError("\(path): checkpoint was written by a different config: \(list); to resume anyway, name the keys with --allow-config-change \(refused.map(\.key).joined(separator: " "))")
+        }
     }
 
     /// Every parameter gets a gradient at every step (absent ones are zero-filled), so each optimizer
@@ -217,9 +244,7 @@ public final class TrainingRun {
         guard let stepText = state.metadata["step"], let step = Int(stepText) else {
             throw TrainingError("\(path): checkpoint metadata has no step")
         }
-        guard state.metadata["config_digest"] == config.configDigest else {
-            throw TrainingError("\(path): checkpoint was written by a different config (digest \(state.metadata["config_digest"] ?? "none"), this run \(config.configDigest))")
-        }
+        try checkConfig(of: state.metadata, source: path)
         guard step >= 1, step <= config.train.steps else {
             throw TrainingError("\(path): checkpoint step \(step) is outside this run's steps 1…\(config.train.steps)")
         }
