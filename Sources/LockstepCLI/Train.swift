@@ -33,6 +33,21 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Fail one rank on purpose after a step, KIND:RANK:STEP with KIND throw, kill or hang (for fault-handling tests).", visibility: .hidden))
     var injectFault: String?
 
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("With --resume: config keys that may differ from the checkpoint's (e.g. train.steps to train longer).", valueName: "key"))
+    var allowConfigChange: [String] = []
+
+    @Option(help: "With --ranks: when a rank fails, restart from the newest checkpoint on the ranks that are left, at most this many times (torchrun's --max-restarts). Under mpirun, use `lockstep launch`.")
+    var maxRestarts = 0
+
+    @Option(help: "With --max-restarts: the fewest ranks a restarted run may have.")
+    var minRanks = 1
+
+    @Option(help: ArgumentHelp("Which restart this process is (set by `lockstep launch`).", visibility: .hidden))
+    var restartNumber = 0
+
+    @Option(help: ArgumentHelp("What ended the previous segment (set by `lockstep launch`).", visibility: .hidden))
+    var restartCause: String?
+
     func validate() throws {
         if let injectFault, FaultInjection(injectFault) == nil {
             throw ValidationError("--inject-fault expects KIND:RANK:STEP with KIND throw, kill or hang, got '\(injectFault)'")
@@ -42,6 +57,12 @@ struct Train: ParsableCommand {
         if let ranks, ranks < 1 { throw ValidationError("--ranks must be at least 1, got \(ranks)") }
         if ranks != nil && World.isMPILaunch {
             throw ValidationError("--ranks and mpirun exclude each other: under mpirun the world size is mpirun's -np")
+        }
+        guard maxRestarts >= 0, minRanks >= 1 else {
+            throw ValidationError("--max-restarts must be at least 0 and --min-ranks at least 1, got \(maxRestarts) and \(minRanks)")
+        }
+        if maxRestarts > 0 && World.isMPILaunch {
+            throw ValidationError("--max-restarts under mpirun: restarts need a supervisor outside the job; use `lockstep launch --np N --max-restarts K -- train …`")
         }
     }
 
@@ -68,11 +89,24 @@ struct Train: ParsableCommand {
         // Log lines reach a file or pipe as they are printed (`tail -f`, a scheduler's log), not in
         // 4 KiB blocks at exit.
         setvbuf(stdout, nil, _IOLBF, 0)
-        let summary: RunSummary?
-        do {
-            summary = try train(config, fault: fault)
-        } catch let interrupted as RunInterrupted {
-            throw ExitCode(interrupted.exitCode)   // each rank has said so in one line
+        var attempt = Attempt(ranks: ranks, resume: resume, fault: fault,
+                              restart: .init(number: restartNumber, cause: restartCause))
+        var summary: RunSummary?
+        while true {
+            do {
+                summary = try train(config, attempt)
+                break
+            } catch let interrupted as RunInterrupted {
+                throw ExitCode(interrupted.exitCode)   // each rank has said so in one line
+            } catch {
+                // A failed rank ends its world; the bits do not depend on the world size, so the ranks
+                // that are left continue from the newest checkpoint and end where an uninterrupted run would.
+                let left = (attempt.ranks ?? 1) - 1
+                guard attempt.restart.number - restartNumber < maxRestarts, left >= minRanks, StopSignal.requested() == nil else { throw error }
+                attempt = Attempt(ranks: left, resume: true, fault: nil,
+                                  restart: .init(number: attempt.restart.number + 1, cause: "\(error)"))
+                FileHandle.standardError.write(Data("\(error); restarting from the newest checkpoint on \(left) rank\(left == 1 ? "" : "s") (restart \(attempt.restart.number) of \(maxRestarts))\n".utf8))
+            }
         }
         guard let summary else { return }   // not rank 0
         var line = "done: \(summary.steps) steps, final train loss \(String(format: "%.4f", summary.finalTrainLoss)), "
@@ -82,16 +116,27 @@ struct Train: ParsableCommand {
         print(line)
     }
 
+    /// One try at the run: its world size, whether it resumes, and which restart it is.
+    struct Attempt {
+        var ranks: Int?
+        var resume: Bool
+        var fault: FaultInjection?
+        var restart: RunSegment.Restart
+    }
+
     /// Runs the training on every rank of the world this process belongs to; rank 0's summary.
-    private func train(_ config: RunConfig, fault: FaultInjection?) throws -> RunSummary? {
-        let (out, initPath, resume, quiet, timeout) = (self.out, self.`init`, self.resume, self.quiet, self.timeout)
-        return try World.run(ranks: ranks) { comm in
+    private func train(_ config: RunConfig, _ attempt: Attempt) throws -> RunSummary? {
+        let (out, initPath, quiet, timeout) = (self.out, self.`init`, self.quiet, self.timeout)
+        return try World.run(ranks: attempt.ranks) { comm in
             // One watchdog per process: simulated ranks share it (any rank's step is progress).
             let watchdog = comm.rank == 0 || World.isMPILaunch ? Watchdog(timeout: timeout, rank: comm.rank) : nil
             defer { watchdog?.stop() }
-            let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, initialStatePath: initPath, resume: resume)
+            let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, initialStatePath: initPath,
+                                  resume: attempt.resume)
             run.showsProgress = !quiet
-            run.faultInjection = fault
+            run.faultInjection = attempt.fault
+            run.restart = attempt.restart
+            run.allowedConfigChanges = Set(allowConfigChange)
             run.onProgress = { watchdog?.beat() }
             run.stopRequest = StopSignal.requested
             do {
@@ -101,7 +146,7 @@ struct Train: ParsableCommand {
                 // it forwarded the signal.
                 let prefix = comm.worldSize > 1 && World.isMPILaunch ? "rank \(comm.rank): " : ""
                 if prefix.isEmpty ? comm.rank == 0 : true {
-                    FileHandle.standardError.write(Data("\(prefix)\(interrupted); resume with: \(resumeCommand)\n".utf8))
+                    FileHandle.standardError.write(Data("\(prefix)\(interrupted); resume with: \(resumeCommand(ranks: attempt.ranks))\n".utf8))
                 }
                 throw interrupted
             }
@@ -109,7 +154,7 @@ struct Train: ParsableCommand {
     }
 
     /// The command that continues this run from its newest checkpoint.
-    private var resumeCommand: String {
+    private func resumeCommand(ranks: Int?) -> String {
         var words = ["lockstep", "train", "--config", options.config] + options.overrides.flatMap { ["--set", $0] }
         if let out { words += ["--out", out] }
         if let ranks { words += ["--ranks", String(ranks)] }

@@ -8,18 +8,23 @@ import Foundation
 /// ```
 public struct ProgressLine {
     public let totalSteps: Int
+    /// Steps completed before this segment of the run (a resumed run's checkpoint): the ETA counts
+    /// only the speed of the steps this process ran.
+    public let firstStep: Int
     private let interactive: Bool
     private let start = Date()
 
-    public init(totalSteps: Int, interactive: Bool = isatty(STDOUT_FILENO) != 0) {
+    public init(totalSteps: Int, firstStep: Int = 0, interactive: Bool = isatty(STDOUT_FILENO) != 0) {
         self.totalSteps = totalSteps
+        self.firstStep = firstStep
         self.interactive = interactive
     }
 
     /// The text for `step` (1-based count of completed steps).
     public func render(step: Int, loss: Double, samplesPerSecond: Double, extra: String = "") -> String {
         let elapsed = Date().timeIntervalSince(start)
-        let remaining = step > 0 ? elapsed / Double(step) * Double(totalSteps - step) : 0
+        let ran = step - firstStep
+        let remaining = ran > 0 ? elapsed / Double(ran) * Double(totalSteps - step) : 0
         let width = String(totalSteps).count
         let stepText = String(repeating: " ", count: max(0, width - String(step).count)) + String(step)
         return "step \(stepText)/\(totalSteps)  loss \(String(format: "%.4f", loss))  "

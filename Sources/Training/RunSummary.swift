@@ -23,6 +23,10 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// Mean seconds per step spent in cross-rank reductions (0 for one rank).
     public var communicationSecondsPerStep: Double
+    /// How many times a supervisor restarted the run after a failure (`--max-restarts`).
+    public var restarts: Int
+    /// The run's stretches between (re)starts, with the world size of each (rank 0's summary).
+    public var segments: [RunSegment]
 
     enum CodingKeys: String, CodingKey {
         case steps, reduction, validation, seed
@@ -31,5 +35,6 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case secondsPerStep = "seconds_per_step", wallSeconds = "wall_seconds", parameterCount = "parameter_count"
         case paramsSHA256 = "params_sha256", configDigest = "config_digest"
         case communicationSecondsPerStep = "communication_seconds_per_step"
+        case restarts, segments
     }
 }

@@ -35,6 +35,11 @@ public final class TrainingRun {
     /// The stop signal this process has received, if any (`StopSignal.requested`). Read after every
     /// step; the ranks agree on it, so they all stop after the same step.
     public var stopRequest: () -> Int32? = { nil }
+    /// Which (re)start of the run this is, set by a supervisor that restarts failed runs
+    /// (`--max-restarts`); recorded as a segment in metrics.jsonl and summary.json.
+    public var restart: RunSegment.Restart = .none
+    /// Config keys a resumed run may change from its checkpoint's (`--allow-config-change`).
+    public var allowedConfigChanges: Set<String> = []
 
     public init(config: RunConfig, outputDirectory: String? = nil, communicator: Communicator = LocalCommunicator(),
                 initialStatePath: String? = nil, resume: Bool = false) {
@@ -72,8 +77,13 @@ public final class TrainingRun {
         try trainer.broadcastState()
         try trainer.checkReplicas()
         if isRankZero { try OutputDirectory.create(outputDirectory) }
-        let metrics = isRankZero ? try MetricsLog(path: outputDirectory + "/metrics.jsonl", truncate: firstStep == 0) : nil
-        let progress = ProgressLine(totalSteps: config.train.steps)
+        let metricsPath = outputDirectory + "/metrics.jsonl"
+        // A resumed run keeps the records up to its checkpoint (and every segment record) and appends.
+        if isRankZero, resume { try MetricsLog.cutBack(metricsPath, toStep: firstStep) }
+        let metrics = isRankZero ? try MetricsLog(path: metricsPath, truncate: !resume) : nil
+        try metrics?.append(RunSegment(worldSize: communicator.worldSize, startStep: firstStep,
+                                       restart: restart.number, cause: restart.cause))
+        let progress = ProgressLine(totalSteps: config.train.steps, firstStep: firstStep)
         if isRankZero {
             let plan = trainer.plan, a = plan.accumulationSteps
             // Uneven blocks (W does not divide n): the first n mod W ranks take one micro-batch more.
@@ -139,7 +149,8 @@ public final class TrainingRun {
             samplesPerSecond: secondsPerStep > 0 ? Double(config.batch.global) / secondsPerStep : 0,
             secondsPerStep: secondsPerStep, wallSeconds: wall, parameterCount: trainer.model.parameterCount,
             paramsSHA256: digest, configDigest: config.configDigest, seed: config.seed,
-            communicationSecondsPerStep: trainer.reducer.communicationSeconds / Double(max(1, config.train.steps - firstStep)))
+            communicationSecondsPerStep: trainer.reducer.communicationSeconds / Double(max(1, config.train.steps - firstStep)),
+            restarts: restart.number, segments: isRankZero ? MetricsLog.segments(metricsPath) : [])
         if isRankZero {
             try writeOutputs(trainer, summary: summary)
             log("wrote \(outputDirectory)/model.safetensors and summary.json (params_sha256 \(digest.prefix(16))…)")
@@ -177,7 +188,7 @@ public final class TrainingRun {
 
     func runMetadata(step: Int) -> [String: String] {
         ["step": String(step), "seed": String(config.seed), "config_digest": config.configDigest,
-         "format": "lockstep-state-dict-v1"]
+         "config": config.canonicalYAML, "format": "lockstep-state-dict-v1"]
     }
 
     func writeOutputs(_ trainer: Trainer, summary: RunSummary) throws {
@@ -191,6 +202,31 @@ public final class TrainingRun {
     func saveCheckpoint(_ trainer: Trainer, step: Int) throws {
         let archive = StateDictFile.archive(model: trainer.model, optimizer: trainer.optimizer, metadata: runMetadata(step: step))
         try checkpointDirectory.save(archive, step: step)
+    }
+
+    /// The run's config against the one the checkpoint was written with: every differing key must be
+    /// named in `allowedConfigChanges` (`--allow-config-change KEY…`), so a resumed run never changes
+    /// silently. Extending `train.steps` is the common case; with a cosine or step schedule it changes
+    /// the learning rate of the remaining steps (the schedule is a function of step and total steps).
+    /// Checkpoints that carry only a digest (older ones) must match it exactly.
+    func checkConfig(of metadata: [String: String], source path: String) throws {
+        guard let text = metadata["config"] else {
+            guard metadata["config_digest"] == config.configDigest else {
+                throw TrainingError("\(path): checkpoint was written by a different config (digest \(metadata["config_digest"] ?? "none"), this run \(config.configDigest))")
+            }
+            return
+        }
+        let written: RunConfig
+        do {
+            written = try RunConfig(yaml: text, source: path)
+        } catch {
+            throw TrainingError("\(path): the config recorded in the checkpoint does not load: \(error)")
+        }
+        let refused = config.differences(from: written).filter { !allowedConfigChanges.contains($0.key) }
+        guard refused.isEmpty else {
+            let list = refused.map(\.description).joined(separator: ", ")
+            throw TrainingError("\(path): checkpoint was written by a different config: \(list); to resume anyway, name the keys with --allow-config-change \(refused.map(\.key).joined(separator: " "))")
+        }
     }
 
     /// Every parameter gets a gradient at every step (absent ones are zero-filled), so each optimizer
@@ -212,9 +248,7 @@ public final class TrainingRun {
         guard let stepText = state.metadata["step"], let step = Int(stepText) else {
             throw TrainingError("\(path): checkpoint metadata has no step")
         }
-        guard state.metadata["config_digest"] == config.configDigest else {
-            throw TrainingError("\(path): checkpoint was written by a different config (digest \(state.metadata["config_digest"] ?? "none"), this run \(config.configDigest))")
-        }
+        try checkConfig(of: state.metadata, source: path)
         guard step >= 1, step <= config.train.steps else {
             throw TrainingError("\(path): checkpoint step \(step) is outside this run's steps 1…\(config.train.steps)")
         }
