@@ -72,18 +72,11 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        // Everything that can be known before the ranks start is checked here, so that a bad --ranks
-        // costs nothing (no threads, no data) and fails in one line.
-        if let ranks {
-            let microBatches = config.microBatchesPerStep
-            guard ranks <= microBatches else {
-                throw TrainingError("--ranks \(ranks) is more than the \(microBatches) micro-batches of a step (batch.global \(config.batch.global) / batch.micro \(config.batch.micro)); use at most \(microBatches) ranks")
-            }
-            guard ranks <= Self.maximumSimulatedRanks else {
-                throw TrainingError("--ranks \(ranks) is more than the \(Self.maximumSimulatedRanks) simulated ranks one process runs; use mpirun for more")
-            }
+        // A bad --ranks costs nothing (no threads, no data) and fails in one line: this, and the
+        // world-size check `World.run` makes before starting any rank.
+        if let ranks, ranks > Self.maximumSimulatedRanks, ranks <= config.microBatchesPerStep {
+            throw TrainingError("--ranks \(ranks) is more than the \(Self.maximumSimulatedRanks) simulated ranks one process runs; use mpirun for more")
         }
-        try ResourceEstimate(config).check(replicas: ranks ?? 1)
         let fault = injectFault.flatMap(FaultInjection.init)
         StopSignal.install()
         // Log lines reach a file or pipe as they are printed (`tail -f`, a scheduler's log), not in
@@ -116,6 +109,19 @@ struct Train: ParsableCommand {
         print(line)
     }
 
+    /// What can be refused from the config and the world size alone, before anything is allocated (and,
+    /// for simulated ranks, before any thread starts): more ranks than a step has micro-batches, and a
+    /// run that cannot fit in memory.
+    static func checkWorldSize(_ worldSize: Int, _ config: RunConfig) throws {
+        let microBatches = config.microBatchesPerStep
+        guard worldSize <= microBatches else {
+            let who = World.isMPILaunch ? "mpirun -np \(worldSize)" : "--ranks \(worldSize)"
+            throw TrainingError("\(who) is more than the \(microBatches) micro-batches of a step (batch.global \(config.batch.global) / batch.micro \(config.batch.micro)); use at most \(microBatches) ranks")
+        }
+        // Simulated ranks share this process's memory; MPI ranks each hold one replica.
+        try ResourceEstimate(config).check(replicas: World.isMPILaunch ? 1 : worldSize)
+    }
+
     /// One try at the run: its world size, whether it resumes, and which restart it is.
     struct Attempt {
         var ranks: Int?
@@ -127,7 +133,7 @@ struct Train: ParsableCommand {
     /// Runs the training on every rank of the world this process belongs to; rank 0's summary.
     private func train(_ config: RunConfig, _ attempt: Attempt) throws -> RunSummary? {
         let (out, initPath, quiet, timeout) = (self.out, self.`init`, self.quiet, self.timeout)
-        return try World.run(ranks: attempt.ranks) { comm in
+        return try World.run(ranks: attempt.ranks, precheck: { try Self.checkWorldSize($0, config) }) { comm in
             // One watchdog per process: simulated ranks share it (any rank's step is progress).
             let watchdog = comm.rank == 0 || World.isMPILaunch ? Watchdog(timeout: timeout, rank: comm.rank) : nil
             defer { watchdog?.stop() }

@@ -12,9 +12,20 @@ import Training
 enum World {
     static var isMPILaunch: Bool { MPIRuntime.isLaunchedByMPI }
 
-    static func run<R: Sendable>(ranks: Int?, _ body: @escaping @Sendable (Communicator) throws -> R) throws -> R? {
+    /// Runs `body` on every rank. `precheck` sees the world size first, on every rank alike: an error
+    /// it throws is the same everywhere (more ranks than the batch has micro-batches), so under MPI
+    /// the job ends normally with rank 0 alone reporting it, instead of an abort banner per rank.
+    static func run<R: Sendable>(ranks: Int?, precheck: (Int) throws -> Void = { _ in },
+                                 _ body: @escaping @Sendable (Communicator) throws -> R) throws -> R? {
         if isMPILaunch {
             let comm = try MPIRuntime.start()
+            do {
+                try precheck(comm.worldSize)
+            } catch {
+                try MPIRuntime.finish()
+                if comm.rank == 0 { throw error }
+                throw SilentFailure()
+            }
             let result: R
             do {
                 result = try body(comm)
@@ -29,9 +40,14 @@ enum World {
             try MPIRuntime.finish()
             return comm.rank == 0 ? result : nil
         }
+        try precheck(ranks ?? 1)
         if let ranks, ranks > 1 {
             return try SimulatedWorld.run(ranks: ranks) { try body($0) }.first
         }
         return try body(LocalCommunicator())
     }
 }
+
+/// A failure that rank 0 reports for every rank: the others exit non-zero without a word.
+struct SilentFailure: Error {}
+
