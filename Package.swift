@@ -30,14 +30,16 @@ let package = Package(
         .target(name: "Distributed", dependencies: ["TensorCore"]),
         .target(name: "DistributedMPI", dependencies: ["Distributed", "CMPI"]),
         .target(name: "Checkpointing", dependencies: ["TensorCore"]),
-        .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Config", dependencies: [
+            "Datasets", "Distributed", .product(name: "Yams", package: "Yams"),
+        ]),
         .target(name: "Training", dependencies: [
             "Config", "NN", "Optim", "Datasets", "Distributed", "Checkpointing",
         ]),
         .target(name: "Introspection", dependencies: ["Config", "Training"]),
         .target(name: "Benchmarks", dependencies: ["Config", "Training"]),
         .executableTarget(name: "LockstepCLI", dependencies: [
-            "Config", "Training", "Introspection", "Benchmarks", "DistributedMPI",
+            "Config", "Training", "Introspection", "Benchmarks", "Distributed", "DistributedMPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -137,87 +137,10 @@ struct ConfigCodingKey: CodingKey {
 }
 
 extension RunConfig {
+    /// Every key in schema order (`ConfigSchema.root`), defaults filled in, keys that do not apply
+    /// to the chosen variant left out.
     var canonicalTree: ConfigValue {
-        func number(_ value: Double) -> ConfigValue { .double(value) }
-
-        let layers: [ConfigValue] = model.layers.map { layer in
-            var pairs: [(String, ConfigValue)] = []
-            if let name = layer.name { pairs.append(("name", .string(name))) }
-            pairs.append(("type", .string(layer.kind.typeName)))
-            switch layer.kind {
-            case .linear(let out, let bias):
-                pairs += [("out", .int(out)), ("bias", .bool(bias))]
-            case .batchnorm1d(let eps, let momentum, let affine):
-                pairs += [("eps", number(eps)), ("momentum", number(momentum)), ("affine", .bool(affine))]
-            case .layernorm(let eps, let affine):
-                pairs += [("eps", number(eps)), ("elementwise_affine", .bool(affine))]
-            case .leakyRelu(let slope):
-                pairs.append(("negative_slope", number(slope)))
-            case .dropout(let p):
-                pairs.append(("p", number(p)))
-            case .relu, .gelu, .tanh, .sigmoid:
-                break
-            }
-            return .map(pairs)
-        }
-
-        var dataPairs: [(String, ConfigValue)] = [("source", .string(data.source.name))]
-        switch data.source {
-        case .syntheticClinical(let samples):
-            dataPairs.append(("samples", .int(samples)))
-        case .syntheticWide(let samples, let features, let classes):
-            dataPairs += [("samples", .int(samples)), ("features", .int(features)), ("classes", .int(classes))]
-        case .csv(let path, let label):
-            dataPairs += [("path", .string(path)), ("label", .string(label))]
-        }
-        dataPairs += [("validation_fraction", number(data.validationFraction)), ("shuffle", .bool(data.shuffle)),
-                      ("standardize", .bool(data.standardize))]
-
-        var optimizerPairs: [(String, ConfigValue)] = [
-            ("type", .string(optimizer.type.rawValue)), ("lr", number(optimizer.lr)),
-            ("weight_decay", number(optimizer.weightDecay)),
-        ]
-        switch optimizer.type {
-        case .sgd:
-            optimizerPairs += [("momentum", number(optimizer.momentum)), ("dampening", number(optimizer.dampening)),
-                               ("nesterov", .bool(optimizer.nesterov))]
-        case .adam, .adamw:
-            optimizerPairs += [("betas", .list([number(optimizer.betas.0), number(optimizer.betas.1)])),
-                               ("eps", number(optimizer.eps))]
-        }
-        if let scaling = optimizer.lrScaling {
-            optimizerPairs.append(("lr_scaling", .map([("reference_batch", .int(scaling.referenceBatch)),
-                                                       ("rule", .string(scaling.rule.rawValue))])))
-        } else {
-            optimizerPairs.append(("lr_scaling", .null))
-        }
-
-        var schedulePairs: [(String, ConfigValue)] = [
-            ("type", .string(schedule.type.rawValue)), ("warmup_steps", .int(schedule.warmupSteps)),
-        ]
-        switch schedule.type {
-        case .constant: break
-        case .cosine: schedulePairs.append(("min_lr", number(schedule.minLR)))
-        case .step: schedulePairs += [("step_size", .int(schedule.stepSize)), ("gamma", number(schedule.gamma))]
-        }
-
-        return .map([
-            ("seed", .uint(seed)),
-            ("model", .map([("input", .int(model.input)), ("layers", .list(layers)),
-                            ("checkpoint_activations", .bool(model.checkpointActivations))])),
-            ("data", .map(dataPairs)),
-            ("loss", .string(loss.rawValue)),
-            ("batch", .map([("global", .int(batch.global)), ("micro", .int(batch.micro))])),
-            ("optimizer", .map(optimizerPairs)),
-            ("schedule", .map(schedulePairs)),
-            ("train", .map([("steps", .int(train.steps)), ("eval_every", .int(train.evalEvery)),
-                            ("log_every", .int(train.logEvery)),
-                            ("grad_clip_norm", train.gradClipNorm.map(number) ?? .null)])),
-            ("distributed", .map([("reduction", .string(distributed.reduction.rawValue)),
-                                  ("check_every", .int(distributed.checkEvery))])),
-            ("output", .map([("dir", .string(output.dir)), ("checkpoint_every", .int(output.checkpointEvery)),
-                             ("keep_checkpoints", .int(output.keepCheckpoints))])),
-        ])
+        ConfigSchema.root.emit(self)
     }
 
     /// The configuration in canonical YAML: every key in schema order with defaults filled in. Write

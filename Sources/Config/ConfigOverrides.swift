@@ -77,9 +77,9 @@ struct ConfigOverride {
             // Changing a discriminator (optimizer.type, schedule.type, data.source, a layer's type)
             // drops the keys that only the old variant takes: `--set optimizer.type=adam` on an sgd
             // config drops momentum, dampening and nesterov.
-            if rest.isEmpty, let family = ConfigSchema.family(at: prefix), key == family.discriminator,
-               case .scalar(let scalar) = value, family.variants.contains(where: { $0.name == scalar.string }) {
-                let keep = family.keys(for: scalar.string)
+            if rest.isEmpty, let family = ConfigFamily.at(prefix), key == family.discriminator,
+               case .scalar(let scalar) = value, family.variants.contains(scalar.string) {
+                let keep = family.keys(scalar.string)
                 pairs.removeAll { pair in
                     guard let name = pair.0.scalar?.string else { return false }
                     return family.allKeys.contains(name) && !keep.contains(name)

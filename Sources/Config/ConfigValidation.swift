@@ -1,3 +1,5 @@
+import Datasets
+
 /// One layer of the model with its sizes resolved: a `linear` layer's input is the previous layer's
 /// output; every other layer keeps the size it gets.
 public struct ResolvedLayer: Sendable, Equatable {
@@ -20,9 +22,10 @@ extension RunConfig {
         optimizer.scaledLR(globalBatch: batch.global)
     }
 
-    /// Micro-batches per optimizer step over all ranks: `batch.global / batch.micro`.
+    /// Micro-batches per optimizer step over all ranks: `batch.global / batch.micro` (0 when the
+    /// batch does not split; `validate()` reports that).
     public var microBatchesPerStep: Int {
-        batch.global / batch.micro
+        (try? batchPlan(worldSize: 1))?.microBatchesPerStep ?? 0
     }
 
     /// The most micro-batches a rank runs (and accumulates) per optimizer step for `worldSize` ranks,
@@ -33,17 +36,28 @@ extension RunConfig {
         guard worldSize >= 1 else {
             throw ConfigError(file: source, path: .root, message: "world size must be at least 1, got \(worldSize)")
         }
-        let globalPath = ConfigPath.root.key("batch").key("global")
-        guard batch.micro > 0, batch.global > 0, batch.global % batch.micro == 0 else {
-            throw ConfigError(file: source, path: globalPath,
+        // Both refusals are BatchPlan's (world size 1 can only fail on divisibility); this only words
+        // them in the config's terms.
+        let whole: BatchPlan
+        do {
+            whole = try batchPlan(worldSize: 1)
+        } catch {
+            throw ConfigError(file: source, path: ConfigPath.root.key("batch").key("global"),
                               message: "batch.global \(batch.global) is not divisible by batch.micro \(batch.micro)")
         }
-        let n = batch.global / batch.micro
-        guard worldSize <= n else {
+        do {
+            return try batchPlan(worldSize: worldSize).accumulationSteps
+        } catch {
             throw ConfigError(file: source, path: .root,
-                              message: "world size \(worldSize) exceeds the \(n) micro-batches per step (batch.global \(batch.global) / batch.micro \(batch.micro))")
+                              message: "world size \(worldSize) exceeds the \(whole.microBatchesPerStep) micro-batches per step (batch.global \(batch.global) / batch.micro \(batch.micro))")
         }
-        return (n + worldSize - 1) / worldSize
+    }
+
+    /// One step's plan with a training set of exactly one global batch: the config knows no more
+    /// about the data here, and the split does not depend on it.
+    private func batchPlan(worldSize: Int) throws(DatasetError) -> BatchPlan {
+        try BatchPlan(globalBatch: batch.global, microBatch: batch.micro, worldSize: worldSize,
+                      trainCount: max(batch.global, 1))
     }
 
     /// The model as a list of layers with resolved sizes. Throws if a layer's size is invalid or the
@@ -158,56 +172,32 @@ extension RunConfig {
         }
     }
 
-    /// Re-runs every check that loading runs after decoding: value ranges, layer sizes and loss, data
-    /// against model, batch arithmetic, schedule against the run length.
+    /// Re-runs every check that loading runs after decoding: first each key's range (from
+    /// `ConfigSchema`), then what ties keys together: layer names and sizes against the loss, data
+    /// against the model, the batch arithmetic (`BatchPlan`), the optimizer's options, the schedule
+    /// against the run.
     public func validate() throws {
+        try ConfigSchema.root.check(self, at: .root, ConfigChecker(source: source))
         let root = ConfigPath.root
 
-        // model
-        let modelPath = root.key("model"), layersPath = modelPath.key("layers")
-        if model.input <= 0 { throw fail(modelPath.key("input"), "expected a positive integer, got \(model.input)") }
-        if model.layers.isEmpty { throw fail(layersPath, "expected at least one layer") }
+        // model: unique names, sizes that fit the loss.
+        let layersPath = root.key("model").key("layers")
         var seen: [String: Int] = [:]
         for (index, layer) in model.layers.enumerated() {
-            let path = layersPath.index(index)
-            if let name = layer.name {
-                if !Self.isValidLayerName(name) {
-                    throw fail(path.key("name"), "expected a name of letters, digits and '_' that does not start with a digit, got '\(name)'")
-                }
-                if let first = seen[name] {
-                    throw fail(path.key("name"), "duplicate layer name '\(name)' (also \(layersPath.index(first)))")
-                }
-                seen[name] = index
+            guard let name = layer.name else { continue }
+            if let first = seen[name] {
+                throw fail(layersPath.index(index).key("name"), "duplicate layer name '\(name)' (also \(layersPath.index(first)))")
             }
-            switch layer.kind {
-            case .linear(let out, _):
-                if out <= 0 { throw fail(path.key("out"), "expected a positive integer, got \(out)") }
-            case .batchnorm1d(let eps, let momentum, _):
-                try positive(eps, path.key("eps"))
-                try unitRange(momentum, path.key("momentum"), closedTop: true)
-            case .layernorm(let eps, _):
-                try positive(eps, path.key("eps"))
-            case .leakyRelu(let slope):
-                try finite(slope, path.key("negative_slope"))
-            case .dropout(let p):
-                try unitRange(p, path.key("p"), closedTop: false)
-            case .relu, .gelu, .tanh, .sigmoid:
-                break
-            }
+            seen[name] = index
         }
         _ = try layerShapes()
 
-        // data
+        // data against the model and the loss.
         let dataPath = root.key("data")
-        switch data.source {
-        case .syntheticClinical(let samples):
-            try positiveInt(samples, dataPath.key("samples"))
-        case .syntheticWide(let samples, let features, let classes):
-            try positiveInt(samples, dataPath.key("samples"))
-            try positiveInt(features, dataPath.key("features"))
-            if classes < 2 { throw fail(dataPath.key("classes"), "expected an integer ≥ 2, got \(classes)") }
+        if case .syntheticWide(_, let features, let classes) = data.source {
             if model.input != features {
-                throw fail(modelPath.key("input"), "model.input \(model.input) does not match data.features \(features)")
+                throw fail(root.key("model").key("input"),
+                           "model.input \(model.input) does not match data.features \(features)")
             }
             switch loss {
             case .crossEntropy where outputFeatures != classes:
@@ -220,118 +210,34 @@ extension RunConfig {
             default:
                 break
             }
-        case .csv(let path, let label):
-            if path.isEmpty { throw fail(dataPath.key("path"), "expected a file path, got ''") }
-            if label.isEmpty { throw fail(dataPath.key("label"), "expected a column name, got ''") }
-        }
-        let fraction = data.validationFraction
-        if !(fraction > 0 && fraction < 1) {
-            throw fail(dataPath.key("validation_fraction"), "expected a number in (0, 1), got \(configNumber(fraction))")
         }
 
-        // batch
-        let batchPath = root.key("batch")
-        try positiveInt(batch.global, batchPath.key("global"))
-        try positiveInt(batch.micro, batchPath.key("micro"))
-        if batch.global % batch.micro != 0 {
-            throw fail(batchPath.key("global"), "batch.global \(batch.global) is not divisible by batch.micro \(batch.micro)")
-        }
+        // batch: micro-batches must tile the global batch (the world size is checked when it is
+        // known, `accumulationSteps(worldSize:)`).
+        _ = try accumulationSteps(worldSize: 1)
         if let samples = data.source.sampleCount { try checkSampleCount(samples) }
 
         // optimizer
         let optPath = root.key("optimizer")
-        try positive(optimizer.lr, optPath.key("lr"))
-        try nonNegative(optimizer.weightDecay, optPath.key("weight_decay"))
-        switch optimizer.type {
-        case .sgd:
-            try unitRange(optimizer.momentum, optPath.key("momentum"), closedTop: false)
-            try unitRange(optimizer.dampening, optPath.key("dampening"), closedTop: true)
-            if optimizer.nesterov && (optimizer.momentum == 0 || optimizer.dampening != 0) {
-                throw fail(optPath.key("nesterov"), "nesterov needs momentum > 0 and dampening 0, got momentum "
-                           + "\(configNumber(optimizer.momentum)) and dampening \(configNumber(optimizer.dampening))")
-            }
-        case .adam, .adamw:
-            try unitRange(optimizer.betas.0, optPath.key("betas").index(0), closedTop: false)
-            try unitRange(optimizer.betas.1, optPath.key("betas").index(1), closedTop: false)
-            try positive(optimizer.eps, optPath.key("eps"))
-        }
-        if let scaling = optimizer.lrScaling {
-            try positiveInt(scaling.referenceBatch, optPath.key("lr_scaling").key("reference_batch"))
+        if optimizer.type == .sgd && optimizer.nesterov && (optimizer.momentum == 0 || optimizer.dampening != 0) {
+            throw fail(optPath.key("nesterov"), "nesterov needs momentum > 0 and dampening 0, got momentum "
+                       + "\(configNumber(optimizer.momentum)) and dampening \(configNumber(optimizer.dampening))")
         }
 
-        // train (before schedule, which is checked against train.steps)
-        let trainPath = root.key("train")
-        try positiveInt(train.steps, trainPath.key("steps"))
-        try nonNegativeInt(train.evalEvery, trainPath.key("eval_every"))
-        try nonNegativeInt(train.logEvery, trainPath.key("log_every"))
-        if let clip = train.gradClipNorm { try positive(clip, trainPath.key("grad_clip_norm")) }
-
-        // schedule
+        // schedule against the run.
         let schedPath = root.key("schedule")
-        try nonNegativeInt(schedule.warmupSteps, schedPath.key("warmup_steps"))
         if schedule.warmupSteps > train.steps {
             throw fail(schedPath.key("warmup_steps"),
                        "schedule.warmup_steps \(schedule.warmupSteps) exceeds train.steps \(train.steps)")
         }
-        switch schedule.type {
-        case .constant:
-            break
-        case .cosine:
-            try nonNegative(schedule.minLR, schedPath.key("min_lr"))
-            if schedule.minLR > learningRate {
-                throw fail(schedPath.key("min_lr"),
-                           "schedule.min_lr \(configNumber(schedule.minLR)) exceeds the learning rate \(configNumber(learningRate))")
-            }
-        case .step:
-            try positiveInt(schedule.stepSize, schedPath.key("step_size"))
-            if !(schedule.gamma > 0 && schedule.gamma <= 1) {
-                throw fail(schedPath.key("gamma"), "expected a number in (0, 1], got \(configNumber(schedule.gamma))")
-            }
+        if schedule.type == .cosine && schedule.minLR > learningRate {
+            throw fail(schedPath.key("min_lr"),
+                       "schedule.min_lr \(configNumber(schedule.minLR)) exceeds the learning rate \(configNumber(learningRate))")
         }
-
-        // distributed, output
-        try nonNegativeInt(distributed.checkEvery, root.key("distributed").key("check_every"))
-        let outPath = root.key("output")
-        if output.dir.isEmpty { throw fail(outPath.key("dir"), "expected a directory path, got ''") }
-        try nonNegativeInt(output.checkpointEvery, outPath.key("checkpoint_every"))
-        try positiveInt(output.keepCheckpoints, outPath.key("keep_checkpoints"))
     }
-
-    static func isValidLayerName(_ name: String) -> Bool {
-        guard let first = name.first, first == "_" || (first.isASCII && first.isLetter) else { return false }
-        return name.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
-    }
-
-    // MARK: helpers
 
     func fail(_ path: ConfigPath, _ message: String) -> ConfigError {
         ConfigError(file: source, path: path, message: message)
-    }
-
-    private func positive(_ value: Double, _ path: ConfigPath) throws {
-        if !(value > 0 && value.isFinite) { throw fail(path, "expected a positive number, got \(configNumber(value))") }
-    }
-
-    private func nonNegative(_ value: Double, _ path: ConfigPath) throws {
-        if !(value >= 0 && value.isFinite) { throw fail(path, "expected a number ≥ 0, got \(configNumber(value))") }
-    }
-
-    private func finite(_ value: Double, _ path: ConfigPath) throws {
-        if !value.isFinite { throw fail(path, "expected a finite number, got \(configNumber(value))") }
-    }
-
-    /// [0, 1) or [0, 1].
-    private func unitRange(_ value: Double, _ path: ConfigPath, closedTop: Bool) throws {
-        let ok = value >= 0 && (closedTop ? value <= 1 : value < 1)
-        if !ok { throw fail(path, "expected a number in [0, 1\(closedTop ? "]" : ")"), got \(configNumber(value))") }
-    }
-
-    private func positiveInt(_ value: Int, _ path: ConfigPath) throws {
-        if value <= 0 { throw fail(path, "expected a positive integer, got \(value)") }
-    }
-
-    private func nonNegativeInt(_ value: Int, _ path: ConfigPath) throws {
-        if value < 0 { throw fail(path, "expected a non-negative integer, got \(value)") }
     }
 }
 

@@ -1,3 +1,5 @@
+import Distributed
+
 /// A training run's configuration, as written in a YAML file (see docs/config.md for every key).
 ///
 /// Load it with `RunConfig.load(path:overrides:)` or `RunConfig(yaml:source:overrides:)`: decoding
@@ -104,25 +106,6 @@ public struct LayerConfig: Sendable, Equatable {
         case sigmoid
         /// Zeroes each element with probability `p` in training and scales the rest by `1/(1-p)`.
         case dropout(p: Double = 0.5)
-
-        /// The `type` value in the YAML: `linear`, `batchnorm1d`, `leaky_relu`, …
-        public var typeName: String {
-            switch self {
-            case .linear: return "linear"
-            case .batchnorm1d: return "batchnorm1d"
-            case .layernorm: return "layernorm"
-            case .relu: return "relu"
-            case .leakyRelu: return "leaky_relu"
-            case .gelu: return "gelu"
-            case .tanh: return "tanh"
-            case .sigmoid: return "sigmoid"
-            case .dropout: return "dropout"
-            }
-        }
-
-        /// Every `type` value, in documentation order.
-        public static let typeNames = ["linear", "batchnorm1d", "layernorm", "relu", "leaky_relu", "gelu",
-                                       "tanh", "sigmoid", "dropout"]
     }
 }
 
@@ -153,17 +136,6 @@ public struct DataConfig: Sendable, Equatable {
         /// A CSV file with a header row; `label` names the target column, every other column is a
         /// feature. `path` is relative to the current directory.
         case csv(path: String, label: String)
-
-        /// The `source` value in the YAML.
-        public var name: String {
-            switch self {
-            case .syntheticClinical: return "synthetic-clinical"
-            case .syntheticWide: return "synthetic-wide"
-            case .csv: return "csv"
-            }
-        }
-
-        public static let names = ["synthetic-clinical", "synthetic-wide", "csv"]
 
         /// The number of samples when the config knows it (synthetic sources), nil for CSV.
         public var sampleCount: Int? {
@@ -324,18 +296,13 @@ public struct TrainConfig: Sendable, Equatable {
 // MARK: - distributed
 
 public struct DistributedConfig: Sendable, Equatable {
-    public var reduction: Reduction
+    /// How gradients are summed across ranks (`ReductionMode` is Distributed's, the one definition).
+    public var reduction: ReductionMode
     /// Compare replica parameter digests across ranks every this many steps; 0 = never.
     public var checkEvery: Int
 
-    public enum Reduction: String, Sendable, Hashable, CaseIterable {
-        /// Fixed-order tree allreduce: results do not depend on the world size.
-        case deterministic
-        /// Plain `MPI_Allreduce`: faster, equal only up to rounding.
-        case mpi
-    }
 
-    public init(reduction: Reduction = .deterministic, checkEvery: Int = 50) {
+    public init(reduction: ReductionMode = .deterministic, checkEvery: Int = 50) {
         self.reduction = reduction
         self.checkEvery = checkEvery
     }

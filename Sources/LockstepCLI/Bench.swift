@@ -3,6 +3,7 @@ import Foundation
 import Training
 import Config
 import Benchmarks
+import Distributed
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -85,7 +86,7 @@ struct BenchScaling: ParsableCommand {
     var ranks = 2
 
     @Option(help: "Reduction mode (deterministic or mpi).")
-    var reduction = "deterministic"
+    var reduction: ReductionMode = .deterministic
 
     @Flag(help: .hidden)
     var worker = false
@@ -93,14 +94,13 @@ struct BenchScaling: ParsableCommand {
     func validate() throws {
         guard ranks >= 2 else { throw ValidationError("--ranks must be at least 2") }
         guard perRankBatch >= 1 else { throw ValidationError("--per-rank-batch must be positive") }
-        guard ["deterministic", "mpi"].contains(reduction) else { throw ValidationError("--reduction must be deterministic or mpi") }
     }
 
     func run() throws {
         let shared = ["bench", "scaling", "--wide-config", wideConfig, "--per-rank-batch", String(perRankBatch),
-                      "--reduction", reduction, "--worker"]
+                      "--reduction", reduction.rawValue, "--worker"]
         if worker {
-            let config = try RunConfig.load(path: wideConfig, overrides: ["distributed.reduction=\(reduction)"])
+            let config = try RunConfig.load(path: wideConfig, overrides: ["distributed.reduction=\(reduction.rawValue)"])
             let benchmark = ScalingBenchmark(config: config, perRankBatch: perRankBatch)
             _ = try World.run(ranks: nil) { comm in
                 let ms = try benchmark.stepMilliseconds(communicator: comm)
@@ -118,6 +118,6 @@ struct BenchScaling: ParsableCommand {
         }
         let t1 = try stepMilliseconds(1), tn = try stepMilliseconds(ranks)
         print("scaling model=wide-mlp ranks=1 per_rank_batch=\(perRankBatch) step_ms=\(String(format: "%.2f", t1))")
-        print("scaling model=wide-mlp ranks=\(ranks) per_rank_batch=\(perRankBatch) reduction=\(reduction) step_ms=\(String(format: "%.2f", tn)) efficiency=\(String(format: "%.3f", t1 / tn))")
+        print("scaling model=wide-mlp ranks=\(ranks) per_rank_batch=\(perRankBatch) reduction=\(reduction.rawValue) step_ms=\(String(format: "%.2f", tn)) efficiency=\(String(format: "%.3f", t1 / tn))")
     }
 }

@@ -71,7 +71,7 @@ public final class Trainer {
         optimizer = try OptimizerFactory.makeOptimizer(config, parameters: model.namedParameters())
         schedule = try OptimizerFactory.makeSchedule(config)
         evaluator = Evaluator(loss: config.loss)
-        reducer = GradientReducer(mode: config.distributed.reduction == .mpi ? .mpi : .deterministic,
+        reducer = GradientReducer(mode: config.distributed.reduction,
                                   communicator: communicator)
         let tree = CanonicalTree(leaves: plan.microBatchesPerStep)
         let fragments = tree.fragments(of: plan.block(ofRank: communicator.rank))
