@@ -149,7 +149,7 @@ extension ConfigField {
         ConfigField(key: key, typeText: typeText, required: required, variants: nil, doc: doc,
                     read: { root, node, path, decoder in
                         guard case .sequence(let items) = node else {
-                            throw decoder.typeError(path, expected: "a list of layers", node)
+                            throw decoder.typeError(path, expected: "a \(typeText)", node)
                         }
                         root[keyPath: property] = try items.enumerated().map { index, item in
                             try schema.decodeEntry(item, at: path.index(index), decoder: decoder)

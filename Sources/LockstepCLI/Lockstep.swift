@@ -9,7 +9,8 @@ struct Lockstep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lockstep",
         abstract: "Data-parallel training whose bits do not depend on the number of processes.",
-        subcommands: [Train.self, Launch.self, Eval.self, Bench.self, Trace.self, Inspect.self, GradCheck.self])
+        subcommands: [Train.self, Launch.self, Eval.self, Bench.self, Trace.self, Inspect.self, GradCheck.self,
+                      ConfigCommand.self])
 
     /// As `ParsableCommand.main`, except that under mpirun only rank 0 prints an error: every rank
     /// parses the same command line and loads the same config, so a mistake there would otherwise be
