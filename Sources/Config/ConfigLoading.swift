@@ -24,6 +24,7 @@ extension RunConfig {
 
     /// Decodes and validates YAML text; `source` names it in error messages (a file name).
     public init(yaml: String, source: String = "config", overrides: [String] = []) throws {
+        try ConfigNesting.check(yaml, source: source)
         let root: YAMLNode
         do {
             guard let node = try Yams.compose(yaml: yaml) else {

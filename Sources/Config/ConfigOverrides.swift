@@ -30,6 +30,7 @@ struct ConfigOverride {
         guard !valueText.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw fail("no value after '=' (write null to clear an optional key)")
         }
+        try ConfigNesting.check(valueText, source: decoder.source, override: raw)
         do {
             guard let node = try Yams.compose(yaml: valueText) else { throw fail("no value after '='") }
             self.value = node

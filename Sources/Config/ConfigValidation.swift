@@ -70,8 +70,12 @@ extension RunConfig {
         guard features > 0 else {
             throw fail(ConfigPath.root.key("model").key("input"), "expected a positive integer, got \(features)")
         }
+        guard features <= Self.maxParameters else {
+            throw fail(ConfigPath.root.key("model").key("input"), "expected at most \(Self.maxParameters) features, got \(features)")
+        }
         var plan: [ResolvedLayer] = []
         var lastLinear: Int?
+        var total = 0
         for (index, layer) in model.layers.enumerated() {
             let inFeatures = features
             var parameters = 0
@@ -83,9 +87,9 @@ extension RunConfig {
                 features = out
                 // Checked: a size such as 2⁶² would overflow here, before any allocation could refuse it.
                 let (weights, overflow) = out.multipliedReportingOverflow(by: inFeatures)
-                guard !overflow, weights <= Int.max - out else {
+                guard !overflow, weights <= Self.maxParameters else {
                     throw fail(layersPath.index(index).key("out"),
-                               "\(inFeatures) × \(out) weights are more than any machine can hold")
+                               "\(inFeatures) × \(out) weights are more than any machine can hold (at most \(Self.maxParameters) parameters)")
                 }
                 parameters = weights + (bias ? out : 0)
                 lastLinear = index
@@ -95,6 +99,10 @@ extension RunConfig {
                 parameters = affine ? 2 * features : 0
             case .relu, .leakyRelu, .gelu, .tanh, .sigmoid, .dropout:
                 break
+            }
+            total += parameters
+            if total > Self.maxParameters {
+                throw fail(layersPath.index(index), "the model has more than \(Self.maxParameters) parameters")
             }
             plan.append(ResolvedLayer(index: index, name: names[index], type: layer.kind.typeName,
                                       kind: layer.kind, inFeatures: inFeatures, outFeatures: features,
@@ -118,6 +126,9 @@ extension RunConfig {
         }
         return plan
     }
+
+    /// A bound far above any model this runner can train, so that parameter counts never overflow.
+    static let maxParameters = 1 << 40
 
     /// Number of features the model outputs.
     public var outputFeatures: Int {
