@@ -2,6 +2,7 @@ import Foundation
 import TensorCore
 import Autograd
 import NN
+import Training
 
 /// Statistics of one module's output on a batch (see `ActivationReport`).
 public struct LayerActivationStatistics: Sendable, Equatable {
@@ -35,10 +36,6 @@ public struct LayerActivationStatistics: Sendable, Equatable {
             self.stdDeviationMax = stdDeviationMax
         }
 
-        var jsonObject: [String: Any] {
-            ["mean_abs": ActivationReport.json(meanAbs), "mean_abs_max": ActivationReport.json(meanAbsMax),
-             "std_deviation": ActivationReport.json(stdDeviation), "std_deviation_max": ActivationReport.json(stdDeviationMax)]
-        }
     }
 
     public let name: String
@@ -59,13 +56,30 @@ public struct LayerActivationStatistics: Sendable, Equatable {
     /// the running statistics still describe the data.
     public let normalizedFit: Fit?
 
-    public var jsonObject: [String: Any] {
-        var out: [String: Any] = ["name": name, "module": summary, "shape": shape,
-                                  "mean": ActivationReport.json(mean), "std": ActivationReport.json(std)]
-        if let deadFraction { out["dead_fraction"] = ActivationReport.json(deadFraction) }
-        if let outputFit { out["batch_norm_output"] = outputFit.jsonObject }
-        if let normalizedFit { out["batch_norm_normalized"] = normalizedFit.jsonObject }
-        return out
+}
+
+// `inspect --json`: keys as before the Codable rewrite; non-finite statistics are null with a reason.
+extension LayerActivationStatistics: Encodable {
+    public func encode(to encoder: Encoder) throws {
+        var out = encoder.container(keyedBy: JSONKey.self)
+        try out.encode(name, forKey: "name")
+        try out.encode(summary, forKey: "module")
+        try out.encode(shape, forKey: "shape")
+        try out.encodeMetric(mean, forKey: "mean")
+        try out.encodeMetric(std, forKey: "std")
+        try out.encodeMetric(deadFraction, forKey: "dead_fraction")
+        try out.encodeIfPresent(outputFit, forKey: "batch_norm_output")
+        try out.encodeIfPresent(normalizedFit, forKey: "batch_norm_normalized")
+    }
+}
+
+extension LayerActivationStatistics.Fit: Encodable {
+    public func encode(to encoder: Encoder) throws {
+        var out = encoder.container(keyedBy: JSONKey.self)
+        try out.encodeMetric(meanAbs, forKey: "mean_abs")
+        try out.encodeMetric(meanAbsMax, forKey: "mean_abs_max")
+        try out.encodeMetric(stdDeviation, forKey: "std_deviation")
+        try out.encodeMetric(stdDeviationMax, forKey: "std_deviation_max")
     }
 }
 
@@ -155,10 +169,10 @@ public enum ActivationReport {
 
     /// `{"samples": N, "layers": [...]}` as one line of JSON (keys sorted; non-finite numbers as null).
     public static func json(_ report: [LayerActivationStatistics], samples: Int) throws -> String {
-        let object: [String: Any] = ["samples": samples, "layers": report.map(\.jsonObject)]
-        let bytes = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return String(decoding: bytes, as: UTF8.self)
+        struct Report: Encodable {
+            let samples: Int
+            let layers: [LayerActivationStatistics]
+        }
+        return try JSONOutput.line(Report(samples: samples, layers: report))
     }
-
-    static func json(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
 }

@@ -23,9 +23,7 @@ struct Eval: ParsableCommand {
         try model.loadStateDict(state.model, source: weights)
         let result = try Evaluator(loss: config.loss).evaluate(model, on: data.validation)
         if json {
-            let object = result.jsonObject
-            let bytes = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: bytes, as: UTF8.self))
+            print(try JSONOutput.line(result))
         } else {
             var line = "validation samples \(result.samples)  loss \(String(format: "%.4f", result.loss))"
             if let accuracy = result.accuracy { line += "  accuracy \(String(format: "%.4f", accuracy))" }

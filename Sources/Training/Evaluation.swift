@@ -13,11 +13,26 @@ public struct EvaluationResult: Sendable, Equatable {
     public var auc: Double?
     public var samples: Int
 
-    public var jsonObject: [String: Any] {
-        var out: [String: Any] = ["loss": loss, "samples": samples]
-        if let accuracy { out["accuracy"] = accuracy }
-        if let auc { out["auc"] = auc }
-        return out
+    /// Why `auc` is NaN when it is: a ranking needs both classes.
+    public static let aucUndefinedReason = "the validation labels are all one class"
+
+    public init(loss: Double, accuracy: Double?, auc: Double?, samples: Int) {
+        self.loss = loss
+        self.accuracy = accuracy
+        self.auc = auc
+        self.samples = samples
+    }
+}
+
+/// `{"loss": …, "accuracy": …, "auc": …, "samples": …}` (metrics.jsonl's `validation`, `eval --json`);
+/// a metric that does not apply is left out, one that is not finite is `null` with a reason.
+extension EvaluationResult: Encodable {
+    public func encode(to encoder: Encoder) throws {
+        var out = encoder.container(keyedBy: JSONKey.self)
+        try out.encodeMetric(loss, forKey: "loss")
+        try out.encodeMetric(accuracy, forKey: "accuracy")
+        try out.encodeMetric(auc, forKey: "auc", undefined: Self.aucUndefinedReason)
+        try out.encode(samples, forKey: "samples")
     }
 }
 

@@ -3,11 +3,12 @@ import Glibc
 #endif
 import Foundation
 
-/// Appends one JSON object per line to `OUT/metrics.jsonl` (rank 0 only).
+/// Appends one JSON object per line to `OUT/metrics.jsonl` (rank 0 only): `TrainRecord`s and
+/// `EvalRecord`s, through `JSONOutput` (sorted keys, never a non-finite number).
 ///
 /// ```swift
 /// let log = try MetricsLog(path: "runs/x/metrics.jsonl")
-/// try log.append(["step": 10, "train_loss": 0.41])
+/// try log.append(TrainRecord(step: 10, loss: 0.41, learningRate: 0.1, samplesPerSecond: 9000, gradientNorm: nil))
 /// ```
 public final class MetricsLog {
     public let path: String
@@ -25,10 +26,54 @@ public final class MetricsLog {
     deinit { try? handle.close() }
 
     /// Writes one record as a line of JSON with sorted keys.
-    public func append(_ record: [String: Any]) throws {
-        var data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
-        data.append(UInt8(ascii: "\n"))
-        try handle.write(contentsOf: data)
+    public func append<Record: Encodable>(_ record: Record) throws {
+        try handle.write(contentsOf: Data((try JSONOutput.line(record) + "\n").utf8))
+    }
+}
+
+/// `{"event": "train", "step", "loss", "lr", "samples_per_second", "grad_norm"?}`: one logged step.
+public struct TrainRecord: Encodable, Sendable {
+    public var step: Int
+    public var loss: Double
+    public var learningRate: Double
+    public var samplesPerSecond: Double
+    /// The global gradient norm, when clipping computed it.
+    public var gradientNorm: Double?
+
+    public init(step: Int, loss: Double, learningRate: Double, samplesPerSecond: Double, gradientNorm: Double?) {
+        self.step = step
+        self.loss = loss
+        self.learningRate = learningRate
+        self.samplesPerSecond = samplesPerSecond
+        self.gradientNorm = gradientNorm
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var out = encoder.container(keyedBy: JSONKey.self)
+        try out.encode("train", forKey: "event")
+        try out.encode(step, forKey: "step")
+        try out.encodeMetric(loss, forKey: "loss")
+        try out.encodeMetric(learningRate, forKey: "lr")
+        try out.encodeMetric(samplesPerSecond, forKey: "samples_per_second")
+        try out.encodeMetric(gradientNorm, forKey: "grad_norm")
+    }
+}
+
+/// `{"event": "eval", "step", "validation": {…}}`: one evaluation on the validation split.
+public struct EvalRecord: Encodable, Sendable {
+    public var step: Int
+    public var validation: EvaluationResult
+
+    public init(step: Int, validation: EvaluationResult) {
+        self.step = step
+        self.validation = validation
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var out = encoder.container(keyedBy: JSONKey.self)
+        try out.encode("eval", forKey: "event")
+        try out.encode(step, forKey: "step")
+        try out.encode(validation, forKey: "validation")
     }
 
     /// Writes one Codable record as a line of JSON with sorted keys.

@@ -1,9 +1,31 @@
-/// `OUT/summary.json`: what a finished run did and reached.
+/// `OUT/summary.json`: what a finished run did and reached. A loss or metric that is not finite
+/// (a diverged run, the AUC of a one-class split) is written as `null` with a `<key>_undefined`
+/// reason beside it (`JSONOutput`); reading it back gives NaN.
 public struct RunSummary: Codable, Sendable, Equatable {
     public struct Validation: Codable, Sendable, Equatable {
         public var loss: Double
         public var accuracy: Double?
         public var auc: Double?
+
+        public init(loss: Double, accuracy: Double?, auc: Double?) {
+            self.loss = loss
+            self.accuracy = accuracy
+            self.auc = auc
+        }
+
+        public init(from decoder: Decoder) throws {
+            let values = try decoder.container(keyedBy: JSONKey.self)
+            loss = try values.decodeMetric(forKey: "loss")
+            accuracy = values.contains("accuracy") ? try values.decodeMetric(forKey: "accuracy") : nil
+            auc = values.contains("auc") ? try values.decodeMetric(forKey: "auc") : nil
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var out = encoder.container(keyedBy: JSONKey.self)
+            try out.encodeMetric(loss, forKey: "loss")
+            try out.encodeMetric(accuracy, forKey: "accuracy")
+            try out.encodeMetric(auc, forKey: "auc", undefined: EvaluationResult.aucUndefinedReason)
+        }
     }
 
     public var steps: Int
@@ -36,5 +58,68 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case paramsSHA256 = "params_sha256", configDigest = "config_digest"
         case communicationSecondsPerStep = "communication_seconds_per_step"
         case restarts, segments
+    }
+
+    public init(steps: Int, worldSize: Int, globalBatch: Int, microBatch: Int, accumulation: Int, reduction: String,
+                finalTrainLoss: Double, validation: Validation, samplesPerSecond: Double, secondsPerStep: Double,
+                wallSeconds: Double, parameterCount: Int, paramsSHA256: String, configDigest: String, seed: UInt64,
+                communicationSecondsPerStep: Double) {
+        self.steps = steps
+        self.worldSize = worldSize
+        self.globalBatch = globalBatch
+        self.microBatch = microBatch
+        self.accumulation = accumulation
+        self.reduction = reduction
+        self.finalTrainLoss = finalTrainLoss
+        self.validation = validation
+        self.samplesPerSecond = samplesPerSecond
+        self.secondsPerStep = secondsPerStep
+        self.wallSeconds = wallSeconds
+        self.parameterCount = parameterCount
+        self.paramsSHA256 = paramsSHA256
+        self.configDigest = configDigest
+        self.seed = seed
+        self.communicationSecondsPerStep = communicationSecondsPerStep
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var out = encoder.container(keyedBy: JSONKey.self)
+        func key(_ key: CodingKeys) -> JSONKey { JSONKey(key.rawValue) }
+        try out.encode(steps, forKey: key(.steps))
+        try out.encode(worldSize, forKey: key(.worldSize))
+        try out.encode(globalBatch, forKey: key(.globalBatch))
+        try out.encode(microBatch, forKey: key(.microBatch))
+        try out.encode(accumulation, forKey: key(.accumulation))
+        try out.encode(reduction, forKey: key(.reduction))
+        try out.encodeMetric(finalTrainLoss, forKey: key(.finalTrainLoss))
+        try out.encode(validation, forKey: key(.validation))
+        try out.encodeMetric(samplesPerSecond, forKey: key(.samplesPerSecond))
+        try out.encodeMetric(secondsPerStep, forKey: key(.secondsPerStep))
+        try out.encodeMetric(wallSeconds, forKey: key(.wallSeconds))
+        try out.encode(parameterCount, forKey: key(.parameterCount))
+        try out.encode(paramsSHA256, forKey: key(.paramsSHA256))
+        try out.encode(configDigest, forKey: key(.configDigest))
+        try out.encode(seed, forKey: key(.seed))
+        try out.encodeMetric(communicationSecondsPerStep, forKey: key(.communicationSecondsPerStep))
+    }
+
+    public init(from decoder: Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        steps = try values.decode(Int.self, forKey: .steps)
+        worldSize = try values.decode(Int.self, forKey: .worldSize)
+        globalBatch = try values.decode(Int.self, forKey: .globalBatch)
+        microBatch = try values.decode(Int.self, forKey: .microBatch)
+        accumulation = try values.decode(Int.self, forKey: .accumulation)
+        reduction = try values.decode(String.self, forKey: .reduction)
+        finalTrainLoss = try values.decodeMetric(forKey: .finalTrainLoss)
+        validation = try values.decode(Validation.self, forKey: .validation)
+        samplesPerSecond = try values.decodeMetric(forKey: .samplesPerSecond)
+        secondsPerStep = try values.decodeMetric(forKey: .secondsPerStep)
+        wallSeconds = try values.decodeMetric(forKey: .wallSeconds)
+        parameterCount = try values.decode(Int.self, forKey: .parameterCount)
+        paramsSHA256 = try values.decode(String.self, forKey: .paramsSHA256)
+        configDigest = try values.decode(String.self, forKey: .configDigest)
+        seed = try values.decode(UInt64.self, forKey: .seed)
+        communicationSecondsPerStep = try values.decodeMetric(forKey: .communicationSecondsPerStep)
     }
 }

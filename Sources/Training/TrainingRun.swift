@@ -107,16 +107,14 @@ public final class TrainingRun {
             let samplesPerSecond = Double(config.batch.global) * Double(timedSteps) / max(stepSeconds, 1e-9)
             if isRankZero, config.train.logEvery > 0, done % config.train.logEvery == 0 || done == config.train.steps {
                 if showsProgress { progress.update(step: done, loss: result.loss, samplesPerSecond: samplesPerSecond) }
-                var record: [String: Any] = ["event": "train", "step": done, "loss": result.loss, "lr": result.learningRate,
-                                             "samples_per_second": samplesPerSecond]
-                if let norm = result.gradientNorm { record["grad_norm"] = norm }
-                try metrics?.append(record)
+                try metrics?.append(TrainRecord(step: done, loss: result.loss, learningRate: result.learningRate,
+                                                samplesPerSecond: samplesPerSecond, gradientNorm: result.gradientNorm))
             }
             let evalDue = config.train.evalEvery > 0 && done % config.train.evalEvery == 0
             if isRankZero, evalDue || done == config.train.steps {
                 let evaluation = try trainer.evaluate()
                 lastEvaluation = evaluation
-                try metrics?.append(["event": "eval", "step": done, "validation": evaluation.jsonObject])
+                try metrics?.append(EvalRecord(step: done, validation: evaluation))
                 if showsProgress { progress.finish() }
                 log("step \(done): validation " + Self.describe(evaluation))
                 onProgress()
@@ -194,9 +192,7 @@ public final class TrainingRun {
     func writeOutputs(_ trainer: Trainer, summary: RunSummary) throws {
         let archive = StateDictFile.archive(model: trainer.model, metadata: runMetadata(step: summary.steps))
         try archive.write(to: outputDirectory + "/model.safetensors")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(Array(encoder.encode(summary)) + [UInt8(ascii: "\n")], to: outputDirectory + "/summary.json")
+        try AtomicFile.write(JSONOutput.pretty(summary), to: outputDirectory + "/summary.json")
     }
 
     func saveCheckpoint(_ trainer: Trainer, step: Int) throws {
