@@ -5,6 +5,8 @@ import PackageDescription
 /// Targets and their one-way dependencies follow docs/architecture.md.
 let package = Package(
     name: "Lockstep",
+    // Built and tested on Linux. macOS is declared so that the Darwin branches of the C-library imports
+    // build (README, "Requirements"); that path is not tested.
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lockstep", targets: ["LockstepCLI"]),

@@ -1,3 +1,4 @@
+import Foundation
 import CMPI
 
 /// An MPI call that failed. MPI is started with `MPI_ERRORS_RETURN` on `MPI_COMM_WORLD`, so a failing
@@ -54,5 +55,3 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
 func check(_ code: Int32, _ call: @autoclosure () -> String) throws {
     if code != MPI_SUCCESS { throw MPIError(call: call(), code: code) }
 }
-
-import Foundation

@@ -56,12 +56,12 @@ public final class Checkpointed: Module {
         subtree = module.namedModules().map(\.module)
         dropouts = subtree.compactMap { $0 as? Dropout }
         super.init()
-        for (name, tensor) in module.parameters {
+        for (name, tensor) in module.localParameters {
             let requiresGrad = tensor.requiresGrad   // registering would turn it on: keep a frozen one frozen
             register(parameter: tensor, as: name)
             tensor.requiresGrad = requiresGrad
         }
-        for (name, tensor) in module.buffers { register(buffer: tensor, as: name) }
+        for (name, tensor) in module.localBuffers { register(buffer: tensor, as: name) }
         for (name, child) in module.children { register(module: child, as: name) }
         parameterTensors = namedParameters().map(\.tensor)
         // Take the wrapped module's train/eval flag without changing its descendants'.

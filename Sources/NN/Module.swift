@@ -21,8 +21,11 @@ public struct ModuleError: Error, CustomStringConvertible, Equatable {
 /// }
 /// ```
 open class Module {
-    public private(set) var parameters: [(name: String, tensor: Tensor)] = []
-    public private(set) var buffers: [(name: String, tensor: Tensor)] = []
+    /// This module's own parameters (not its children's), in registration order. For the whole
+    /// tree, which is what optimizers and clipping want, use `parameters()` or `namedParameters()`.
+    public private(set) var localParameters: [(name: String, tensor: Tensor)] = []
+    /// This module's own buffers (not its children's); `buffers()`/`namedBuffers()` for the tree.
+    public private(set) var localBuffers: [(name: String, tensor: Tensor)] = []
     public private(set) var children: [(name: String, module: Module)] = []
     /// Train mode (batch statistics, active dropout) or eval mode.
     public private(set) var isTraining = true
@@ -50,12 +53,12 @@ open class Module {
     /// Registers a trainable tensor under `name`; it requires grad.
     public func register(parameter tensor: Tensor, as name: String) {
         tensor.requiresGrad = true
-        parameters.append((name, tensor))
+        localParameters.append((name, tensor))
     }
 
     /// Registers a non-trainable state tensor (running statistics) under `name`.
     public func register(buffer tensor: Tensor, as name: String) {
-        buffers.append((name, tensor))
+        localBuffers.append((name, tensor))
     }
 
     /// Registers a child module under `name`.
@@ -80,19 +83,34 @@ open class Module {
 
     /// Every parameter of the tree with its dotted name, in `state_dict` order.
     public func namedParameters() -> [(name: String, tensor: Tensor)] {
-        namedModules().flatMap { prefix, m in m.parameters.map { (Self.join(prefix, $0.name), $0.tensor) } }
+        namedModules().flatMap { prefix, m in m.localParameters.map { (Self.join(prefix, $0.name), $0.tensor) } }
+    }
+
+    /// Every parameter of the tree, in `state_dict` order: what an optimizer or `clipGradNorm` takes.
+    ///
+    /// ```swift
+    /// let model = Sequential([("fc", Linear(4, 2, key: key))])
+    /// let norm = clipGradNorm(model.parameters(), maxNorm: 1.0)   // the Linear's weight and bias
+    /// ```
+    public func parameters() -> [Tensor] {
+        namedParameters().map(\.tensor)
+    }
+
+    /// Every buffer of the tree, in `state_dict` order.
+    public func buffers() -> [Tensor] {
+        namedBuffers().map(\.tensor)
     }
 
     /// Every buffer of the tree with its dotted name.
     public func namedBuffers() -> [(name: String, tensor: Tensor)] {
-        namedModules().flatMap { prefix, m in m.buffers.map { (Self.join(prefix, $0.name), $0.tensor) } }
+        namedModules().flatMap { prefix, m in m.localBuffers.map { (Self.join(prefix, $0.name), $0.tensor) } }
     }
 
     /// Parameters and buffers in PyTorch's `state_dict` order: per module (pre-order), its
     /// parameters, then its buffers.
     public func stateDict() -> [(name: String, tensor: Tensor)] {
         namedModules().flatMap { prefix, m in
-            (m.parameters + m.buffers).map { (Self.join(prefix, $0.name), $0.tensor) }
+            (m.localParameters + m.localBuffers).map { (Self.join(prefix, $0.name), $0.tensor) }
         }
     }
 

@@ -28,10 +28,20 @@ extension Float: TensorScalar {
 
 extension Double: TensorScalar {
     public static var dtype: DType { .float64 }
-    @inline(__always) public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
-    @inline(__always) public static func log(_ x: Double) -> Double { Glibc.log(x) }
-    @inline(__always) public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
-    @inline(__always) public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
-    @inline(__always) public static func erf(_ x: Double) -> Double { Glibc.erf(x) }
-    @inline(__always) public static func pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+    @inline(__always) public static func exp(_ x: Double) -> Double { libmExp(x) }
+    @inline(__always) public static func log(_ x: Double) -> Double { libmLog(x) }
+    @inline(__always) public static func log1p(_ x: Double) -> Double { libmLog1p(x) }
+    @inline(__always) public static func tanh(_ x: Double) -> Double { libmTanh(x) }
+    @inline(__always) public static func erf(_ x: Double) -> Double { libmErf(x) }
+    @inline(__always) public static func pow(_ x: Double, _ y: Double) -> Double { libmPow(x, y) }
 }
+
+// The C library's double functions under names of their own: inside `extension Double` the bare
+// names would mean the static members above, and a module-qualified call (`Glibc.exp`) would tie
+// the file to one C library. At file scope `exp` is whichever libm was imported (Glibc or Darwin).
+@inline(__always) private func libmExp(_ x: Double) -> Double { exp(x) }
+@inline(__always) private func libmLog(_ x: Double) -> Double { log(x) }
+@inline(__always) private func libmLog1p(_ x: Double) -> Double { log1p(x) }
+@inline(__always) private func libmTanh(_ x: Double) -> Double { tanh(x) }
+@inline(__always) private func libmErf(_ x: Double) -> Double { erf(x) }
+@inline(__always) private func libmPow(_ x: Double, _ y: Double) -> Double { pow(x, y) }

@@ -184,7 +184,7 @@ struct CheckpointedTests {
         linear.bias!.requiresGrad = false
         let wrapped = Checkpointed(linear)
         #expect(wrapped.stateDict().map(\.name) == ["weight", "bias"])
-        #expect(wrapped.parameters[0].tensor === linear.weight && wrapped.parameters[1].tensor === linear.bias!)
+        #expect(wrapped.localParameters[0].tensor === linear.weight && wrapped.localParameters[1].tensor === linear.bias!)
         #expect(!linear.bias!.requiresGrad)
         let nested = Sequential([("block", Checkpointed(Sequential([("fc", Linear(3, 2, key: Self.key)), (nil, ReLU())])))])
         #expect(nested.stateDict().map(\.name) == ["block.fc.weight", "block.fc.bias"])
