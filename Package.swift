@@ -53,6 +53,11 @@ let package = Package(
         .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        // Every ```swift example of README.md, docs/ and `///` comments, compiled (DocExampleCoverageTests).
+        .testTarget(name: "DocExamplesTests", dependencies: [
+            "TensorCore", "Autograd", "NN", "Optim", "Datasets", "Distributed", "DistributedMPI", "Checkpointing",
+            "Config", "Training", "Introspection", "Benchmarks",
+        ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "Config", "Training", "Introspection", "Benchmarks", "NN", "Datasets", "Distributed", "Checkpointing",
         ]),
