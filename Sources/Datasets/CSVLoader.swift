@@ -16,7 +16,7 @@ import Foundation
 ///
 /// ```swift
 /// let digits = try CSVLoader(labelColumn: "digit").load(path: "configs/data/digits.csv")
-/// digits.count, digits.featureCount, digits.task   // 1797, 64, .multiclass(classes: 10)
+/// (digits.count, digits.featureCount, digits.task)   // (1797, 64, .multiclass(classes: 10))
 /// ```
 public struct CSVLoader: Sendable, Hashable {
     public var labelColumn: String

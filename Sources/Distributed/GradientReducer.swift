@@ -17,7 +17,8 @@ public enum ReductionMode: String, Sendable, CaseIterable {
 ///
 /// ```swift
 /// let reducer = GradientReducer(mode: .deterministic, communicator: comm)
-/// try reducer.reduce(fragments: acc.fragmentBuffers, leaves: 12, into: flat.gradients)   // Σ over ranks
+/// let gradients = UnsafeMutableBufferPointer(start: flat.gradients.floats, count: flat.gradients.count)
+/// try reducer.reduce(fragments: acc.fragmentBuffers, leaves: 12, into: gradients)   // Σ over ranks
 /// ```
 public final class GradientReducer {
     public let mode: ReductionMode

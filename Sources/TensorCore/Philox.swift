@@ -66,7 +66,7 @@ public enum RandomStream: UInt32, Sendable {
 ///
 /// ```swift
 /// let key = RandomKey(seed: 7, stream: .dropout, a: UInt32(step), b: UInt32(sample))
-/// let u = key.uniformFloat(at: feature)        // in [0, 1)
+/// let u = key.uniformFloat(at: UInt64(feature))   // in [0, 1)
 /// ```
 public struct RandomKey: Sendable, Hashable {
     public let philox: Philox4x32

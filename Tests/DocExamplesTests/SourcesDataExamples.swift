@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+import TensorCore
+import Autograd
+import NN
+import Datasets
+import Distributed
+import DistributedMPI
+import Checkpointing
+
+// The ```swift blocks of the `///` comments in Datasets, Distributed, DistributedMPI and
+// Checkpointing, each compiled inside a function.
+
+enum DatasetsExamples {
+    static func aucExamples() {
+        auc(scores: [0.1, 0.4, 0.35, 0.8], labels: [0, 0, 1, 1])   // 0.75
+        auc(scores: [0.5, 0.5], labels: [0, 1])                     // 0.5 (a tie)
+    }
+
+    static func batchPlan(t: Int, split: DataSplit, train: TabularDataset) throws {
+        let plan = try BatchPlan(globalBatch: 256, microBatch: 32, worldSize: 2, trainCount: 16_000)
+        plan.accumulationSteps                                    // 4
+        let order = EpochPermutation(seed: 1).order(epoch: plan.epoch(ofStep: t), of: split.trainIndices)
+        let rows = plan.microBatchIndices(step: t, rank: 1, accumulationStep: 2, permutation: order)
+        let (x, y) = train.batch(indices: rows)
+        _ = (x, y)
+    }
+
+    static func csv() throws {
+        let digits = try CSVLoader(labelColumn: "digit").load(path: "configs/data/digits.csv")
+        (digits.count, digits.featureCount, digits.task)   // (1797, 64, .multiclass(classes: 10))
+    }
+
+    static func dataSplit(data: TabularDataset) throws {
+        let split = try DataSplit(count: data.count, validationFraction: 0.2, seed: 7)
+        let (train, validation) = split.apply(to: data)
+        _ = (train, validation)
+    }
+
+    static func datasetError() {
+        do {
+            _ = try CSVLoader(labelColumn: "digit").load(path: "configs/data/digits.csv")
+        } catch {
+            print(error)   // configs/data/digits.csv:12: column "p3" (4): "x" is not a number
+        }
+    }
+
+    static func epochPermutation(split: DataSplit) {
+        let permutation = EpochPermutation(seed: 42)
+        let order = permutation.order(epoch: 3, of: split.trainIndices)   // dataset indices, epoch-3 order
+        _ = order
+    }
+
+    static func standardizer(train: TabularDataset, validation: TabularDataset) {
+        let standardizer = Standardizer(fitting: train)
+        let trainZ = standardizer.apply(to: train), validationZ = standardizer.apply(to: validation)
+        _ = (trainZ, validationZ)
+    }
+
+    static func clinical() {
+        let clinical = SyntheticClinical(seed: 2024)
+        let train = clinical.dataset(count: 16_000)                             // samples 0..<16000
+        let test = clinical.dataset(count: 100_000, firstSample: 1_000_000)    // disjoint samples
+        SyntheticClinical.trueProbability(features: train.row(0))             // p(readmission | x)
+        _ = test
+    }
+
+    static func wide() {
+        let data = SyntheticWide(seed: 7, features: 1024, classes: 10).dataset(count: 4096)
+        _ = data
+    }
+
+    static func tabular() {
+        let data = TabularDataset(featureNames: ["x", "y"], features: [1, 2, 3, 4, 5, 6],
+                                  targets: [0, 1, 1], task: .binaryClassification)
+        let (inputs, targets) = data.batch(indices: [2, 0])   // inputs (2, 2): [5, 6, 1, 2]; targets (2, 1): [1, 0]
+        _ = (inputs, targets)
+    }
+}
+
+enum DistributedExamples {
+    static func communicator(comm: Communicator, gradients: UnsafeMutableBufferPointer<Float>) throws {
+        try comm.allReduceSum(gradients)   // every rank ends with the sum
+    }
+
+    static func deterministic(comm: Communicator, gradients: UnsafeMutableBufferPointer<Float>) throws {
+        let allReduce = DeterministicAllReduce()
+        try allReduce.sum(gradients, over: comm)
+    }
+
+    static func reducer(comm: Communicator, flat: FlatParameters) throws {
+        let reducer = GradientReducer(mode: .deterministic, communicator: comm)
+        try reducer.reduce(UnsafeMutableBufferPointer(start: flat.gradients.floats, count: flat.gradients.count))   // Σ over ranks, in place
+    }
+
+    static func pairwise(p: Int, microBatchGradients: [Tensor], total: UnsafeMutablePointer<Float>) {
+        let sum = PairwiseAccumulator(length: p)
+        for g in microBatchGradients { sum.add(g) }
+        sum.result(into: total)
+    }
+
+    static func replicaDigest(model: Module, comm: Communicator) throws {
+        let diverged = try ReplicaDigest.mismatchedRanks(ReplicaDigest.hash(model.stateDict().map(\.tensor)), over: comm)
+        _ = diverged
+    }
+
+    static func simulated() throws {
+        let sums = try SimulatedWorld.run(ranks: 4) { comm in
+            var x: [Float] = [Float(comm.rank)]
+            try x.withUnsafeMutableBufferPointer { try comm.allReduceSum($0) }
+            return x[0]                                  // 6 on every rank
+        }
+        _ = sums
+    }
+}
+
+enum MPIExamples {
+    static func communicator(gradients: UnsafeMutableBufferPointer<Float>, parameterBytes: UnsafeMutableRawBufferPointer) throws {
+        let comm = try MPIRuntime.start()
+        try comm.allReduceSum(gradients)            // MPI_Allreduce, MPI_IN_PLACE, MPI_SUM
+        try comm.broadcast(parameterBytes, root: 0) // MPI_Bcast
+        try MPIRuntime.finish()
+    }
+
+    static func error(comm: MPICommunicator, s: UnsafeBufferPointer<Float>, r: UnsafeMutableBufferPointer<Float>) {
+        do { try comm.sendReceive(send: s, to: 99, receive: r, from: 99) }
+        catch let error as MPIError { print(error) }
+        // MPI_Sendrecv failed: MPI_ERR_RANK: invalid rank (MPI error 6)
+        catch { print(error) }
+    }
+
+    static func runtime(train: (MPICommunicator) throws -> Void) throws {
+        if MPIRuntime.isLaunchedByMPI {
+            let comm = try MPIRuntime.start()      // MPI_Init_thread, errors return as codes
+            defer { try? MPIRuntime.finish() }     // MPI_Finalize (on success paths only; see below)
+            try train(comm)                        // on failure: comm.abort(reason:) ends every rank
+        }
+    }
+}
+
+enum CheckpointingExamples {
+    static func atomic() throws {
+        try AtomicFile.write(Array("step-00000100.safetensors\n".utf8), to: "run/latest")
+    }
+
+    static func directory(archive: SafetensorsArchive) throws {
+        let checkpoints = CheckpointDirectory(path: "runs/exp1/checkpoints", keep: 3)
+        try checkpoints.save(archive, step: 100)          // runs/exp1/checkpoints/step-00000100.safetensors
+        if let path = try checkpoints.latestPath() {       // on resume
+            let archive = try SafetensorsArchive(contentsOf: path)
+            _ = archive
+        }
+    }
+
+    static func error() {
+        do { _ = try SafetensorsArchive(contentsOf: "run/step-00000100.safetensors") }
+        catch let error as CheckpointError where error.kind == .truncated { print(error) }
+        // run/step-00000100.safetensors: truncated: tensor 'fc.weight' ends at data byte 2048, but the data section has 1000 bytes
+        catch { print(error) }
+    }
+
+    static func paramsDigest(archive: inout SafetensorsArchive, loaded: SafetensorsArchive, path: String) throws {
+        archive.recordParamsSHA256()                 // before writing
+        try loaded.verifyParamsSHA256(source: path)  // after reading
+    }
+
+    static func sha256() {
+        var hasher = SHA256()
+        hasher.update(bytes: Array("ab".utf8))
+        hasher.update(bytes: Array("c".utf8))
+        hasher.finalize().hex   // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    }
+
+    static func archive(weight: Tensor, bias: Tensor) throws {
+        let archive = SafetensorsArchive(
+            tensors: [("fc.weight", weight), ("fc.bias", bias)],
+            metadata: ["step": "100"])
+        try archive.write(to: "run/step-00000100.safetensors")          // atomic
+        let back = try SafetensorsArchive(contentsOf: "run/step-00000100.safetensors")
+        back["fc.bias"]?.shape                                            // [10]
+    }
+
+    static func spec(archive: SafetensorsArchive, path: String) throws {
+        let expected = [TensorSpec(name: "layer1.weight", shape: [64, 20], dtype: .float32)]
+        try archive.validate(against: expected, source: path)
+        // run/model.safetensors: tensor 'layer1.weight' has shape [32, 20], expected [64, 20]
+    }
+}
