@@ -56,7 +56,7 @@ let package = Package(
         // Every ```swift example of README.md, docs/ and `///` comments, compiled (DocExampleCoverageTests).
         .testTarget(name: "DocExamplesTests", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Datasets", "Distributed", "DistributedMPI", "Checkpointing",
-            "Config", "Training", "Introspection", "Benchmarks",
+            "Config", "Training", "Introspection", "Benchmarks", "LockstepCLI",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "Config", "Training", "Introspection", "Benchmarks", "NN", "Datasets", "Distributed", "Checkpointing",

@@ -10,7 +10,7 @@ import Training
 /// gradient scaling, optimizer update, running statistics. One micro-batch per step, one BLAS thread.
 ///
 /// ```swift
-/// let r = try StepBenchmark(config: config, batch: 256).run(seconds: 2)
+/// let r = try StepBenchmark(name: "wide-mlp", config: config, batch: 256).run(seconds: 2)
 /// print(r.microsecondsPerStep)
 /// ```
 public struct StepBenchmark {

@@ -63,7 +63,7 @@ public struct GradientCheckError: Error, CustomStringConvertible, Equatable {
 /// model and the model as a whole, shared by `lockstep gradcheck` and the tests.
 ///
 /// ```swift
-/// let rows = try GradientCheckSuite.checkOps()                        // the whole catalogue
+/// let (rows, _) = try GradientCheckSuite.checkOps()                   // the whole catalogue
 /// let relu = try GradientCheckSuite.checkOp("relu")                  // one op
 /// let model = try GradientCheckSuite.checkModel(RunConfig.load(path: "configs/clinical-mlp.yaml"))
 /// print(GradientCheckSuite.table(rows + model))

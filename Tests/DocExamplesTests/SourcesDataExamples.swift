@@ -148,7 +148,6 @@ enum CheckpointingExamples {
         try checkpoints.save(archive, step: 100)          // runs/exp1/checkpoints/step-00000100.safetensors
         if let path = try checkpoints.latestPath() {       // on resume
             let archive = try SafetensorsArchive(contentsOf: path)
-            _ = archive
         }
     }
 

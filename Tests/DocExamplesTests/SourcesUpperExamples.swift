@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+import TensorCore
+import Autograd
+import NN
+import Datasets
+import Distributed
+import Config
+import Training
+import Introspection
+import Benchmarks
+@testable import LockstepCLI
+
+// The ```swift blocks of the `///` comments in Config, Training, Introspection, Benchmarks and
+// LockstepCLI, each compiled inside a function.
+
+enum UpperExamples {
+    static func docTable(text: String) throws {
+        let table = try ConfigDocTable.render("train")      // the markdown table of train's keys
+        let fresh = try ConfigDocTable.update(markdown: text) // text with every marked table regenerated
+        _ = (table, fresh)
+    }
+
+    static func evaluation(model: Module, validation: TabularDataset) throws {
+        let result = try Evaluator(loss: .bceWithLogits).evaluate(model, on: validation)
+        print(result.auc!)
+    }
+
+    static func jsonOutput() throws {
+        struct Point: Encodable { let x: Int }
+        let line = try JSONOutput.line(Point(x: 1))      // {"x":1}
+        _ = line
+    }
+
+    static func metricsLog() throws {
+        let log = try MetricsLog(path: "runs/x/metrics.jsonl")
+        try log.append(TrainRecord(step: 10, loss: 0.41, learningRate: 0.1, samplesPerSecond: 9000, gradientNorm: nil))
+    }
+
+    static func modelBuilder(config: RunConfig) throws {
+        let model = try ModelBuilder.build(config)   // layer1, bn1, 2, 3, layer2, …
+        _ = model
+    }
+
+    static func trainer(config: RunConfig) throws {
+        let trainer = try Trainer(config: config, data: PreparedData(config: config))
+        for _ in 0..<config.train.steps { let result = try trainer.step(); print(result.loss) }
+    }
+
+    static func trainingRun(config: RunConfig) throws {
+        let summary = try TrainingRun(config: config, outputDirectory: "runs/x").run()
+        _ = summary
+    }
+
+    static func capture(model: Module, x: Tensor) throws {
+        model.eval()
+        for (name, activation) in try ActivationCapture.capture(model, layers: ["bn1", "2"], input: x) {
+            print(name, activation.shape)    // bn1 [512, 64], 2 [512, 64]
+        }
+    }
+
+    static func report(model: Module, validationBatch: Tensor) throws {
+        model.eval()
+        let report = try ActivationReport.inspect(model, input: validationBatch)   // every layer
+        print(ActivationReport.table(report))
+    }
+
+    static func gradcheck() throws {
+        let (rows, _) = try GradientCheckSuite.checkOps()                   // the whole catalogue
+        let relu = try GradientCheckSuite.checkOp("relu")                  // one op
+        let model = try GradientCheckSuite.checkModel(RunConfig.load(path: "configs/clinical-mlp.yaml"))
+        print(GradientCheckSuite.table(rows + model))
+        _ = relu
+    }
+
+    static func shapeTrace(config: RunConfig, x: Tensor) throws {
+        let model = try ModelBuilder.build(config)
+        let rows = try ShapeTrace.run(model: model, input: x)   // x: (16, 20)
+        print(ShapeTrace.table(rows, totalParameters: model.parameterCount))
+        // layer1  Linear(20 → 64)  (16, 20) → (16, 64)  1344 …
+    }
+
+    static func allReduceBenchmark(comm: Communicator) throws {
+        for row in try AllReduceBenchmark(communicator: comm).run() { print(row.line) }
+    }
+
+    static func memoryBenchmark(wide: RunConfig) throws {
+        for r in try MemoryBenchmark(name: "wide-mlp", config: wide, batch: 256).run() { print(r.line) }
+    }
+
+    static func scalingBenchmark(wide: RunConfig, comm: Communicator) throws {
+        let ms = try ScalingBenchmark(config: wide, perRankBatch: 256).stepMilliseconds(communicator: comm)
+        _ = ms
+    }
+
+    static func stepBenchmark(config: RunConfig) throws {
+        let r = try StepBenchmark(name: "wide-mlp", config: config, batch: 256).run(seconds: 2)
+        print(r.microsecondsPerStep)
+    }
+
+    static func watchdog(comm: Communicator, run: TrainingRun) {
+        let watchdog = Watchdog(timeout: 600, rank: comm.rank)
+        run.onProgress = watchdog.beat
+    }
+}
