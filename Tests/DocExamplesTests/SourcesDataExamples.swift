@@ -184,4 +184,10 @@ enum CheckpointingExamples {
         try archive.validate(against: expected, source: path)
         // run/model.safetensors: tensor 'layer1.weight' has shape [32, 20], expected [64, 20]
     }
+
+    static func outputDirectory() throws {
+        try OutputDirectory.check("runs/x", files: ["model.safetensors", "summary.json"])
+        // … load data, build the model …
+        try OutputDirectory.create("runs/x")
+    }
 }

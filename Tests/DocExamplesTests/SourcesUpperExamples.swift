@@ -102,4 +102,8 @@ enum UpperExamples {
         let watchdog = Watchdog(timeout: 600, rank: comm.rank)
         run.onProgress = watchdog.beat
     }
+
+    static func resourceEstimate(config: RunConfig) throws {
+        try ResourceEstimate(config).check(replicas: 4)     // four simulated ranks in this process
+    }
 }
