@@ -12,7 +12,7 @@ import TensorCore
 /// let tree = CanonicalTree(leaves: 12)
 /// let sum = BlockAccumulator(length: p, fragments: tree.fragments(of: tree.block(rank: 1, worldSize: 5)))
 /// for g in myMicroBatchGradients { sum.add(g) }       // 3 leaves: fragments 3..<4 and 4..<6
-/// try reduction.sum(fragments: sum.fragmentBuffers, …)
+/// try DeterministicAllReduce().sum(fragments: sum.fragmentBuffers, leaves: 12, into: gradients, over: comm)
 /// ```
 public final class BlockAccumulator {
     public let length: Int

@@ -75,13 +75,4 @@ public struct EvalRecord: Encodable, Sendable {
         try out.encode(step, forKey: "step")
         try out.encode(validation, forKey: "validation")
     }
-
-    /// Writes one Codable record as a line of JSON with sorted keys.
-    public func append<Record: Encodable>(_ record: Record) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var data = try encoder.encode(record)
-        data.append(UInt8(ascii: "\n"))
-        try handle.write(contentsOf: data)
-    }
 }

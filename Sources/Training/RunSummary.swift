@@ -63,7 +63,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public init(steps: Int, worldSize: Int, globalBatch: Int, microBatch: Int, accumulation: Int, reduction: String,
                 finalTrainLoss: Double, validation: Validation, samplesPerSecond: Double, secondsPerStep: Double,
                 wallSeconds: Double, parameterCount: Int, paramsSHA256: String, configDigest: String, seed: UInt64,
-                communicationSecondsPerStep: Double) {
+                communicationSecondsPerStep: Double, restarts: Int = 0, segments: [RunSegment] = []) {
         self.steps = steps
         self.worldSize = worldSize
         self.globalBatch = globalBatch
@@ -80,6 +80,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
         self.configDigest = configDigest
         self.seed = seed
         self.communicationSecondsPerStep = communicationSecondsPerStep
+        self.restarts = restarts
+        self.segments = segments
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -101,6 +103,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
         try out.encode(configDigest, forKey: key(.configDigest))
         try out.encode(seed, forKey: key(.seed))
         try out.encodeMetric(communicationSecondsPerStep, forKey: key(.communicationSecondsPerStep))
+        try out.encode(restarts, forKey: key(.restarts))
+        try out.encode(segments, forKey: key(.segments))
     }
 
     public init(from decoder: Decoder) throws {
@@ -121,5 +125,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         configDigest = try values.decode(String.self, forKey: .configDigest)
         seed = try values.decode(UInt64.self, forKey: .seed)
         communicationSecondsPerStep = try values.decodeMetric(forKey: .communicationSecondsPerStep)
+        restarts = try values.decode(Int.self, forKey: .restarts)
+        segments = try values.decode([RunSegment].self, forKey: .segments)
     }
 }

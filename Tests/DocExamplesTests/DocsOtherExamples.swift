@@ -33,7 +33,7 @@ enum DatasetsDocs {
 
         let plan = try BatchPlan(globalBatch: 256, microBatch: 32, worldSize: comm.worldSize, trainCount: train.count)
         let order = EpochPermutation(seed: 7).positions(epoch: plan.epoch(ofStep: t), count: train.count)
-        for a in 0..<plan.accumulationSteps {
+        for a in 0..<plan.accumulationSteps(rank: comm.rank) {
             let rows = plan.microBatchIndices(step: t, rank: comm.rank, accumulationStep: a, permutation: order)
             let (x, y) = train.batch(indices: rows)      // x (32, 20), y (32, 1)
             // rows[k] is sample k's global sample index: dropout keys its mask on (step, rows[k]).

@@ -88,9 +88,10 @@ enum DistributedExamples {
         try allReduce.sum(gradients, over: comm)
     }
 
-    static func reducer(comm: Communicator, flat: FlatParameters) throws {
+    static func reducer(comm: Communicator, flat: FlatParameters, acc: BlockAccumulator) throws {
         let reducer = GradientReducer(mode: .deterministic, communicator: comm)
-        try reducer.reduce(UnsafeMutableBufferPointer(start: flat.gradients.floats, count: flat.gradients.count))   // Σ over ranks, in place
+        let gradients = UnsafeMutableBufferPointer(start: flat.gradients.floats, count: flat.gradients.count)
+        try reducer.reduce(fragments: acc.fragmentBuffers, leaves: 12, into: gradients)   // Σ over ranks
     }
 
     static func pairwise(p: Int, microBatchGradients: [Tensor], total: UnsafeMutablePointer<Float>) {
