@@ -43,7 +43,7 @@ public final class Trainer {
 
     let evaluator: Evaluator
     let batchNorms: [BatchNorm1d]
-    let parameterTensors: [Tensor]
+    let parameterSegments: [Range<Int>]   // each parameter's elements in the flat buffers
     public let reducer: GradientReducer
     let gradientSum: PairwiseAccumulator
     let statisticsSum: PairwiseAccumulator
@@ -63,7 +63,7 @@ public final class Trainer {
         batchNorms = model.namedModules().compactMap { $0.module as? BatchNorm1d }
         for bn in batchNorms { bn.defersRunningStatistics = true }
         flat = FlatParameters(model)
-        parameterTensors = flat.entries.map(\.tensor)
+        parameterSegments = flat.entries.map(\.range)
         optimizer = try OptimizerFactory.makeOptimizer(config, parameters: model.namedParameters())
         schedule = try OptimizerFactory.makeSchedule(config)
         evaluator = Evaluator(loss: config.loss)
@@ -86,7 +86,7 @@ public final class Trainer {
         for a in 0..<accumulation {
             let indices = plan.microBatchIndices(step: t, rank: communicator.rank, accumulationStep: a, permutation: order)
             let (x, y) = data.train.batch(indices: indices)          // (m, F), targets
-            zeroGrad(parameterTensors)
+            optimizer.zeroGrad()
             let context = SampleContext(seed: config.seed, step: t, sampleIndices: Array(indices))
             let loss = try SampleContext.$current.withValue(context) {
                 try evaluator.lossValue(model(x), y, reduction: .sum)   // Σ over the micro-batch
@@ -110,7 +110,7 @@ public final class Trainer {
         flat.gradients.scaleInPlace(1 / globalBatch)                 // G = T(g) / B
         var norm: Double?
         if let maxNorm = config.train.gradClipNorm {
-            norm = clipGradNorm(parameterTensors, maxNorm: maxNorm)
+            norm = clipGradNorm(flatGradients: flat.gradients, segments: parameterSegments, maxNorm: maxNorm)
         }
         let lr = schedule.learningRate(atStep: t)
         optimizer.learningRate = lr
