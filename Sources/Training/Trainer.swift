@@ -199,10 +199,11 @@ public final class Trainer {
         for bn in batchNorms {
             let c = bn.features
             let mean = Tensor(uninitializedShape: [c]), variance = Tensor(uninitializedShape: [c])
+            let meanValues = mean.floats, varianceValues = variance.floats   // once, not per element
             for j in 0..<c {
                 let m = s[offset + j] / n
-                mean.floats[j] = m
-                variance.floats[j] = s[offset + c + j] / n + (s[offset + 2 * c + j] / n - m * m)
+                meanValues[j] = m
+                varianceValues[j] = s[offset + c + j] / n + (s[offset + 2 * c + j] / n - m * m)
             }
             bn.updateRunningStatistics(mean: mean, unbiasedVariance: variance, varianceScale: unbiased)
             offset += 3 * c
