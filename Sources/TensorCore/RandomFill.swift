@@ -31,9 +31,14 @@ extension RandomKey {
         while i + 32 <= count {
             let words = philox.blocks(counter0: SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: blockIndex)) &+ lanes,
                                       a, b, stream.rawValue)
+            // The same rule as `value`, eight lanes at a time (word >> 8 is exact in Float).
+            let kept = SIMD8<Float>(repeating: scale), dropped = SIMD8<Float>(repeating: 0)
+            @inline(__always) func values(_ w: SIMD8<UInt32>) -> SIMD8<Float> {
+                dropped.replacing(with: kept, where: SIMD8<Float>(w &>> 8) * 0x1p-24 .>= p)
+            }
+            let v0 = values(words.0), v1 = values(words.1), v2 = values(words.2), v3 = values(words.3)
             for j in 0..<8 {
-                out[i + 4 * j] = value(words.0[j]); out[i + 4 * j + 1] = value(words.1[j])
-                out[i + 4 * j + 2] = value(words.2[j]); out[i + 4 * j + 3] = value(words.3[j])
+                out[i + 4 * j] = v0[j]; out[i + 4 * j + 1] = v1[j]; out[i + 4 * j + 2] = v2[j]; out[i + 4 * j + 3] = v3[j]
             }
             i += 32
             blockIndex += 8
