@@ -1,5 +1,8 @@
 import Testing
 import Training
+#if canImport(Config)
+import Config   // where OptimizerConfig lives once the config has its own target
+#endif
 
 /// The one LR-scaling rule, `OptimizerConfig.scaledLR` (it replaced Optim's test-only
 /// `linearScaledLR`): Goyal et al.'s linear rule, 0.1 per 256 samples, and the square-root rule.
