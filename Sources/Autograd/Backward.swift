@@ -121,10 +121,3 @@ extension Tensor {
         }
     }
 }
-
-/// Clears the gradients of `tensors`: to nil (the default, as PyTorch), or to zeros in place.
-public func zeroGrad(_ tensors: [Tensor], setToNil: Bool = true) {
-    for t in tensors {
-        if setToNil { t.grad = nil } else { t.grad?.fill(0) }
-    }
-}

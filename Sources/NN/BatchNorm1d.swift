@@ -71,12 +71,30 @@ public final class BatchNorm1d: Module {
     /// One momentum update: `running ← (1 − momentum)·running + momentum·batch`, with the batch
     /// variance multiplied by `varianceScale` (N/(N−1) to make it unbiased); counts one batch.
     public func updateRunningStatistics(mean: Tensor, unbiasedVariance variance: Tensor, varianceScale: Double = 1) {
-        for j in 0..<features {
-            let m = runningMean.element(j), v = runningVariance.element(j)
-            runningMean.setElement(j, (1 - momentum) * m + momentum * mean.element(j))
-            runningVariance.setElement(j, (1 - momentum) * v + momentum * variance.element(j) * varianceScale)
+        // In Double, rounded once to the element type, as PyTorch's Python-scalar arithmetic on a
+        // tensor does. Raw pointers are taken once, outside the loop, so that no element access
+        // pays for a dtype check or an exclusivity check.
+        func run<T: TensorScalar>(_: T.Type) {
+            let runningM = runningMean.pointer(as: T.self), runningV = runningVariance.pointer(as: T.self)
+            let m = mean.pointer(as: T.self), v = variance.pointer(as: T.self)
+            for j in 0..<features {
+                runningM[j] = T((1 - momentum) * Double(runningM[j]) + momentum * Double(m[j]))
+                runningV[j] = T((1 - momentum) * Double(runningV[j]) + momentum * Double(v[j]) * varianceScale)
+            }
         }
-        numBatchesTracked.setElement(0, numBatchesTracked.element(0) + 1)
+        switch runningMean.dtype {
+        case _ where mean.dtype != runningMean.dtype || variance.dtype != runningMean.dtype:
+            // Statistics of another dtype: the same arithmetic through element-wise conversion.
+            for j in 0..<features {
+                let m = runningMean.element(j), v = runningVariance.element(j)
+                runningMean.setElement(j, (1 - momentum) * m + momentum * mean.element(j))
+                runningVariance.setElement(j, (1 - momentum) * v + momentum * variance.element(j) * varianceScale)
+            }
+        case .float32: run(Float.self)
+        case .float64: run(Double.self)
+        case .int64: preconditionFailure("int64 running statistics are refused when the layer is built")
+        }
+        numBatchesTracked.rawPointer.assumingMemoryBound(to: Int64.self).pointee += 1
     }
 
     /// Hands over and clears the statistics gathered in deferred mode.

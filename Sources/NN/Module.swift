@@ -150,7 +150,7 @@ open class Module {
 
     /// Clears the gradients of every parameter: to nil (the default, as PyTorch), or zeros in place.
     public func zeroGrad(setToNil: Bool = true) {
-        Autograd.zeroGrad(namedParameters().map(\.tensor), setToNil: setToNil)
+        TensorCore.zeroGrad(namedParameters().map(\.tensor), setToNil: setToNil)
     }
 
     /// Total number of parameter elements.

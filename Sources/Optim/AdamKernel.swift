@@ -79,21 +79,3 @@ func adamKernel<T: TensorScalar>(param p: UnsafeMutablePointer<T>, grad g: Unsaf
         p[i] = p[i] + c.negStepSize * m1 / denom
     }
 }
-
-/// Runs `adamKernel` specialised for the tensor's element type.
-func adamUpdate(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, maxExpAvgSq: Tensor?,
-                lr: Double, beta1: Double, beta2: Double, eps: Double, weightDecay: Double,
-                decoupled: Bool, step: Int) {
-    func run<T: TensorScalar>(_: T.Type) {
-        adamKernel(param: param.pointer(as: T.self), grad: grad.pointer(as: T.self),
-                   expAvg: expAvg.pointer(as: T.self), expAvgSq: expAvgSq.pointer(as: T.self),
-                   maxExpAvgSq: maxExpAvgSq?.pointer(as: T.self), count: param.count,
-                   AdamCoefficients<T>(lr: lr, beta1: beta1, beta2: beta2, eps: eps,
-                                       weightDecay: weightDecay, decoupled: decoupled, step: step))
-    }
-    switch param.dtype {
-    case .float32: run(Float.self)
-    case .float64: run(Double.self)
-    case .int64: preconditionFailure("int64 parameters are refused when the optimizer is built")
-    }
-}

@@ -5,9 +5,12 @@ import TensorCore
 /// Parameters are given as `(name, tensor)` pairs, names as in the model's `state_dict`
 /// (`layer1.weight`). State is kept per parameter *name*, so that a checkpoint holds it as
 /// `optimizer.<param>.<slot>` tensors and a resumed run (at any world size) finds it again.
+/// Underneath, parameters, gradients and state are flat buffers (`ParameterBuffer`, `FlatState`):
+/// with a model whose parameters already live in one buffer (`FlatParameters`), a step is one
+/// fused loop over that buffer.
 ///
 /// ```swift
-/// let opt = try SGD(parameters: model.namedParameters, lr: 0.1, momentum: 0.9)
+/// let opt = try SGD(parameters: model.namedParameters(), lr: 0.1, momentum: 0.9)
 /// for batch in batches {
 ///     opt.zeroGrad()
 ///     try loss(batch).backward()

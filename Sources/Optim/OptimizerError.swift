@@ -20,6 +20,10 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
     case duplicateParameter(name: String)
     /// Only float32 and float64 parameters can be optimized.
     case unsupportedDType(parameter: String, dtype: DType)
+    /// The parameters do not all have one dtype (they share one flat buffer).
+    case mixedDTypes(parameter: String, dtype: DType, first: DType)
+    /// The shard `[lower, upper)` does not lie within the `count` elements of the flat buffer.
+    case invalidShard(optimizer: String, lower: Int, upper: Int, count: Int)
     /// A parameter's `.grad` has another dtype or shape than the parameter.
     case gradientMismatch(parameter: String, parameterShape: [Int], parameterDType: DType,
                           gradShape: [Int], gradDType: DType)
@@ -46,6 +50,11 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
             return "parameter '\(name)' appears more than once in the optimizer's parameter list"
         case let .unsupportedDType(parameter, dtype):
             return "parameter '\(parameter)' has dtype \(dtype); optimizers support float32 and float64"
+        case let .mixedDTypes(parameter, dtype, first):
+            return "parameter '\(parameter)' has dtype \(dtype) but the first parameter has \(first); "
+                + "an optimizer's parameters share one flat buffer of one dtype"
+        case let .invalidShard(optimizer, lower, upper, count):
+            return "\(optimizer): shard \(lower)..<\(upper) is outside the \(count) parameter elements"
         case let .gradientMismatch(parameter, pShape, pType, gShape, gType):
             return "gradient of '\(parameter)' is \(gType)\(gShape) but the parameter is \(pType)\(pShape)"
         case let .missingState(name):

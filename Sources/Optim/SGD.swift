@@ -9,8 +9,12 @@ import TensorCore
 /// this implementation knows it is the first step after a restore. Without momentum, SGD is
 /// stateless and `stateTensors()` is empty.
 ///
+/// The update runs over the flat parameter and gradient buffers (`ParameterBuffer`): in training,
+/// one fused loop over the whole shard per step. State lives in flat slots (`FlatState`).
+///
 /// ```swift
-/// let sgd = try SGD(parameters: [("w", w)], lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-4)
+/// let sgd = try SGD(parameters: model.namedParameters(), lr: 0.1, momentum: 0.9, weightDecay: 1e-4,
+///                   nesterov: true)
 /// try sgd.step()
 /// ```
 public final class SGD: Optimizer {
@@ -20,17 +24,22 @@ public final class SGD: Optimizer {
     public let weightDecay: Double
     public let nesterov: Bool
 
-    private let params: ParameterList
-    /// Per parameter: momentum buffer and step count; empty without momentum.
-    private var buffers: [(buffer: Tensor, step: Tensor)] = []
+    let buffer: ParameterBuffer
+    /// `momentum_buffer` over the shard and a step count per parameter; no slots without momentum.
+    let state: FlatState
 
-    public var parameters: [(name: String, tensor: Tensor)] { params.entries }
+    public var parameters: [(name: String, tensor: Tensor)] { buffer.entries }
+    /// The elements `[lo, hi)` of the flat parameter buffer this optimizer updates and holds state for.
+    public var shard: Range<Int> { state.shard }
 
     /// Throws `OptimizerError` for a negative or non-finite `lr`, `momentum`, `dampening` or
-    /// `weightDecay`, for Nesterov without momentum or with dampening (as PyTorch does), and for
-    /// an empty, duplicated or non-float parameter list.
+    /// `weightDecay`, for Nesterov without momentum or with dampening (as PyTorch does), for an
+    /// empty, duplicated, non-float or mixed-dtype parameter list, and for a shard outside the
+    /// parameters' elements. `shard` (default: all) is a range of the flat buffer, parameters
+    /// counted in the order given: only those elements are updated and have state.
     public init(parameters: [(name: String, tensor: Tensor)], lr: Double = 1e-3, momentum: Double = 0,
-                dampening: Double = 0, weightDecay: Double = 0, nesterov: Bool = false) throws {
+                dampening: Double = 0, weightDecay: Double = 0, nesterov: Bool = false,
+                shard: Range<Int>? = nil) throws {
         let name = "SGD"
         try HyperparameterCheck.nonNegative(lr, "learning rate", in: name)
         try HyperparameterCheck.nonNegative(momentum, "momentum", in: name)
@@ -40,44 +49,43 @@ public final class SGD: Optimizer {
             throw OptimizerError.invalidCombination(
                 optimizer: name, reason: "Nesterov momentum requires a momentum and zero dampening")
         }
-        self.params = try ParameterList(parameters, optimizer: name)
+        buffer = try ParameterBuffer(parameters, optimizer: name)
         self.learningRate = lr
         self.momentum = momentum
         self.dampening = dampening
         self.weightDecay = weightDecay
         self.nesterov = nesterov
-        if momentum != 0 {
-            // Allocated up front (not on first use) so that state always has every slot and a
-            // checkpoint missing one is caught by `loadState`.
-            buffers = params.entries.map { (Tensor.zeros($0.tensor.shape, dtype: $0.tensor.dtype),
-                                            StateSlots.newStepCounter()) }
-        }
+        // Allocated up front (not on first use) so that state always has every slot and a
+        // checkpoint missing one is caught by `loadState`.
+        state = try FlatState(buffer, shard: shard, slots: momentum != 0 ? ["momentum_buffer"] : [],
+                              countsSteps: momentum != 0, optimizer: name)
     }
 
     public func step() throws {
         try HyperparameterCheck.nonNegative(learningRate, "learning rate", in: "SGD")
-        let grads = try params.gradients()
-        for (i, (_, param)) in params.entries.enumerated() {
-            guard let grad = grads[i] else { continue }
-            var buffer: Tensor?
-            var firstStep = false
-            if momentum != 0 {
-                buffer = buffers[i].buffer
-                firstStep = StateSlots.increment(buffers[i].step) == 1
+        let present = try buffer.gatherGradients()
+        state.forEachRun(present: present) { range, step in
+            switch buffer.dtype {
+            case .float32: update(range, firstStep: step == 1, Float.self)
+            case .float64: update(range, firstStep: step == 1, Double.self)
+            case .int64: preconditionFailure("int64 parameters are refused when the optimizer is built")
             }
-            sgdUpdate(param: param, grad: grad, buffer: buffer, firstStep: firstStep, lr: learningRate,
-                      momentum: momentum, dampening: dampening, weightDecay: weightDecay, nesterov: nesterov)
         }
     }
 
-    public func zeroGrad(setToNil: Bool) { params.zeroGrad(setToNil: setToNil) }
-
-    public func stateTensors() -> [(name: String, tensor: Tensor)] {
-        zip(params.entries, buffers).flatMap { param, slots in
-            [(StateSlots.name(param.name, "momentum_buffer"), slots.buffer),
-             (StateSlots.name(param.name, "step"), slots.step)]
-        }
+    /// One fused pass of `sgdKernel` over the flat elements `range`.
+    private func update<T: TensorScalar>(_ range: Range<Int>, firstStep: Bool, _: T.Type) {
+        let lo = range.lowerBound
+        sgdKernel(param: buffer.values.pointer(as: T.self) + lo, grad: buffer.gradients.pointer(as: T.self) + lo,
+                  buffer: state.slots.isEmpty ? nil : state.slotPointer(0, at: lo, as: T.self),
+                  firstStep: firstStep, count: range.count,
+                  SGDCoefficients<T>(lr: learningRate, momentum: momentum, dampening: dampening,
+                                     weightDecay: weightDecay, nesterov: nesterov))
     }
+
+    public func zeroGrad(setToNil: Bool) { buffer.zeroGrad(setToNil: setToNil) }
+
+    public func stateTensors() -> [(name: String, tensor: Tensor)] { state.stateTensors() }
 
     public func loadState(_ tensors: [String: Tensor]) throws {
         try StateSlots.load(tensors, into: stateTensors())

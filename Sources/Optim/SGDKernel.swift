@@ -74,19 +74,3 @@ func sgdLoops<T: TensorScalar>(_ p: UnsafeMutablePointer<T>, _ g: UnsafePointer<
         }
     }
 }
-
-/// Runs `sgdKernel` specialised for the tensor's element type.
-func sgdUpdate(param: Tensor, grad: Tensor, buffer: Tensor?, firstStep: Bool,
-               lr: Double, momentum: Double, dampening: Double, weightDecay: Double, nesterov: Bool) {
-    func run<T: TensorScalar>(_: T.Type) {
-        sgdKernel(param: param.pointer(as: T.self), grad: grad.pointer(as: T.self),
-                  buffer: buffer?.pointer(as: T.self), firstStep: firstStep, count: param.count,
-                  SGDCoefficients<T>(lr: lr, momentum: momentum, dampening: dampening,
-                                     weightDecay: weightDecay, nesterov: nesterov))
-    }
-    switch param.dtype {
-    case .float32: run(Float.self)
-    case .float64: run(Double.self)
-    case .int64: preconditionFailure("int64 parameters are refused when the optimizer is built")
-    }
-}

@@ -1,6 +1,6 @@
 import TensorCore
 
-/// Naming, step counters and checked loading of optimizer state, shared by all optimizers.
+/// Naming, step-count reading and checked loading of optimizer state, shared by all optimizers.
 ///
 /// A slot is named `optimizer.<param>.<slot>` (the checkpoint layout in docs/architecture.md).
 /// Each stateful parameter has a `step` slot: an int64 scalar counting the updates *that parameter*
@@ -12,21 +12,9 @@ enum StateSlots {
         "optimizer.\(parameter).\(slot)"
     }
 
-    /// A fresh step counter (int64 scalar holding 0).
-    static func newStepCounter() -> Tensor {
-        Tensor.zeros([], dtype: .int64)
-    }
-
     /// The value of a step counter.
     static func steps(_ counter: Tensor) -> Int {
         Int(counter.rawPointer.assumingMemoryBound(to: Int64.self).pointee)
-    }
-
-    /// Adds one to a step counter and returns the new count.
-    static func increment(_ counter: Tensor) -> Int {
-        let p = counter.rawPointer.assumingMemoryBound(to: Int64.self)
-        p.pointee += 1
-        return Int(p.pointee)
     }
 
     /// Copies `source[name]` into each live slot of `slots`, after checking that every slot is

@@ -20,6 +20,10 @@ public struct BatchNormForward {
 @inline(__always)
 func withAffine<T: TensorScalar>(_ weight: Tensor?, _ bias: Tensor?, _ c: Int, _: T.Type,
                                  _ body: (UnsafePointer<T>, UnsafePointer<T>) -> Void) {
+    if let weight, let bias {   // the usual case: nothing to stand in, no scratch to allocate
+        body(UnsafePointer(weight.pointer(as: T.self)), UnsafePointer(bias.pointer(as: T.self)))
+        return
+    }
     let scratch = UnsafeMutablePointer<T>.allocate(capacity: 2 * c)
     defer { scratch.deallocate() }
     scratch.update(repeating: 1, count: c)
@@ -102,7 +106,8 @@ extension Tensor {
                 }
             }
             for j in 0..<c { dwp[j] = T(sumGH[j]); dbp[j] = T(sumG[j]) }
-            withAffine(weight, nil, c, T.self) { w, _ in
+            // β plays no part here; γ is passed in its place so that no scratch is allocated.
+            withAffine(weight, weight, c, T.self) { w, _ in
                 if usedBatchStatistics {
                     let count = T(n)
                     let scale = UnsafeMutablePointer<T>.allocate(capacity: 3 * c)

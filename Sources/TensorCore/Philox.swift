@@ -48,6 +48,31 @@ public struct Philox4x32: Sendable, Hashable {
         }
         return (c0, c1, c2, c3)
     }
+
+    /// Eight blocks at once: lane `j` of the result is `block(counter: (c0[j], c1, c2, c3))`, the
+    /// same rounds on eight counters side by side so that the compiler can use vector multiplies
+    /// (bit-identical to eight `block` calls; dropout masks draw most of their words here).
+    @inlinable
+    public func blocks(counter0 c0In: SIMD8<UInt32>, _ c1In: UInt32, _ c2In: UInt32, _ c3In: UInt32)
+        -> (SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>) {
+        var c0 = c0In, c1 = SIMD8<UInt32>(repeating: c1In)
+        var c2 = SIMD8<UInt32>(repeating: c2In), c3 = SIMD8<UInt32>(repeating: c3In)
+        var k0 = key0, k1 = key1
+        let m0 = SIMD8<UInt64>(repeating: UInt64(Self.m0)), m1 = SIMD8<UInt64>(repeating: UInt64(Self.m1))
+        for _ in 0..<10 {
+            let p0 = m0 &* SIMD8<UInt64>(truncatingIfNeeded: c0)
+            let p1 = m1 &* SIMD8<UInt64>(truncatingIfNeeded: c2)
+            let hi0 = SIMD8<UInt32>(truncatingIfNeeded: p0 &>> 32), lo0 = SIMD8<UInt32>(truncatingIfNeeded: p0)
+            let hi1 = SIMD8<UInt32>(truncatingIfNeeded: p1 &>> 32), lo1 = SIMD8<UInt32>(truncatingIfNeeded: p1)
+            c0 = hi1 ^ c1 ^ SIMD8<UInt32>(repeating: k0)
+            c1 = lo1
+            c2 = hi0 ^ c3 ^ SIMD8<UInt32>(repeating: k1)
+            c3 = lo0
+            k0 = k0 &+ Self.w0
+            k1 = k1 &+ Self.w1
+        }
+        return (c0, c1, c2, c3)
+    }
 }
 
 /// What a random draw is for. Each purpose has its own counter space, so that, say, changing the

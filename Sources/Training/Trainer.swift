@@ -45,7 +45,7 @@ public final class Trainer {
 
     let evaluator: Evaluator
     let batchNorms: [BatchNorm1d]
-    let parameterTensors: [Tensor]
+    let parameterSegments: [Range<Int>]   // each parameter's elements in the flat buffers
     public let reducer: GradientReducer
     let gradientSum: BlockAccumulator
     let statisticsSum: BlockAccumulator
@@ -67,7 +67,7 @@ public final class Trainer {
         batchNorms = model.namedModules().compactMap { $0.module as? BatchNorm1d }
         for bn in batchNorms { bn.defersRunningStatistics = true }
         flat = FlatParameters(model)
-        parameterTensors = flat.entries.map(\.tensor)
+        parameterSegments = flat.entries.map(\.range)
         optimizer = try OptimizerFactory.makeOptimizer(config, parameters: model.namedParameters())
         schedule = try OptimizerFactory.makeSchedule(config)
         evaluator = Evaluator(loss: config.loss)
@@ -92,7 +92,7 @@ public final class Trainer {
         for a in 0..<accumulation {
             let indices = plan.microBatchIndices(step: t, rank: communicator.rank, accumulationStep: a, permutation: order)
             let (x, y) = data.train.batch(indices: indices)          // (m, F), targets
-            zeroGrad(parameterTensors)
+            optimizer.zeroGrad()
             let context = SampleContext(seed: config.seed, step: t, sampleIndices: Array(indices))
             let loss = try SampleContext.$current.withValue(context) {
                 try evaluator.lossValue(model(x), y, reduction: .sum)   // Σ over the micro-batch
@@ -120,7 +120,7 @@ public final class Trainer {
         flat.gradients.scaleInPlace(1 / globalBatch)                 // G = T(g) / B
         var norm: Double?
         if let maxNorm = config.train.gradClipNorm {
-            norm = clipGradNorm(parameterTensors, maxNorm: maxNorm)
+            norm = clipGradNorm(flatGradients: flat.gradients, segments: parameterSegments, maxNorm: maxNorm)
         }
         let lr = schedule.learningRate(atStep: t)
         optimizer.learningRate = lr
@@ -214,10 +214,11 @@ public final class Trainer {
         for bn in batchNorms {
             let c = bn.features
             let mean = Tensor(uninitializedShape: [c]), variance = Tensor(uninitializedShape: [c])
+            let meanValues = mean.floats, varianceValues = variance.floats   // once, not per element
             for j in 0..<c {
                 let m = s[offset + j] / n
-                mean.floats[j] = m
-                variance.floats[j] = s[offset + c + j] / n + (s[offset + 2 * c + j] / n - m * m)
+                meanValues[j] = m
+                varianceValues[j] = s[offset + c + j] / n + (s[offset + 2 * c + j] / n - m * m)
             }
             bn.updateRunningStatistics(mean: mean, unbiasedVariance: variance, varianceScale: unbiased)
             offset += 3 * c

@@ -64,12 +64,6 @@ struct LRScheduleTests {
         #expect(ConstantSchedule(lr: 0.01).learningRate(atStep: 123_456) == 0.01)
     }
 
-    @Test func linearScaling() {
-        #expect(linearScaledLR(baseLR: 0.1, globalBatch: 1024, referenceBatch: 256) == 0.4)
-        #expect(linearScaledLR(baseLR: 0.1, globalBatch: 256, referenceBatch: 256) == 0.1)
-        #expect(linearScaledLR(baseLR: 0.1, globalBatch: 64, referenceBatch: 256) == 0.025)
-    }
-
     @Test func invalidSchedulesThrow() {
         #expect(throws: OptimizerError.self) { try CosineSchedule(baseLR: 0.1, totalSteps: 0) }
         #expect(throws: OptimizerError.self) { try CosineSchedule(baseLR: -0.1, totalSteps: 10) }

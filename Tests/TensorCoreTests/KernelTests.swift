@@ -38,6 +38,30 @@ struct KernelTests {
         #expect([pi.0, pi.1, pi.2, pi.3] == [0xd16c_fe09, 0x94fd_cceb, 0x5001_e420, 0x2412_6ea1])
     }
 
+    @Test func eightBlocksAtOnceMatchOneAtATime() {
+        // Including a counter that wraps around 2^32 inside the eight lanes.
+        for (seed, first) in [(UInt64(0x299f_31d0_a409_3822), UInt32(0x243f_6a88)), (7, 0xffff_fffc)] {
+            let philox = Philox4x32(seed: seed)
+            let lanes = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
+            let eight = philox.blocks(counter0: SIMD8(repeating: first) &+ lanes, 0x85a3_08d3, 0x1319_8a2e, 2)
+            for j in 0..<8 {
+                let one = philox.block(counter: (first &+ UInt32(j), 0x85a3_08d3, 0x1319_8a2e, 2))
+                #expect([eight.0[j], eight.1[j], eight.2[j], eight.3[j]] == [one.0, one.1, one.2, one.3], "lane \(j)")
+            }
+        }
+    }
+
+    @Test func keepMaskIsTheUniformDrawRuleAtEveryLength() {
+        // 70 = two vector passes of 32, one block of 4, a tail of 2.
+        let key = RandomKey(seed: 7, stream: .dropout, a: 3, b: 11)
+        for count in [2, 4, 32, 36, 70] {
+            var mask = [Float](repeating: -1, count: count)
+            key.fillKeepMask(&mask, count: count, first: 1 << 24, dropProbability: 0.3, scale: 2)
+            let expected = (0..<count).map { key.uniformFloat(at: (1 << 24) + UInt64($0)) >= 0.3 ? Float(2) : 0 }
+            #expect(mask == expected, "count \(count)")
+        }
+    }
+
     @Test func randomDrawsArePureFunctionsOfTheirCoordinates() {
         let key = RandomKey(seed: 7, stream: .dropout, a: 3, b: 11)
         #expect(key.uniformFloat(at: 5) == RandomKey(seed: 7, stream: .dropout, a: 3, b: 11).uniformFloat(at: 5))

@@ -1,0 +1,167 @@
+import Testing
+import TensorCore
+import Optim
+
+/// The fixture parameters laid out as `FlatParameters` lays out a model: consecutive views of one
+/// value buffer, gradient slots consecutive in one gradient buffer.
+struct FlatFixture {
+    let params: [(name: String, tensor: Tensor)]
+    let values: Tensor      // (P)
+    let gradients: Tensor   // (P)
+    var segments: [Range<Int>] {
+        var offset = 0
+        return params.map { p in defer { offset += p.tensor.count }; return offset..<offset + p.tensor.count }
+    }
+
+    init(_ dtype: DType) {
+        params = Inputs.parameters(dtype)
+        let total = params.reduce(0) { $0 + $1.tensor.count }
+        let valueStorage = TensorStorage(zeroedByteCount: total * dtype.byteWidth)
+        let gradientStorage = TensorStorage(zeroedByteCount: total * dtype.byteWidth)
+        var offset = 0
+        for (_, t) in params {
+            t.rebind(to: valueStorage, offset: offset)
+            t.gradSlot = Tensor(storage: gradientStorage, offset: offset, shape: t.shape, dtype: dtype)
+            offset += t.count
+        }
+        values = Tensor(storage: valueStorage, shape: [total], dtype: dtype)
+        gradients = Tensor(storage: gradientStorage, shape: [total], dtype: dtype)
+    }
+
+    /// Writes the fixture gradients of `step` into the slots, as backward does (nil stays nil).
+    func setGrads(step: Int) {
+        for (i, (_, p)) in params.enumerated() {
+            p.grad = PyTorchFixtures.grads[step][i].map { values in
+                let slot = p.gradSlot!
+                for (j, v) in values.enumerated() { slot.setElement(j, v) }
+                return slot
+            }
+        }
+    }
+
+    func run(_ c: OptimizerCase, _ optimizers: [any Optimizer], steps: Range<Int>) throws {
+        for step in steps {
+            setGrads(step: step)
+            for optimizer in optimizers {
+                if let lrs = c.lrs { optimizer.learningRate = lrs[step] }
+                try optimizer.step()
+            }
+        }
+    }
+}
+
+@Suite("Optimizers over flat buffers")
+struct FlatBufferTests {
+    @Test("flat buffers in place give the standalone path's bits", arguments: OptimizerCase.all, [DType.float64, .float32])
+    func flatMatchesStandalone(_ c: OptimizerCase, dtype: DType) throws {
+        let standalone = Inputs.parameters(dtype)
+        try c.run(c.make(standalone), standalone, steps: 0..<3)
+
+        let flat = FlatFixture(dtype)
+        try flat.run(c, [c.make(flat.params)], steps: 0..<3)
+        for ((name, a), (_, b)) in zip(standalone, flat.params) {
+            #expect(a.bitwiseEqual(b), "\(c.name) \(dtype) \(name)")
+            #expect(b.storage === flat.values.storage, "\(name) was used in place, not gathered")
+        }
+    }
+
+    @Test("two shards update exactly what one optimizer does", arguments: OptimizerCase.all)
+    func shardsCompose(_ c: OptimizerCase) throws {
+        let whole = FlatFixture(.float64)
+        try whole.run(c, [c.make(whole.params)], steps: 0..<3)
+
+        // Cut inside layer1.weight (elements 0..<6) and inside layer1.bias (6..<9).
+        let sharded = FlatFixture(.float64)
+        let cuts = [0, 4, 7, 11]
+        let make = try #require(Self.sharded[c.name])
+        let optimizers = try (0..<3).map { k in try make(sharded.params, cuts[k]..<cuts[k + 1]) }
+        try sharded.run(c, optimizers, steps: 0..<3)
+        #expect(whole.values.bitwiseEqual(sharded.values), "\(c.name)")
+    }
+
+    @Test func shardHoldsStateForItsElementsOnly() throws {
+        let flat = FlatFixture(.float32)
+        let adam = try Adam(parameters: flat.params, shard: 4..<7)
+        #expect(adam.shard == 4..<7)
+        // layer1.weight's elements 4..<6 and layer1.bias's 6..<7: 1-D parts, then their step counts.
+        #expect(adam.stateTensors().map(\.name) == [
+            "optimizer.layer1.weight.exp_avg", "optimizer.layer1.weight.exp_avg_sq", "optimizer.layer1.weight.step",
+            "optimizer.layer1.bias.exp_avg", "optimizer.layer1.bias.exp_avg_sq", "optimizer.layer1.bias.step",
+        ])
+        #expect(adam.stateTensors().filter { !$0.name.hasSuffix(".step") }.map(\.tensor.shape) == [[2], [2], [1], [1]])
+        flat.setGrads(step: 0)
+        let before = flat.values.copy()
+        try adam.step()
+        for i in 0..<flat.values.count {
+            #expect((flat.values.element(i) != before.element(i)) == (4..<7).contains(i), "element \(i)")
+        }
+    }
+
+    @Test func shardOutsideTheBufferIsRefused() {
+        #expect(throws: OptimizerError.invalidShard(optimizer: "SGD", lower: 5, upper: 12, count: 11)) {
+            try SGD(parameters: Inputs.parameters(.float32), lr: 0.1, shard: 5..<12)
+        }
+    }
+
+    @Test func mixedDTypesAreRefused() {
+        let params = [("a", Tensor.zeros([2], dtype: .float32)), ("b", Tensor.zeros([2], dtype: .float64))]
+        #expect(throws: OptimizerError.mixedDTypes(parameter: "b", dtype: .float64, first: .float32)) {
+            try Adam(parameters: params)
+        }
+    }
+
+    @Test func standaloneParametersAreGatheredKeepingValuesAndGradientSlots() throws {
+        let params = Inputs.parameters(.float64)
+        let before = params.map { $0.tensor.copy() }
+        _ = try SGD(parameters: params, lr: 0.1)
+        for ((name, p), b) in zip(params, before) {
+            #expect(p.bitwiseEqual(b), "\(name)")
+            #expect(p.storage === params[0].tensor.storage)
+            #expect(p.gradSlot?.shape == p.shape)
+        }
+    }
+
+    @Test func flatClippingHasThePerTensorBits() {
+        for maxNorm in [1e6, 0.5] {
+            let perTensor = FlatFixture(.float32), flat = FlatFixture(.float32)
+            perTensor.setGrads(step: 0)
+            flat.setGrads(step: 0)
+            let a = clipGradNorm(perTensor.params, maxNorm: maxNorm)
+            let b = clipGradNorm(flatGradients: flat.gradients, segments: flat.segments, maxNorm: maxNorm)
+            #expect(a == b)
+            #expect(perTensor.gradients.bitwiseEqual(flat.gradients), "maxNorm \(maxNorm)")
+        }
+    }
+
+    @Test func partialSquaredSumsCoverTheirRange() {
+        let flat = FlatFixture(.float64)
+        flat.setGrads(step: 0)
+        let g = flat.gradients.scalars
+        let total = gradientSquaredSum(flat.gradients, segments: flat.segments)
+        let perSegment = flat.segments.map { $0.reduce(0.0) { $0 + g[$1] * g[$1] } }
+        #expect(total == perSegment.reduce(0, +))
+        // A range inside one segment is that segment's part, summed in order from zero.
+        let inside = gradientSquaredSum(flat.gradients, segments: flat.segments, within: 2..<5)
+        #expect(inside == (2..<5).reduce(0.0) { $0 + g[$1] * g[$1] })
+        // Shards cut at segment boundaries add up to the total, to rounding.
+        let shards = [0..<6, 6..<11].map { gradientSquaredSum(flat.gradients, segments: flat.segments, within: $0) }
+        #expect(abs(shards.reduce(0, +) - total) <= 1e-15 * total)
+    }
+}
+
+extension FlatBufferTests {
+    typealias Params = [(name: String, tensor: Tensor)]
+
+    /// Each fixture case's optimizer restricted to a shard (mirrors `OptimizerCase.all`).
+    static let sharded: [String: @Sendable (Params, Range<Int>) throws -> any Optimizer] = [
+        "sgd_plain": { try SGD(parameters: $0, lr: 0.1, shard: $1) },
+        "sgd_momentum": { try SGD(parameters: $0, lr: 0.1, momentum: 0.9, shard: $1) },
+        "sgd_nesterov_wd": { try SGD(parameters: $0, lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true, shard: $1) },
+        "sgd_dampening": { try SGD(parameters: $0, lr: 0.1, momentum: 0.9, dampening: 0.5, shard: $1) },
+        "adam": { try Adam(parameters: $0, lr: 0.01, shard: $1) },
+        "adam_wd": { try Adam(parameters: $0, lr: 0.01, weightDecay: 0.1, shard: $1) },
+        "adam_amsgrad": { try Adam(parameters: $0, lr: 0.02, betas: (0.3, 0.6), eps: 1e-6, amsgrad: true, shard: $1) },
+        "adamw": { try AdamW(parameters: $0, lr: 0.01, shard: $1) },
+        "adamw_amsgrad": { try AdamW(parameters: $0, lr: 0.02, betas: (0.3, 0.6), weightDecay: 0.1, amsgrad: true, shard: $1) },
+    ]
+}
