@@ -35,6 +35,9 @@ public final class TrainingRun {
     /// The stop signal this process has received, if any (`StopSignal.requested`). Read after every
     /// step; the ranks agree on it, so they all stop after the same step.
     public var stopRequest: () -> Int32? = { nil }
+    /// Whether `--init` and `--resume` files are checked against their recorded digests (`--no-verify`
+    /// turns it off for files edited on purpose; structure and finiteness are always checked).
+    public var verifiesFiles = true
 
     public init(config: RunConfig, outputDirectory: String? = nil, communicator: Communicator = LocalCommunicator(),
                 initialStatePath: String? = nil, resume: Bool = false) {
@@ -62,12 +65,12 @@ public final class TrainingRun {
         let data = try PreparedData(config: config)
         let trainer = try Trainer(config: config, data: data, communicator: communicator)
         if let initialStatePath {
-            let state = try StateDictFile.read(initialStatePath, for: trainer.model)
-            try trainer.model.loadStateDict(state.model, source: initialStatePath)
+            try StateDictFile.restore(from: initialStatePath, into: trainer.model, verify: verifiesFiles)
         }
         var firstStep = 0
-        if resume, let path = try checkpointDirectory.latestPath() {
-            firstStep = try restore(trainer, from: path)
+        if resume, let resumed = try checkpointDirectory.resume(using: { try restore(trainer, from: $0) }) {
+            firstStep = resumed.value
+            if isRankZero, !resumed.skipped.isEmpty { log(resumed.report) }
         }
         try trainer.broadcastState()
         try trainer.checkReplicas()
@@ -202,24 +205,26 @@ public final class TrainingRun {
         }
     }
 
-    /// Loads a checkpoint into the trainer; returns the number of steps it had completed.
+    /// Loads a checkpoint into the trainer; returns the number of steps it had completed. A file that
+    /// is damaged or inconsistent throws, and resume tries the next older checkpoint; a sound file of
+    /// another config, or of a finished run, ends the search (`ResumeSearchEnd`): older checkpoints
+    /// would not change that answer.
     func restore(_ trainer: Trainer, from path: String) throws -> Int {
-        let state = try StateDictFile.read(path, for: trainer.model)
+        let state = try StateDictFile.read(path, for: trainer.model, verify: verifiesFiles)
         guard let stepText = state.metadata["step"], let step = Int(stepText) else {
             throw TrainingError("\(path): checkpoint metadata has no step")
         }
         guard state.metadata["config_digest"] == config.configDigest else {
-            throw TrainingError("\(path): checkpoint was written by a different config (digest \(state.metadata["config_digest"] ?? "none"), this run \(config.configDigest))")
+            throw ResumeSearchEnd(TrainingError("\(path): checkpoint was written by a different config (digest \(state.metadata["config_digest"] ?? "none"), this run \(config.configDigest))"))
         }
         guard step >= 1, step <= config.train.steps else {
             throw TrainingError("\(path): checkpoint step \(step) is outside this run's steps 1…\(config.train.steps)")
         }
         guard step < config.train.steps else {
-            throw TrainingError("\(path): the run already finished (checkpoint at step \(step) = train.steps); there is nothing to resume")
+            throw ResumeSearchEnd(TrainingError("\(path): the run already finished (checkpoint at step \(step) = train.steps); there is nothing to resume"))
         }
         try Self.checkStepCounters(state.optimizer, step: step, source: path)
-        try trainer.model.loadStateDict(state.model, source: path)
-        try trainer.optimizer.loadState(state.optimizer)
+        try StateDictFile.apply(state, from: path, to: trainer.model, optimizer: trainer.optimizer)
         trainer.resume(atStep: step)
         return step
     }
