@@ -3,6 +3,10 @@ import TensorCore
 extension CheckpointMetadataKey {
     /// SHA-256 (hex) of the whole file's content; see `SafetensorsArchive.contentSHA256()`.
     public static let contentSHA256 = "content_sha256"
+    /// The digests a file records, comma-separated (`content_sha256,params_sha256`). It makes a single
+    /// corruption unable to switch verification off: damage to the `content_sha256` entry's name
+    /// leaves this list asking for it, and damage to this entry is caught by `content_sha256`.
+    public static let digests = "digests"
 }
 
 /// Which recorded digests a file was checked against (`SafetensorsArchive.verifyDigests`).
@@ -36,20 +40,26 @@ extension SafetensorsArchive {
         return content.finalize()
     }
 
-    /// Records `params_sha256` (state-dict tensors) and then `content_sha256` (everything, the first
-    /// digest included) in the metadata. Call it last, once tensors and metadata are final.
+    /// Records `digests` (the list), `params_sha256` (state-dict tensors) and then `content_sha256`
+    /// (everything, the other two included) in the metadata. Call it last, once tensors and metadata are final.
     public mutating func recordDigests() {
+        metadata[CheckpointMetadataKey.digests] = CheckpointMetadataKey.contentSHA256 + "," + CheckpointMetadataKey.paramsSHA256
         recordParamsSHA256()
         metadata[CheckpointMetadataKey.contentSHA256] = contentSHA256().hex
     }
 
     /// Checks the archive against the digests its metadata records, in one pass over the tensors:
-    /// `content_sha256` when present, and `params_sha256` when present. Returns what was checked;
+    /// every digest that `digests` lists must be present; `content_sha256` is checked when present,
+    /// and `params_sha256` when present. Returns what was checked;
     /// throws a one-line `.mismatch` error naming `source` when a digest disagrees.
     @discardableResult
     public func verifyDigests(source: String) throws -> DigestCheck {
         let recordedContent = metadata[CheckpointMetadataKey.contentSHA256]
         let recordedParameters = metadata[CheckpointMetadataKey.paramsSHA256]
+        for listed in (metadata[CheckpointMetadataKey.digests] ?? "").split(separator: ",") where metadata[String(listed)] == nil {
+            throw CheckpointError(.mismatch, source: source,
+                "metadata lists \(quoted(String(listed))) in '\(CheckpointMetadataKey.digests)' but does not record it (file damaged or edited after it was written)")
+        }
         guard recordedContent != nil || recordedParameters != nil else { return .none }
         guard let recordedContent else {
             try verifyParamsSHA256(source: source)

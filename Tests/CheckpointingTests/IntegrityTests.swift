@@ -20,7 +20,8 @@ struct IntegrityTests {
     @Test func recordsBothDigestsAndParamsSHA256IsUnchanged() throws {
         let archive = signedArchive()
         var legacy = archive
-        legacy.metadata[CheckpointMetadataKey.contentSHA256] = nil
+        legacy.metadata[CheckpointMetadataKey.contentSHA256] = nil   // as written before content_sha256 existed
+        legacy.metadata[CheckpointMetadataKey.digests] = nil
         // params_sha256 is still the digest of the state-dict bytes alone (the world-size identity).
         #expect(archive.metadata[CheckpointMetadataKey.paramsSHA256] == archive.paramsSHA256().hex)
         #expect(archive.metadata[CheckpointMetadataKey.contentSHA256]?.count == 64)
@@ -53,6 +54,20 @@ struct IntegrityTests {
             #expect(error?.description.hasPrefix("run/step-00000100.safetensors: ") == true, "\(label)")
             #expect(error?.description.contains("\n") == false, "\(label)")
         }
+    }
+
+    /// Found by the in-suite fuzz test: a corrupted byte in the *name* `content_sha256` used to leave
+    /// only `params_sha256` to check, so the optimizer state went unverified. `digests` now says which
+    /// digests must be there.
+    @Test func aDamagedDigestNameCannotSwitchVerificationOff() throws {
+        var archive = signedArchive()
+        archive.metadata["content_sha25\u{7}"] = archive.metadata.removeValue(forKey: CheckpointMetadataKey.contentSHA256)
+        let error = checkpointError { try archive.verifyDigests(source: "c") }
+        #expect(error?.message.hasPrefix("metadata lists 'content_sha256' in 'digests' but does not record it") == true)
+        // And damage to the list itself is caught by content_sha256, which covers it.
+        var listDamaged = signedArchive()
+        listDamaged.metadata[CheckpointMetadataKey.digests] = "params_sha256"
+        #expect(checkpointError { try listDamaged.verifyDigests(source: "c") }?.message.hasPrefix("content does not match") == true)
     }
 
     @Test func aWrongParamsDigestUnderAValidContentDigestIsStillCaught() throws {
