@@ -22,9 +22,11 @@ public enum DigestCheck: Sendable, Equatable {
 
 extension SafetensorsArchive {
     /// SHA-256 of everything in the archive that can change what loading it does: every tensor's name,
-    /// dtype, shape and bytes (optimizer state included), in archive order, and every metadata entry
-    /// but `content_sha256` itself (step, seed, format, config digest, `params_sha256`, ...), sorted by
-    /// key. Each field is length-prefixed, so no two different archives share a message.
+    /// dtype and shape, in archive order, the bytes of the optimizer tensors, the SHA-256 of the
+    /// state-dict tensors' bytes (the `params_sha256` message, so each byte is hashed once when both
+    /// digests are checked), and every metadata entry but `content_sha256` itself (step, seed,
+    /// format, config digest, `params_sha256`, ...), sorted by key. Fields are length-prefixed, so no
+    /// two different archives share a message.
     ///
     /// `params_sha256` stays the world-size-invariant identity of the parameters; this digest is the
     /// integrity check of the file as a whole.
@@ -34,24 +36,22 @@ extension SafetensorsArchive {
     /// try loaded.verifyDigests(source: path)         // after reading: throws on any change
     /// ```
     public func contentSHA256() -> SHA256.Digest {
-        var content = SHA256()
-        var unused: SHA256?
-        hashContent(into: &content, parameters: &unused)
-        return content.finalize()
+        contentSHA256(parameters: paramsSHA256())
     }
 
     /// Records `digests` (the list), `params_sha256` (state-dict tensors) and then `content_sha256`
-    /// (everything, the other two included) in the metadata. Call it last, once tensors and metadata are final.
+    /// (everything, the other two included) in the metadata. Call it last, once tensors and metadata
+    /// are final.
     public mutating func recordDigests() {
         metadata[CheckpointMetadataKey.digests] = CheckpointMetadataKey.contentSHA256 + "," + CheckpointMetadataKey.paramsSHA256
         recordParamsSHA256()
         metadata[CheckpointMetadataKey.contentSHA256] = contentSHA256().hex
     }
 
-    /// Checks the archive against the digests its metadata records, in one pass over the tensors:
-    /// every digest that `digests` lists must be present; `content_sha256` is checked when present,
-    /// and `params_sha256` when present. Returns what was checked;
-    /// throws a one-line `.mismatch` error naming `source` when a digest disagrees.
+    /// Checks the archive against the digests its metadata records, hashing each byte once: every
+    /// digest that `digests` lists must be present; `content_sha256` is checked when present, and
+    /// `params_sha256` when present. Returns what was checked; throws a one-line `.mismatch` error
+    /// naming `source` when a digest is missing or disagrees.
     @discardableResult
     public func verifyDigests(source: String) throws -> DigestCheck {
         let recordedContent = metadata[CheckpointMetadataKey.contentSHA256]
@@ -65,25 +65,23 @@ extension SafetensorsArchive {
             try verifyParamsSHA256(source: source)
             return .parameters
         }
-        var content = SHA256()
-        var parameters: SHA256? = recordedParameters == nil ? nil : SHA256()
-        hashContent(into: &content, parameters: &parameters)
-        let actual = content.finalize().hex
+        let parameters = paramsSHA256()
+        let actual = contentSHA256(parameters: parameters).hex
         guard actual == recordedContent else {
             throw CheckpointError(.mismatch, source: source,
                 "content does not match its recorded '\(CheckpointMetadataKey.contentSHA256)' (file damaged or edited after it was written; "
                 + "recorded \(quoted(String(recordedContent.prefix(64)))), computed '\(actual)'); --no-verify loads a file edited on purpose")
         }
-        if let recordedParameters, let actualParameters = parameters?.finalize().hex, actualParameters != recordedParameters {
+        if let recordedParameters, parameters.hex != recordedParameters {
             throw CheckpointError(.mismatch, source: source,
-                "parameters hash to \(actualParameters), but '\(CheckpointMetadataKey.paramsSHA256)' records \(quoted(String(recordedParameters.prefix(64))))")
+                "parameters hash to \(parameters.hex), but '\(CheckpointMetadataKey.paramsSHA256)' records \(quoted(String(recordedParameters.prefix(64))))")
         }
         return .content
     }
 
-    /// Feeds the content message to `content` and, when given, the state-dict bytes to `parameters`
-    /// (the `params_sha256` message), so that verifying both reads each tensor once.
-    private func hashContent(into content: inout SHA256, parameters: inout SHA256?) {
+    /// The content digest, given the state-dict digest (`paramsSHA256()`) that stands for those bytes.
+    private func contentSHA256(parameters: SHA256.Digest) -> SHA256.Digest {
+        var content = SHA256()
         func integer(_ value: Int) {
             var little = UInt64(value).littleEndian
             withUnsafeBytes(of: &little) { content.update(bytes: $0) }
@@ -108,8 +106,9 @@ extension SafetensorsArchive {
             integer(tensor.shape.count)
             for dim in tensor.shape { integer(dim) }
             integer(tensor.byteCount)
-            content.update(tensor: tensor)
-            if !name.hasPrefix(CheckpointMetadataKey.optimizerPrefix) { parameters?.update(tensor: tensor) }
+            if name.hasPrefix(CheckpointMetadataKey.optimizerPrefix) { content.update(tensor: tensor) }
         }
+        content.update(bytes: parameters.bytes)
+        return content.finalize()
     }
 }
