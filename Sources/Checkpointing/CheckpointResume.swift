@@ -38,9 +38,10 @@ extension CheckpointDirectory {
     /// pointer is recorded the same way. `load` must fully overwrite whatever a failed attempt changed
     /// (loading a state dict and optimizer state does).
     ///
-    /// Returns `nil` when the directory holds neither pointer nor checkpoint (a fresh run). Throws a
-    /// one-line `.mismatch` error naming the directory when candidates exist but none loads, so a run
-    /// never silently starts over from step 0.
+    /// Returns `nil` when the directory holds neither pointer nor checkpoint (a fresh run). When
+    /// candidates exist but none loads it throws, so a run never silently starts over from step 0:
+    /// the load's own error if there was a single candidate, else a one-line `.mismatch` error naming
+    /// the directory and the reasons.
     ///
     /// ```swift
     /// if let resumed = try checkpoints.resume(using: { path in try restore(trainer, from: path) }) {
@@ -59,6 +60,7 @@ extension CheckpointDirectory {
         for checkpoint in try checkpoints().reversed() where !candidates.contains(checkpoint.path) {
             candidates.append(checkpoint.path)
         }
+        var onlyError: (any Error)?
         for candidate in candidates {
             do {
                 return ResumedCheckpoint(path: candidate, value: try load(candidate), skipped: skipped)
@@ -66,9 +68,12 @@ extension CheckpointDirectory {
                 throw end.error
             } catch {
                 skipped.append((candidate, Self.oneLine(error)))
+                onlyError = error
             }
         }
         guard !skipped.isEmpty else { return nil }
+        // With one candidate and nothing else skipped, its own error is the clearest report.
+        if skipped.count == 1, candidates.count == 1, let onlyError { throw onlyError }
         var message = "no checkpoint can be resumed: " + skipped.prefix(3).map(\.reason).joined(separator: "; ")
         if skipped.count > 3 { message += "; and \(skipped.count - 3) more" }
         throw CheckpointError(.mismatch, source: path, message)

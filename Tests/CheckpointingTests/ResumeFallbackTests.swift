@@ -92,6 +92,16 @@ struct ResumeFallbackTests {
         #expect(error?.description.contains("\n") == false)
     }
 
+    @Test func aSingleCheckpointThatDoesNotLoadReportsItsOwnError() throws {
+        let root = try TemporaryDirectory()
+        let checkpoints = CheckpointDirectory(path: root.path, keep: 3)
+        try save(checkpoints, steps: [10])
+        try flipLastByte(root.file("step-00000010.safetensors"))
+        let error = checkpointError { _ = try checkpoints.resume(using: load) }
+        #expect(error?.source == root.file("step-00000010.safetensors"))
+        #expect(error?.message.hasPrefix("content does not match") == true)
+    }
+
     @Test func anEmptyOrMissingDirectoryIsAFreshStart() throws {
         let root = try TemporaryDirectory()
         #expect(try CheckpointDirectory(path: root.path).resume(using: load) == nil)
