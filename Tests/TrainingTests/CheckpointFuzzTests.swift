@@ -3,6 +3,7 @@ import Testing
 import TensorCore
 import NN
 import Checkpointing
+import Config
 import Training
 
 /// Issue 11: 2,400 mutations of real checkpoints, each loaded in-process through the code path of

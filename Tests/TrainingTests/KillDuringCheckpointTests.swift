@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 import Checkpointing
+import Config
 import Training
 
 /// The crash half of the fault model (docs/reliability.md): `lockstep train` killed with SIGKILL

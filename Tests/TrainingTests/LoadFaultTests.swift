@@ -3,6 +3,7 @@ import Testing
 import TensorCore
 import NN
 import Checkpointing
+import Config
 import Training
 
 /// Issue 11, the load side: every `--init`, `--resume` and `eval` load verifies the file, refuses
