@@ -102,6 +102,21 @@ struct ResumeFallbackTests {
         #expect(error?.message.hasPrefix("content does not match") == true)
     }
 
+    @Test func aSoundCheckpointThatEndsTheSearchIsNotFallenBackFrom() throws {
+        let root = try TemporaryDirectory()
+        let checkpoints = CheckpointDirectory(path: root.path, keep: 3)
+        try save(checkpoints, steps: [10, 20])
+        var tried: [String] = []
+        let error = checkpointError {
+            _ = try checkpoints.resume { path -> Int in
+                tried.append(path)
+                throw ResumeSearchEnd(CheckpointError(.mismatch, source: path, "the run already finished"))
+            }
+        }
+        #expect(error?.description == root.file("step-00000020.safetensors") + ": the run already finished")
+        #expect(tried == [root.file("step-00000020.safetensors")])
+    }
+
     @Test func anEmptyOrMissingDirectoryIsAFreshStart() throws {
         let root = try TemporaryDirectory()
         #expect(try CheckpointDirectory(path: root.path).resume(using: load) == nil)

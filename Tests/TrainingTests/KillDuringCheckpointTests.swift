@@ -73,8 +73,8 @@ struct KillDuringCheckpointTests {
         }
         print("kill test: \(killed) of 6 signals landed while training ran")
         if FileManager.default.fileExists(atPath: out + "/summary.json") {
-            // A fast machine finished the run between kills (resuming a finished run is issue 11's defect 2,
-            // not this test's subject): its final model must still be the uninterrupted one.
+            // A fast machine finished the run between kills (resuming it would only say it is finished):
+            // its final model must still be the uninterrupted one.
             let model = try SafetensorsArchive(contentsOf: out + "/model.safetensors")
             #expect(model.metadata[CheckpointMetadataKey.paramsSHA256] == uninterrupted.paramsSHA256)
         } else {
