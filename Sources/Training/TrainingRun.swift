@@ -206,22 +206,33 @@ public final class TrainingRun {
     }
 
     /// Loads a checkpoint into the trainer; returns the number of steps it had completed. A file that
-    /// is damaged or inconsistent throws, and resume tries the next older checkpoint; a sound file of
-    /// another config, or of a finished run, ends the search (`ResumeSearchEnd`): older checkpoints
-    /// would not change that answer.
+    /// does not read (damaged, truncated, failing its digests) throws, and resume tries the next older
+    /// checkpoint. A file that reads and verifies but does not fit this run (another config, a finished
+    /// run, a step its optimizer counters contradict) ends the search with its own error
+    /// (`ResumeSearchEnd`): damage cannot explain it, and an older checkpoint would hide it.
     func restore(_ trainer: Trainer, from path: String) throws -> Int {
         let state = try StateDictFile.read(path, for: trainer.model, verify: verifiesFiles)
+        do {
+            return try restore(trainer, from: state, path: path)
+        } catch {
+            throw ResumeSearchEnd(error)
+        }
+    }
+
+    /// Checks a checkpoint's run state against this run, then loads it.
+    private func restore(_ trainer: Trainer, from state: (model: [String: Tensor], optimizer: [String: Tensor], metadata: [String: String]),
+                         path: String) throws -> Int {
         guard let stepText = state.metadata["step"], let step = Int(stepText) else {
             throw TrainingError("\(path): checkpoint metadata has no step")
         }
         guard state.metadata["config_digest"] == config.configDigest else {
-            throw ResumeSearchEnd(TrainingError("\(path): checkpoint was written by a different config (digest \(state.metadata["config_digest"] ?? "none"), this run \(config.configDigest))"))
+            throw TrainingError("\(path): checkpoint was written by a different config (digest \(state.metadata["config_digest"] ?? "none"), this run \(config.configDigest))")
         }
         guard step >= 1, step <= config.train.steps else {
             throw TrainingError("\(path): checkpoint step \(step) is outside this run's steps 1…\(config.train.steps)")
         }
         guard step < config.train.steps else {
-            throw ResumeSearchEnd(TrainingError("\(path): the run already finished (checkpoint at step \(step) = train.steps); there is nothing to resume"))
+            throw TrainingError("\(path): the run already finished (checkpoint at step \(step) = train.steps); there is nothing to resume")
         }
         try Self.checkStepCounters(state.optimizer, step: step, source: path)
         try StateDictFile.apply(state, from: path, to: trainer.model, optimizer: trainer.optimizer)

@@ -26,7 +26,7 @@ struct ResumeValidationTests {
     static func edit(_ directory: String, _ change: (inout SafetensorsArchive) -> Void) throws {
         var archive = try SafetensorsArchive(contentsOf: directory + "/checkpoints/step-00000003.safetensors")
         change(&archive)
-        archive.recordParamsSHA256()
+        archive.recordDigests()
         try archive.write(to: directory + "/checkpoints/step-00000004.safetensors")
         try TT.write("step-00000004.safetensors\n", to: directory + "/checkpoints/latest")
     }
