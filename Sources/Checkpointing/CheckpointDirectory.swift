@@ -9,8 +9,8 @@
 /// ```swift
 /// let checkpoints = CheckpointDirectory(path: "runs/exp1/checkpoints", keep: 3)
 /// try checkpoints.save(archive, step: 100)          // runs/exp1/checkpoints/step-00000100.safetensors
-/// if let path = try checkpoints.latestPath() {       // on resume
-///     let archive = try SafetensorsArchive(contentsOf: path)
+/// let resumed = try checkpoints.resume { path in  // on resume: the newest checkpoint that loads
+///     try SafetensorsArchive(contentsOf: path)
 /// }
 /// ```
 public struct CheckpointDirectory: Sendable {
@@ -82,25 +82,16 @@ public struct CheckpointDirectory: Sendable {
 
     /// The checkpoint to resume from: the file `latest` names, or, if there is no pointer (a crash
     /// between the first checkpoint and its pointer), the highest step on disk; `nil` if there is no
-    /// checkpoint at all. Throws if the pointer is malformed or names a file that is gone.
+    /// checkpoint at all. Throws if the pointer is malformed or names a file that is gone. This does
+    /// not open the checkpoint; `resume(using:)` also falls back past one that does not load.
     public func latestPath() throws -> String? {
-        let pointer = pathOf(Self.pointerName)
-        guard try POSIX.exists(pointer) else { return try checkpoints().last?.path }
-        let content = String(decoding: try POSIX.readAll(pointer), as: UTF8.self)
-        let name = content.trimmingWhitespace()
-        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
-            throw CheckpointError(.mismatch, source: pointer, "expected a checkpoint file name, found \(quoted(content))")
-        }
-        guard try POSIX.exists(pathOf(name)) else {
-            throw CheckpointError(.mismatch, source: pointer, "names \(quoted(name)), which does not exist in \(path)")
-        }
-        return pathOf(name)
+        try pointedPath() ?? checkpoints().last?.path
     }
 }
 
 extension String {
     /// Without leading and trailing spaces, tabs and line breaks (no Foundation needed).
-    fileprivate func trimmingWhitespace() -> String {
+    func trimmingWhitespace() -> String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
         return String(self[first...last])

@@ -29,28 +29,14 @@ enum POSIX {
         unistdWrite(fd, bytes, count)
     }
 
-    /// The whole content of the file at `path`.
+    /// The whole content of the regular file at `path` (see `RegularFile`): a device, FIFO or
+    /// directory is refused before anything is read, and the read stops at the size `fstat` reported.
     static func readAll(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ioError(path, "cannot open for reading", call: "open", errno: errno) }
-        defer { close(fd) }   // read-only: a failed close loses nothing
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw ioError(path, "cannot inspect", call: "fstat", errno: errno) }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(info.st_size))
-        // Read in chunks until end of file rather than trusting st_size: the file may change size.
-        let chunkSize = 1 << 20
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { chunk.deallocate() }
-        while true {
-            let n = read(fd, chunk.baseAddress, chunkSize)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ioError(path, "cannot read", call: "read", errno: errno)
-            }
-            if n == 0 { return bytes }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
-        }
+        let file = try RegularFile(path: path)
+        defer { file.close() }
+        var bytes = [UInt8](repeating: 0, count: file.size)
+        try bytes.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
+        return bytes
     }
 
     /// Whether something exists at `path` (any file type); other `stat` failures are thrown.

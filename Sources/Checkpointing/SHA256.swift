@@ -40,9 +40,10 @@ public struct SHA256: Sendable {
     ]
 
     // Section 5.3.3: the first 32 bits of the fractional parts of the square roots of the first 8 primes.
-    private var h: [UInt32] = [
-        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-    ]
+    // Eight stored words rather than an array: the compression loop then works on registers, with no
+    // copy-on-write or bounds checks per block.
+    private var h0: UInt32 = 0x6a09e667, h1: UInt32 = 0xbb67ae85, h2: UInt32 = 0x3c6ef372, h3: UInt32 = 0xa54ff53a
+    private var h4: UInt32 = 0x510e527f, h5: UInt32 = 0x9b05688c, h6: UInt32 = 0x1f83d9ab, h7: UInt32 = 0x5be0cd19
     /// Bytes received but not yet compressed (always fewer than 64).
     private var pending: [UInt8] = []
     /// Total message length in bytes.
@@ -62,12 +63,13 @@ public struct SHA256: Sendable {
             pending.append(contentsOf: rest.prefix(taken))
             rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(taken))
             guard pending.count == 64 else { return }
-            pending.withUnsafeBytes { compress(block: $0.baseAddress!) }
+            pending.withUnsafeBytes { compress(blocks: $0.baseAddress!, count: 1) }
             pending.removeAll(keepingCapacity: true)
         }
-        while rest.count >= 64 {
-            compress(block: rest.baseAddress!)
-            rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(64))
+        let whole = rest.count / 64
+        if whole > 0 {
+            compress(blocks: rest.baseAddress!, count: whole)
+            rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(64 * whole))
         }
         pending.append(contentsOf: rest)
     }
@@ -92,7 +94,7 @@ public struct SHA256: Sendable {
         precondition(copy.pending.isEmpty, "SHA-256 padding did not end on a block boundary")
         var out: [UInt8] = []
         out.reserveCapacity(32)
-        for word in copy.h {
+        for word in [copy.h0, copy.h1, copy.h2, copy.h3, copy.h4, copy.h5, copy.h6, copy.h7] {
             out.append(contentsOf: [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: word >> $0) })
         }
         return Digest(bytes: out)
@@ -107,30 +109,42 @@ public struct SHA256: Sendable {
 
     @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
 
-    /// Section 6.2.2: one application of the compression function to a 64-byte block.
-    private mutating func compress(block: UnsafeRawPointer) {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            for t in 0..<16 {
-                w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * t, as: UInt32.self))
+    /// Section 6.2.2: the compression function applied to `count` consecutive 64-byte blocks. The
+    /// round constants and the message schedule are reached through raw pointers, set up once per
+    /// call, so that the 64 rounds run without bounds checks or allocation.
+    private mutating func compress(blocks: UnsafeRawPointer, count: Int) {
+        Self.k.withUnsafeBufferPointer { kBuffer in
+            let k = kBuffer.baseAddress!
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { schedule in
+                let w = schedule.baseAddress!
+                var a0 = h0, b0 = h1, c0 = h2, d0 = h3, e0 = h4, f0 = h5, g0 = h6, h0v = h7
+                for block in 0..<count {
+                    let base = blocks + 64 * block
+                    for t in 0..<16 {
+                        w[t] = UInt32(bigEndian: base.loadUnaligned(fromByteOffset: 4 * t, as: UInt32.self))
+                    }
+                    for t in 16..<64 {
+                        let x = w[t - 15], y = w[t - 2]
+                        let s0 = Self.rotr(x, 7) ^ Self.rotr(x, 18) ^ (x >> 3)
+                        let s1 = Self.rotr(y, 17) ^ Self.rotr(y, 19) ^ (y >> 10)
+                        w[t] = s1 &+ w[t - 7] &+ s0 &+ w[t - 16]
+                    }
+                    var a = a0, b = b0, c = c0, d = d0, e = e0, f = f0, g = g0, hh = h0v
+                    for t in 0..<64 {
+                        let bigSigma1 = Self.rotr(e, 6) ^ Self.rotr(e, 11) ^ Self.rotr(e, 25)
+                        let choose = (e & f) ^ (~e & g)
+                        let t1 = hh &+ bigSigma1 &+ choose &+ k[t] &+ w[t]
+                        let bigSigma0 = Self.rotr(a, 2) ^ Self.rotr(a, 13) ^ Self.rotr(a, 22)
+                        let majority = (a & b) ^ (a & c) ^ (b & c)
+                        let t2 = bigSigma0 &+ majority
+                        hh = g; g = f; f = e; e = d &+ t1
+                        d = c; c = b; b = a; a = t1 &+ t2
+                    }
+                    a0 &+= a; b0 &+= b; c0 &+= c; d0 &+= d
+                    e0 &+= e; f0 &+= f; g0 &+= g; h0v &+= hh
+                }
+                h0 = a0; h1 = b0; h2 = c0; h3 = d0; h4 = e0; h5 = f0; h6 = g0; h7 = h0v
             }
-            for t in 16..<64 {
-                let s0 = Self.rotr(w[t - 15], 7) ^ Self.rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-                let s1 = Self.rotr(w[t - 2], 17) ^ Self.rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-                w[t] = s1 &+ w[t - 7] &+ s0 &+ w[t - 16]
-            }
-            var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
-            for t in 0..<64 {
-                let bigSigma1 = Self.rotr(e, 6) ^ Self.rotr(e, 11) ^ Self.rotr(e, 25)
-                let choose = (e & f) ^ (~e & g)
-                let t1 = hh &+ bigSigma1 &+ choose &+ Self.k[t] &+ w[t]
-                let bigSigma0 = Self.rotr(a, 2) ^ Self.rotr(a, 13) ^ Self.rotr(a, 22)
-                let majority = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = bigSigma0 &+ majority
-                hh = g; g = f; f = e; e = d &+ t1
-                d = c; c = b; b = a; a = t1 &+ t2
-            }
-            h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d
-            h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
         }
     }
 }

@@ -86,41 +86,61 @@ public struct SafetensorsArchive {
     /// the bytes end early and `.badHeader` when the header is not valid safetensors (see
     /// `CheckpointError`). Each tensor gets its own freshly allocated storage.
     public init(bytes: [UInt8], source: String = "safetensors data") throws {
-        guard bytes.count >= 8 else {
-            throw CheckpointError(.truncated, source: source,
-                "truncated: file is \(bytes.count) bytes, shorter than the 8-byte header length")
+        self = try bytes.withUnsafeBytes { file in
+            try Self.decode(size: file.count, source: source) { offset, destination in
+                // decode(size:) asks only for ranges it has checked against `size`.
+                guard destination.count > 0 else { return }
+                destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: file[offset..<(offset + destination.count)]))
+            }
         }
+    }
+
+    /// Reads and checks the regular file at `path` (see `init(bytes:source:)`); errors name `path`.
+    /// Only a regular file is read (`RegularFile`). The header's sizes are checked against the file's real size before anything large is read or
+    /// allocated, and tensor bytes are read straight into their storage (no whole-file copy).
+    public init(contentsOf path: String) throws {
+        let file = try RegularFile(path: path)
+        defer { file.close() }
+        self = try Self.decode(size: file.size, source: path) { offset, destination in
+            try file.read(into: destination, at: offset)
+        }
+    }
+
+    /// Decodes a safetensors file of `size` bytes, asking `read(offset, destination)` to fill
+    /// `destination` with the bytes at `offset`. Every range asked for lies inside `size`, and the
+    /// header has been checked to describe exactly `size` bytes before any tensor is allocated, so a
+    /// corrupt length or offset can neither read past the end nor allocate more than the file holds.
+    static func decode(size: Int, source: String, read: (Int, UnsafeMutableRawBufferPointer) throws -> Void) throws -> SafetensorsArchive {
+        guard size >= 8 else {
+            throw CheckpointError(.truncated, source: source,
+                "truncated: file is \(size) bytes, shorter than the 8-byte header length")
+        }
+        var lengthField = [UInt8](repeating: 0, count: 8)
+        try lengthField.withUnsafeMutableBytes { try read(0, $0) }
         var length: UInt64 = 0
-        for i in 0..<8 { length |= UInt64(bytes[i]) << UInt64(8 * i) }
+        for i in 0..<8 { length |= UInt64(lengthField[i]) << UInt64(8 * i) }
         guard length <= UInt64(SafetensorsHeader.maxLength) else {
             throw CheckpointError(.badHeader, source: source,
                 "header length \(length) is over the \(SafetensorsHeader.maxLength)-byte limit (not a safetensors file?)")
         }
         let headerLength = Int(length)
-        guard headerLength <= bytes.count - 8 else {
+        guard headerLength <= size - 8 else {
             throw CheckpointError(.truncated, source: source,
-                "truncated: header length is \(headerLength) bytes, but only \(bytes.count - 8) bytes follow it")
+                "truncated: header length is \(headerLength) bytes, but only \(size - 8) bytes follow it")
         }
+        var header = [UInt8](repeating: 0, count: headerLength)
+        try header.withUnsafeMutableBytes { try read(8, $0) }
         let dataStart = 8 + headerLength
-        let (entries, metadata) = try SafetensorsHeader.decode(
-            Array(bytes[8..<dataStart]), dataLength: bytes.count - dataStart, source: source)
+        // decode() checks that the entries tile exactly the data section: no tensor is larger than the file.
+        let (entries, metadata) = try SafetensorsHeader.decode(header, dataLength: size - dataStart, source: source)
 
         var tensors: [(name: String, tensor: Tensor)] = []
         tensors.reserveCapacity(entries.count)
-        bytes.withUnsafeBytes { file in
-            for entry in entries {
-                let tensor = Tensor(uninitializedShape: entry.shape, dtype: entry.dtype)
-                // decode() has checked that begin...end lies inside the data section.
-                tensor.rawPointer.copyMemory(from: file.baseAddress! + dataStart + entry.begin,
-                                             byteCount: entry.end - entry.begin)
-                tensors.append((entry.name, tensor))
-            }
+        for entry in entries {
+            let tensor = Tensor(uninitializedShape: entry.shape, dtype: entry.dtype)
+            try read(dataStart + entry.begin, UnsafeMutableRawBufferPointer(start: tensor.rawPointer, count: entry.end - entry.begin))
+            tensors.append((entry.name, tensor))
         }
-        self.init(tensors: tensors, metadata: metadata)
-    }
-
-    /// Reads and checks the file at `path` (see `init(bytes:source:)`); errors name `path`.
-    public init(contentsOf path: String) throws {
-        try self.init(bytes: try POSIX.readAll(path), source: path)
+        return SafetensorsArchive(tensors: tensors, metadata: metadata)
     }
 }

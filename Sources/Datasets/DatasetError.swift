@@ -28,7 +28,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidSplit(String)
     case invalidBatchPlan(String)
 
-    public var description: String {
+    public var description: String { Self.oneLine(message) }
+
+    private var message: String {
         switch self {
         case .fileNotFound(let path):
             return "\(path): no such file"
@@ -60,6 +62,27 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
         case .invalidSplit(let message), .invalidBatchPlan(let message):
             return message
         }
+    }
+
+    /// `text` with line breaks and other control characters written as escapes (`\r`, `\u{1}`): a
+    /// header name or cell from a damaged file must not split the message over lines (found by fuzzing).
+    private static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out.unicodeScalars.append(scalar)
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
     }
 
     /// A column list short enough for one line: a 65-column file shows its first 40 names.

@@ -14,3 +14,11 @@ struct ConfigOptions: ParsableArguments {
         try RunConfig.load(path: config, overrides: overrides)
     }
 }
+
+/// `--no-verify`, shared by the commands that read weights or checkpoints.
+struct VerifyOptions: ParsableArguments {
+    @Flag(help: "Load weights and checkpoints whose recorded digests do not match (files edited on purpose); structure and finite values are still checked.")
+    var noVerify = false
+
+    var verify: Bool { !noVerify }
+}

@@ -17,6 +17,7 @@ struct InspectActivations: ParsableCommand {
         abstract: "Per-layer output statistics on a validation batch, in eval mode: shape, mean, std, dead ReLU units, batch-norm fit to mean 0 / std 1.")
 
     @OptionGroup var options: ConfigOptions
+    @OptionGroup var verification: VerifyOptions
 
     @Option(help: "The state dict to load (model.safetensors of a run, or a PyTorch state dict).")
     var weights: String
@@ -44,7 +45,7 @@ struct InspectActivations: ParsableCommand {
             guard !names.contains(where: \.isEmpty) else { throw ValidationError("--layers has an empty entry: '\(list)'") }
             return try ActivationCapture.resolve(names, in: model).map(\.name)
         }
-        let state = try StateDictFile.read(weights, for: model)
+        let state = try StateDictFile.read(weights, for: model, verify: verification.verify)
         try model.loadStateDict(state.model, source: weights)
         let data = try PreparedData(config: config)
         let rows = min(batch, data.validation.count)

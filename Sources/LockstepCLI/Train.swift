@@ -11,6 +11,7 @@ struct Train: ParsableCommand {
         abstract: "Train a model from a config; writes metrics.jsonl, model.safetensors and summary.json.")
 
     @OptionGroup var options: ConfigOptions
+    @OptionGroup var verification: VerifyOptions
 
     @Option(help: "Output directory (default: the config's output.dir).")
     var out: String?
@@ -143,6 +144,7 @@ struct Train: ParsableCommand {
             run.faultInjection = attempt.fault
             run.restart = attempt.restart
             run.allowedConfigChanges = Set(allowConfigChange)
+            run.verifiesFiles = verification.verify
             run.onProgress = { watchdog?.beat() }
             run.stopRequest = StopSignal.requested
             do {

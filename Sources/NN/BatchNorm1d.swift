@@ -94,7 +94,27 @@ public final class BatchNorm1d: Module {
         case .float64: run(Double.self)
         case .int64: preconditionFailure("int64 running statistics are refused when the layer is built")
         }
-        numBatchesTracked.rawPointer.assumingMemoryBound(to: Int64.self).pointee += 1
+        // In Int64, not through Double: a count near Int64.max must neither round nor trap.
+        let count = numBatchesTracked.rawPointer.assumingMemoryBound(to: Int64.self)
+        if count.pointee < Int64.max { count.pointee += 1 }
+    }
+
+    /// The largest `num_batches_tracked` a loaded state may hold: 2^53, far beyond any run (one batch
+    /// per nanosecond for a hundred days) and the largest count a Double holds exactly.
+    public static let maximumLoadableBatchCount: Int64 = 1 << 53
+
+    /// Throws unless `count` (the `num_batches_tracked` about to be loaded under `name` from `source`)
+    /// is an int64 scalar in 0...2^53: a negative or absurd count means a corrupt or edited file.
+    ///
+    /// ```swift
+    /// try bn.checkLoadable(numBatchesTracked: state["bn1.num_batches_tracked"]!, name: "bn1.num_batches_tracked", source: path)
+    /// ```
+    public func checkLoadable(numBatchesTracked count: Tensor, name: String, source: String) throws {
+        guard count.dtype == .int64, count.count == 1 else { return }   // shape and dtype are checked by loadStateDict
+        let value = count.rawPointer.assumingMemoryBound(to: Int64.self).pointee
+        guard value >= 0, value <= Self.maximumLoadableBatchCount else {
+            throw ModuleError("\(source): tensor '\(name)' holds \(value) batches, expected a count in 0...\(Self.maximumLoadableBatchCount)")
+        }
     }
 
     /// Hands over and clears the statistics gathered in deferred mode.

@@ -40,6 +40,9 @@ public final class TrainingRun {
     public var restart: RunSegment.Restart = .none
     /// Config keys a resumed run may change from its checkpoint's (`--allow-config-change`).
     public var allowedConfigChanges: Set<String> = []
+    /// Whether `--init` and `--resume` files are checked against their recorded digests (`--no-verify`
+    /// turns it off for files edited on purpose; structure and finiteness are always checked).
+    public var verifiesFiles = true
 
     public init(config: RunConfig, outputDirectory: String? = nil, communicator: Communicator = LocalCommunicator(),
                 initialStatePath: String? = nil, resume: Bool = false) {
@@ -67,12 +70,12 @@ public final class TrainingRun {
         let data = try PreparedData(config: config)
         let trainer = try Trainer(config: config, data: data, communicator: communicator)
         if let initialStatePath {
-            let state = try StateDictFile.read(initialStatePath, for: trainer.model)
-            try trainer.model.loadStateDict(state.model, source: initialStatePath)
+            try StateDictFile.restore(from: initialStatePath, into: trainer.model, verify: verifiesFiles)
         }
         var firstStep = 0
-        if resume, let path = try checkpointDirectory.latestPath() {
-            firstStep = try restore(trainer, from: path)
+        if resume, let resumed = try checkpointDirectory.resume(using: { try restore(trainer, from: $0) }) {
+            firstStep = resumed.value
+            if isRankZero, !resumed.skipped.isEmpty { log(resumed.report) }
         }
         try trainer.broadcastState()
         try trainer.checkReplicas()
@@ -238,9 +241,23 @@ public final class TrainingRun {
         }
     }
 
-    /// Loads a checkpoint into the trainer; returns the number of steps it had completed.
+    /// Loads a checkpoint into the trainer; returns the number of steps it had completed. A file that
+    /// does not read (damaged, truncated, failing its digests) throws, and resume tries the next older
+    /// checkpoint. A file that reads and verifies but does not fit this run (another config, a finished
+    /// run, a step its optimizer counters contradict) ends the search with its own error
+    /// (`ResumeSearchEnd`): damage cannot explain it, and an older checkpoint would hide it.
     func restore(_ trainer: Trainer, from path: String) throws -> Int {
-        let state = try StateDictFile.read(path, for: trainer.model)
+        let state = try StateDictFile.read(path, for: trainer.model, verify: verifiesFiles)
+        do {
+            return try restore(trainer, from: state, path: path)
+        } catch {
+            throw ResumeSearchEnd(error)
+        }
+    }
+
+    /// Checks a checkpoint's run state against this run, then loads it.
+    private func restore(_ trainer: Trainer, from state: (model: [String: Tensor], optimizer: [String: Tensor], metadata: [String: String]),
+                         path: String) throws -> Int {
         guard let stepText = state.metadata["step"], let step = Int(stepText) else {
             throw TrainingError("\(path): checkpoint metadata has no step")
         }
@@ -252,8 +269,7 @@ public final class TrainingRun {
             throw TrainingError("\(path): the run already finished (checkpoint at step \(step) = train.steps); there is nothing to resume")
         }
         try Self.checkStepCounters(state.optimizer, step: step, source: path)
-        try trainer.model.loadStateDict(state.model, source: path)
-        try trainer.optimizer.loadState(state.optimizer)
+        try StateDictFile.apply(state, from: path, to: trainer.model, optimizer: trainer.optimizer)
         trainer.resume(atStep: step)
         return step
     }

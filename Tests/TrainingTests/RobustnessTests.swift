@@ -26,7 +26,7 @@ struct ResumeValidationTests {
     static func edit(_ directory: String, _ change: (inout SafetensorsArchive) -> Void) throws {
         var archive = try SafetensorsArchive(contentsOf: directory + "/checkpoints/step-00000003.safetensors")
         change(&archive)
-        archive.recordParamsSHA256()
+        archive.recordDigests()
         try archive.write(to: directory + "/checkpoints/step-00000004.safetensors")
         try TT.write("step-00000004.safetensors\n", to: directory + "/checkpoints/latest")
     }
@@ -118,5 +118,35 @@ struct DivergenceTests {
         } catch let error as TrainingError {
             #expect(error.description.hasPrefix("training diverged at step"), "\(error)")
         }
+    }
+}
+
+/// `--no-verify` through the CLI (issue 11, defect 5): a file whose bytes no longer match its recorded
+/// digests is refused in one line naming it, and accepted only when the user says it was edited on purpose.
+@Suite("--no-verify")
+struct NoVerifyTests {
+    @Test("train --init and inspect refuse an edited model file; --no-verify loads it")
+    func editedFile() throws {
+        let directory = try CLITests.workspace("no-verify")
+        defer { TT.remove(directory) }
+        let first = try CLI.run(["train", "--config", "run.yaml", "--out", "first", "--quiet"], in: directory)
+        #expect(first.status == 0, "\(first.stderr)")
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: directory + "/first/model.safetensors")))
+        bytes[bytes.count - 3] ^= 0x10   // a bit of the last tensor's data: a finite value stays finite
+        try Data(bytes).write(to: URL(fileURLWithPath: directory + "/edited.safetensors"))
+
+        let refused = try CLI.run(["train", "--config", "run.yaml", "--out", "second", "--quiet", "--init", "edited.safetensors"], in: directory)
+        #expect(refused.status != 0)
+        #expect(refused.errorLines.count == 1, "\(refused.stderr)")
+        #expect(refused.errorLines.first?.contains("edited.safetensors") == true, "\(refused.stderr)")
+        #expect(refused.errorLines.first?.contains("--no-verify") == true, "\(refused.stderr)")
+        let accepted = try CLI.run(["train", "--config", "run.yaml", "--out", "third", "--quiet", "--init", "edited.safetensors",
+                                    "--no-verify"], in: directory)
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+
+        let inspect = try CLI.run(["inspect", "activations", "--config", "run.yaml", "--weights", "edited.safetensors"], in: directory)
+        #expect(inspect.status != 0)
+        let inspectAnyway = try CLI.run(["inspect", "activations", "--config", "run.yaml", "--weights", "edited.safetensors", "--no-verify"], in: directory)
+        #expect(inspectAnyway.status == 0, "\(inspectAnyway.stderr)")
     }
 }
