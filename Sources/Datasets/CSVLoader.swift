@@ -41,6 +41,11 @@ public struct CSVLoader: Sendable, Hashable {
             throw .fileNotFound(path: path)
         }
         guard !isDirectory.boolValue else { throw .unreadableFile(path: path, reason: "it is a directory") }
+        // A FIFO or a device (/dev/zero) would block or never end: only regular files are read.
+        let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+        guard type == .typeRegular else {
+            throw .unreadableFile(path: path, reason: "it is not a regular file")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadableFile(path: path, reason: "permission denied or I/O error")
         }

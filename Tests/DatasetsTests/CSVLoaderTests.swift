@@ -79,6 +79,19 @@ import Testing
         }
     }
 
+    /// A FIFO once blocked the loader forever, and /dev/zero fed it without end (issue 11, defect 10).
+    @Test func devicesAndFIFOsAreRefused() throws {
+        #expect(throws: DatasetError.unreadableFile(path: "/dev/zero", reason: "it is not a regular file")) {
+            try CSVLoader(labelColumn: "y").load(path: "/dev/zero")
+        }
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-fifo-\(UUID().uuidString)").path
+        guard mkfifo(fifo, 0o600) == 0 else { Issue.record("mkfifo failed"); return }
+        defer { unlink(fifo) }
+        #expect(throws: DatasetError.unreadableFile(path: fifo, reason: "it is not a regular file")) {
+            try CSVLoader(labelColumn: "y").load(path: fifo)
+        }
+    }
+
     @Test func emptyFileAndHeaderOnly() {
         let empty = loadError("")
         #expect(empty.message == "\(empty.path): the file is empty (expected a header row naming the columns)")
