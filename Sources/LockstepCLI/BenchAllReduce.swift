@@ -35,9 +35,9 @@ struct BenchAllReduce: ParsableCommand {
     func validate() throws {
         _ = try parseRanks(ranks, minimum: 2)
         for spec in network { _ = try parseNetwork(spec) }
-        guard minBytes >= 4, minBytes % 4 == 0 else { throw ValidationError("--min-bytes must be a positive multiple of 4, got \(minBytes)") }
-        guard maxBytes >= minBytes else { throw ValidationError("--max-bytes (\(maxBytes)) must be at least --min-bytes (\(minBytes))") }
-        guard secondsPerCase > 0 else { throw ValidationError("--seconds-per-case must be positive") }
+        guard minBytes >= 4, minBytes % 4 == 0 else { throw BenchmarkError("--min-bytes must be a positive multiple of 4, got \(minBytes)") }
+        guard maxBytes >= minBytes else { throw BenchmarkError("--max-bytes (\(maxBytes)) must be at least --min-bytes (\(minBytes))") }
+        guard secondsPerCase > 0 else { throw BenchmarkError("--seconds-per-case must be positive") }
         try output.check()
     }
 

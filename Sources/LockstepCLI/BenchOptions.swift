@@ -3,6 +3,9 @@ import Foundation
 import Distributed
 import Benchmarks
 
+// Bad input throws `BenchmarkError` (not ArgumentParser's ValidationError) so that it prints as one
+// `Error: …` line without the usage text.
+
 /// Options shared by the scaling benchmarks: how ranks are made, the network model, and where the
 /// outputs go.
 struct BenchOutputOptions: ParsableArguments {
@@ -33,14 +36,14 @@ func parseRanks(_ text: String, minimum: Int = 1) throws -> [Int] {
     let parts = text.split(separator: ",", omittingEmptySubsequences: false)
     let values = parts.map { Int($0.trimmingCharacters(in: .whitespaces)) }
     guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
-        throw ValidationError("--ranks expects a comma-separated list of rank counts like 1,2,4,8, got '\(text)'")
+        throw BenchmarkError("--ranks expects a comma-separated list of rank counts like 1,2,4,8, got '\(text)'")
     }
     let ranks = values.map { $0! }
     if let bad = ranks.first(where: { $0 < minimum }) {
-        throw ValidationError("--ranks: \(bad) is not a valid rank count (each must be at least \(minimum))")
+        throw BenchmarkError("--ranks: \(bad) is not a valid rank count (each must be at least \(minimum))")
     }
     guard Set(ranks).count == ranks.count else {
-        throw ValidationError("--ranks: '\(text)' lists a rank count twice")
+        throw BenchmarkError("--ranks: '\(text)' lists a rank count twice")
     }
     return ranks
 }
@@ -48,7 +51,7 @@ func parseRanks(_ text: String, minimum: Int = 1) throws -> [Int] {
 /// `real` (no model) or a `NetworkModel` spec, as one clear error when unknown.
 func parseNetwork(_ spec: String) throws -> NetworkModel? {
     if spec.lowercased() == "real" { return nil }
-    do { return try NetworkModel(parsing: spec) } catch { throw ValidationError("\(error)") }
+    return try NetworkModel(parsing: spec)
 }
 
 /// Wraps `comm` in the network model, if any.
@@ -63,7 +66,7 @@ let workerResultPrefix = "lockstep-worker-json="
 func runWorker<T: Decodable>(_ type: T.Type, ranks: Int, arguments: [String]) throws -> T {
     let out = try MPILauncher.run(ranks: ranks, arguments: arguments)
     guard let line = out.split(separator: "\n").last(where: { $0.hasPrefix(workerResultPrefix) }) else {
-        throw ValidationError("the \(ranks)-rank worker printed no result")
+        throw BenchmarkError("the \(ranks)-rank worker printed no result")
     }
     return try ReportFiles.decode(type, from: Data(line.dropFirst(workerResultPrefix.count).utf8), source: "the \(ranks)-rank worker's output")
 }

@@ -41,19 +41,19 @@ struct BenchProject: ParsableCommand {
     func validate() throws {
         _ = try parseRanks(nodes)
         for spec in network { _ = try parseNetwork(spec) }
-        guard let mode = ReductionMode(rawValue: reduction) else { throw ValidationError("--reduction must be deterministic or mpi, got '\(reduction)'") }
+        guard let mode = ReductionMode(rawValue: reduction) else { throw BenchmarkError("--reduction must be deterministic or mpi, got '\(reduction)'") }
         guard let allreduce else {
-            throw ValidationError("no fitted allreduce model: pass --allreduce FILE, written by `lockstep bench allreduce --network NET --json FILE`")
+            throw BenchmarkError("no fitted allreduce model: pass --allreduce FILE, written by `lockstep bench allreduce --network NET --json FILE`")
         }
         let report = try ReportFiles.read(AllReduceReport.self, path: allreduce, what: "allreduce fit")
         for spec in networks {
             let name = try parseNetwork(spec)?.name ?? "real"
             guard report.fit(mode: mode, network: name) != nil else {
-                throw ValidationError("no fitted \(reduction) allreduce model for network \(name) in '\(allreduce)': run `lockstep bench allreduce --network \(name) --json FILE` first")
+                throw BenchmarkError("no fitted \(reduction) allreduce model for network \(name) in '\(allreduce)': run `lockstep bench allreduce --network \(name) --json FILE` first")
             }
         }
         for path in scaling { _ = try ReportFiles.read(ScalingReport.self, path: path, what: "scaling report") }
-        guard perRankBatch >= 1, steps >= 1 else { throw ValidationError("--per-rank-batch and --steps must be positive") }
+        guard perRankBatch >= 1, steps >= 1 else { throw BenchmarkError("--per-rank-batch and --steps must be positive") }
         try output.check()
     }
 

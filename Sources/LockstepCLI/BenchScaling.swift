@@ -51,13 +51,13 @@ struct BenchScaling: ParsableCommand {
     func validate() throws {
         let list = try parseRanks(ranks)
         _ = try parseNetwork(network)
-        guard ReductionMode(rawValue: reduction) != nil else { throw ValidationError("--reduction must be deterministic or mpi, got '\(reduction)'") }
-        guard perRankBatch >= 1 else { throw ValidationError("--per-rank-batch must be positive") }
-        guard steps >= 1, repetitions >= 1 else { throw ValidationError("--steps and --repetitions must be positive") }
+        guard ReductionMode(rawValue: reduction) != nil else { throw BenchmarkError("--reduction must be deterministic or mpi, got '\(reduction)'") }
+        guard perRankBatch >= 1 else { throw BenchmarkError("--per-rank-batch must be positive") }
+        guard steps >= 1, repetitions >= 1 else { throw BenchmarkError("--steps and --repetitions must be positive") }
         if mode == .strong {
             let global = globalBatch ?? perRankBatch * list.max()!
             if let w = list.first(where: { global % $0 != 0 }) {
-                throw ValidationError("strong scaling: the global batch \(global) does not split evenly over \(w) ranks")
+                throw BenchmarkError("strong scaling: the global batch \(global) does not split evenly over \(w) ranks")
             }
         }
         try output.check()

@@ -94,3 +94,13 @@ public final class StepTimeline {
         spans.removeAll(keepingCapacity: true)
     }
 }
+
+extension Optional where Wrapped == StepTimeline {
+    /// Runs `body`, timed as a span of `phase` when a timeline is attached (no clock read otherwise).
+    public func record<R>(_ phase: StepPhase, step: Int, _ body: () throws -> R) rethrows -> R {
+        switch self {
+        case .some(let timeline): return try timeline.record(phase, step: step, body)
+        case .none: return try body()
+        }
+    }
+}

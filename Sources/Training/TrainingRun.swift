@@ -40,6 +40,8 @@ public final class TrainingRun {
     public var restart: RunSegment.Restart = .none
     /// Config keys a resumed run may change from its checkpoint's (`--allow-config-change`).
     public var allowedConfigChanges: Set<String> = []
+    /// Timestamps of every step, evaluation and checkpoint write when attached (`--timeline`).
+    public var timeline: StepTimeline?
 
     public init(config: RunConfig, outputDirectory: String? = nil, communicator: Communicator = LocalCommunicator(),
                 initialStatePath: String? = nil, resume: Bool = false) {
@@ -66,6 +68,7 @@ public final class TrainingRun {
         }
         let data = try PreparedData(config: config)
         let trainer = try Trainer(config: config, data: data, communicator: communicator)
+        trainer.timeline = timeline
         if let initialStatePath {
             let state = try StateDictFile.read(initialStatePath, for: trainer.model)
             try trainer.model.loadStateDict(state.model, source: initialStatePath)
@@ -112,7 +115,7 @@ public final class TrainingRun {
             }
             let evalDue = config.train.evalEvery > 0 && done % config.train.evalEvery == 0
             if isRankZero, evalDue || done == config.train.steps {
-                let evaluation = try trainer.evaluate()
+                let evaluation = try timeline.record(.evaluation, step: done) { try trainer.evaluate() }
                 lastEvaluation = evaluation
                 try metrics?.append(EvalRecord(step: done, validation: evaluation))
                 if showsProgress { progress.finish() }
@@ -124,7 +127,7 @@ public final class TrainingRun {
             }
             let checkpointDue = config.output.checkpointEvery > 0 && done % config.output.checkpointEvery == 0
             if checkpointDue, isRankZero {
-                try saveCheckpoint(trainer, step: done)
+                try timeline.record(.checkpoint, step: done) { try saveCheckpoint(trainer, step: done) }
                 onProgress()
             }
             if done < config.train.steps, let signal = try agreedStopSignal() {
