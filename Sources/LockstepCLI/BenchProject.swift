@@ -84,7 +84,7 @@ struct BenchProject: ParsableCommand {
         }
         if let json = output.json { try ReportFiles.write(try ReportFiles.json(reports), to: json) }
         if let plotDir = output.plotDir {
-            let name = "projection-\(AllReduceCharts.fileSafe((model as NSString).lastPathComponent))-\(reduction)"
+            let name = "projection-\(ScalingCharts.modelName(model))-\(reduction)"
             print("# wrote \(try ScalingCharts.write(projections: reports, into: plotDir, name: name))")
         }
     }

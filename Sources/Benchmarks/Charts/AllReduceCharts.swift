@@ -41,6 +41,6 @@ public enum AllReduceCharts {
 
     /// `5,10` → `5_10`: network names as file-name parts.
     public static func fileSafe(_ s: String) -> String {
-        String(s.map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "_" })
+        String(s.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
     }
 }

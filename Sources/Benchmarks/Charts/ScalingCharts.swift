@@ -9,7 +9,12 @@ import Foundation
 /// ```
 public enum ScalingCharts {
     static func stem(_ model: String, _ mode: String, _ network: String) -> String {
-        "\(AllReduceCharts.fileSafe((model as NSString).lastPathComponent))-\(mode)-\(AllReduceCharts.fileSafe(network))"
+        "\(modelName(model))-\(mode)-\(AllReduceCharts.fileSafe(network))"
+    }
+
+    /// `wide-mlp`, or a config path's file name without extension.
+    public static func modelName(_ model: String) -> String {
+        AllReduceCharts.fileSafe(((model as NSString).lastPathComponent as NSString).deletingPathExtension)
     }
 
     public static func write(_ report: ScalingReport, into folder: String) throws -> [String] {
