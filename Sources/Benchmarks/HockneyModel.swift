@@ -62,6 +62,10 @@ public struct HockneyTerms: Sendable, Equatable {
 /// that 4 KB and 64 MB count alike), with γ measured on its own; and how well the fit reproduces
 /// the measurements.
 ///
+/// The fitted time of a case is its fastest repetition: on a shared machine a repetition's time is
+/// the transport's cost plus whatever other processes' time slices fell into it (40 ms scheduler
+/// slices were seen in medians under load), and the minimum is the estimate least touched by that.
+///
 /// ```swift
 /// let fit = try HockneyFit(rows: rows.filter { $0.mode == "deterministic" })
 /// fit.seconds(mode: .deterministic, ranks: 64, bytes: 12 << 20)
@@ -105,7 +109,7 @@ public struct HockneyFit: Sendable, Codable, Equatable {
         // Minimise Σ ((a·α + b·β − (t − c·γ)) / t)² over α, β ≥ 0: 2×2 normal equations.
         let samples = rows.map { row -> (a: Double, b: Double, y: Double, t: Double) in
             let terms = HockneyTerms(mode: mode, ranks: row.ranks, bytes: row.bytes)
-            let t = row.medianMicroseconds * 1e-6
+            let t = row.minMicroseconds * 1e-6
             return (terms.messages / t, terms.bytesSent / t, (t - terms.bytesReduced * gamma) / t, t)
         }
         var saa = 0.0, sab = 0.0, sbb = 0.0, say = 0.0, sby = 0.0
@@ -119,7 +123,7 @@ public struct HockneyFit: Sendable, Codable, Equatable {
         if beta < 0 { beta = 0; alpha = max(0, saa > 0 ? say / saa : 0) }
         let errors = rows.map { row -> Double in
             let predicted = HockneyTerms(mode: mode, ranks: row.ranks, bytes: row.bytes).seconds(alpha: alpha, beta: beta, gamma: gamma)
-            return (predicted - row.medianMicroseconds * 1e-6) / (row.medianMicroseconds * 1e-6)
+            return (predicted - row.minMicroseconds * 1e-6) / (row.minMicroseconds * 1e-6)
         }
         self.init(alpha: alpha, beta: beta, gamma: gamma, mode: mode,
                   rmsRelativeError: (errors.reduce(0) { $0 + $1 * $1 } / Double(errors.count)).squareRoot(),

@@ -53,8 +53,8 @@ struct ScalingBenchmarkTests {
         #expect(free.stepMilliseconds(nodes: 1024, overlap: false) == 10)
         let fit = HockneyFit(alpha: 5e-6, beta: 1 / 1.25e9, gamma: 0, mode: .deterministic)
         let p = ScalingProjection(oneRank: one, fit: fit)
-        // W = 2: one exchange of 4 MB (3.2 ms + 5 µs) and of the 4-byte statistics (5 µs).
-        #expect(abs(p.stepMilliseconds(nodes: 2, overlap: false) - (10 + 3.2 + 0.01)) < 1e-9)
+        // W = 2: one exchange of 4 MB (3.2 ms + 5 µs) and of the 4-byte statistics (5 µs + 3.2 ns).
+        #expect(abs(p.stepMilliseconds(nodes: 2, overlap: false) - (10 + 3.205 + 0.0050032)) < 1e-9)
         #expect(p.efficiency(nodes: 8, overlap: false) < p.efficiency(nodes: 2, overlap: false))
         // Overlap hides at most the backward pass.
         #expect(abs(p.hiddenMilliseconds(nodes: 2, overlap: true) - 3.205) < 1e-9)
@@ -107,7 +107,8 @@ struct ScalingBenchmarkTests {
             let parts = ["compute_ms", "comm_exposed_ms", "comm_hidden_ms", "optimizer_ms", "other_ms"].map { Double(row[$0]!)! }
             #expect(abs(parts.reduce(0, +) - Double(row["step_ms"]!)!) < 0.01)
         }
-        #expect(Double(medians[1]["comm_exposed_ms"]!)! > 0 && Double(medians[0]["comm_exposed_ms"]!)! == 0)
+        // One rank has nothing to reduce: its reduction spans are only the marks' own cost.
+        #expect(Double(medians[1]["comm_exposed_ms"]!)! > 0 && Double(medians[0]["comm_exposed_ms"]!)! < 0.05)
         let report = try JSONDecoder().decode(ScalingReport.self, from: Data(contentsOf: URL(fileURLWithPath: root + "/s.json")))
         #expect(report.summary.count == 2)
         let efficiency = try Self.points(root + "/scaling-efficiency-clinical-mlp-weak-real.svg")
