@@ -63,8 +63,10 @@ public struct NetworkModel: Sendable, Equatable, Codable, CustomStringConvertibl
         "\(name) (α = \(Self.trimmed(latencyMicroseconds)) µs, β = \(Self.trimmed(gigabitsPerSecond)) Gbit/s)"
     }
 
+    /// 5 → "5", 1.5 → "1.5", 49.99999999999999 → "50" (six significant digits, as written).
     private static func trimmed(_ x: Double) -> String {
-        x == x.rounded() ? String(Int(x)) : String(x)
+        let rounded = (x * 1e6).rounded() / 1e6
+        return rounded == rounded.rounded() && abs(rounded) < 1e15 ? String(Int(rounded)) : String(rounded)
     }
 }
 

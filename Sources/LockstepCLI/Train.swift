@@ -5,6 +5,7 @@ import Foundation
 import ArgumentParser
 import Training
 import Config
+import Distributed
 import Benchmarks
 
 struct Train: ParsableCommand {
@@ -31,6 +32,9 @@ struct Train: ParsableCommand {
     @Option(help: "Seconds without progress (a step, an evaluation, a checkpoint) after which every rank is aborted.")
     var timeout: Double = 600
 
+    @Option(help: "Charge a modelled network's time on every transfer: 1gbit, 10gbit, 25gbit, 100gbit or LAT_US,GBPS (see docs/scaling.md).")
+    var network: String?
+
     @Option(help: "Write a Chrome trace-event timeline of every rank's steps, reductions, evaluations and checkpoints (Perfetto).")
     var timeline: String?
 
@@ -56,6 +60,7 @@ struct Train: ParsableCommand {
         if let injectFault, FaultInjection(injectFault) == nil {
             throw ValidationError("--inject-fault expects KIND:RANK:STEP with KIND throw, kill or hang, got '\(injectFault)'")
         }
+        if let network { _ = try NetworkModel(parsing: network) }   // one line naming the bad spec
         if let timeline { try ReportFiles.checkWritable(timeline, what: "timeline") }   // one line, no usage text
         guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }
         if resume && `init` != nil { throw ValidationError("--resume and --init exclude each other: a resumed run continues from its checkpoint") }
@@ -138,7 +143,9 @@ struct Train: ParsableCommand {
     /// Runs the training on every rank of the world this process belongs to; rank 0's summary.
     private func train(_ config: RunConfig, _ attempt: Attempt) throws -> RunSummary? {
         let (out, initPath, quiet, timeout, timelinePath) = (self.out, self.`init`, self.quiet, self.timeout, self.timeline)
-        return try World.run(ranks: attempt.ranks, precheck: { try Self.checkWorldSize($0, config) }) { comm in
+        let network = try self.network.map { try NetworkModel(parsing: $0) }
+        return try World.run(ranks: attempt.ranks, precheck: { try Self.checkWorldSize($0, config) }) { world in
+            let comm: Communicator = network.map { ShapedCommunicator(world, network: $0) } ?? world
             // One watchdog per process: simulated ranks share it (any rank's step is progress).
             let watchdog = comm.rank == 0 || World.isMPILaunch ? Watchdog(timeout: timeout, rank: comm.rank) : nil
             defer { watchdog?.stop() }
