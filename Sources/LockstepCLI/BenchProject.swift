@@ -21,8 +21,8 @@ struct BenchProject: ParsableCommand {
     @Option(help: "Reduction mode (deterministic or mpi).")
     var reduction = "deterministic"
 
-    @Option(help: "JSON written by `lockstep bench allreduce --json` holding the fitted α-β model(s).")
-    var allreduce: String?
+    @Option(help: "JSON written by `lockstep bench allreduce --json` holding the fitted α-β model(s) (repeatable).")
+    var allreduce: [String] = []
 
     @Option(help: "JSON written by `lockstep bench scaling --json`: measured points to compare (repeatable).")
     var scaling: [String] = []
@@ -42,14 +42,14 @@ struct BenchProject: ParsableCommand {
         _ = try parseRanks(nodes)
         for spec in network { _ = try parseNetwork(spec) }
         guard let mode = ReductionMode(rawValue: reduction) else { throw BenchmarkError("--reduction must be deterministic or mpi, got '\(reduction)'") }
-        guard let allreduce else {
+        guard !allreduce.isEmpty else {
             throw BenchmarkError("no fitted allreduce model: pass --allreduce FILE, written by `lockstep bench allreduce --network NET --json FILE`")
         }
-        let report = try ReportFiles.read(AllReduceReport.self, path: allreduce, what: "allreduce fit")
+        let report = try fits()
         for spec in networks {
             let name = try parseNetwork(spec)?.name ?? "real"
             guard report.fit(mode: mode, network: name) != nil else {
-                throw BenchmarkError("no fitted \(reduction) allreduce model for network \(name) in '\(allreduce)': run `lockstep bench allreduce --network \(name) --json FILE` first")
+                throw BenchmarkError("no fitted \(reduction) allreduce model for network \(name) in \(allreduce.joined(separator: ", ")): run `lockstep bench allreduce --network \(name) --json FILE` first")
             }
         }
         for path in scaling { _ = try ReportFiles.read(ScalingReport.self, path: path, what: "scaling report") }
@@ -59,9 +59,15 @@ struct BenchProject: ParsableCommand {
 
     private var networks: [String] { network.isEmpty ? ["real"] : network }
 
+    /// The runs of every --allreduce file, as one report.
+    private func fits() throws -> AllReduceReport {
+        let reports = try allreduce.map { try ReportFiles.read(AllReduceReport.self, path: $0, what: "allreduce fit") }
+        return AllReduceReport(command: reports.map(\.command).joined(separator: "; "), runs: reports.flatMap(\.runs))
+    }
+
     func run() throws {
         let mode = ReductionMode(rawValue: reduction)!
-        let fits = try ReportFiles.read(AllReduceReport.self, path: allreduce!, what: "allreduce fit")
+        let fits = try fits()
         let measuredReports = try scaling.map { try ReportFiles.read(ScalingReport.self, path: $0, what: "scaling report") }
         let config = try BenchScaling.config(model: model, reduction: reduction)
         var benchmark = ScalingBenchmark(config: config, perRankBatch: perRankBatch)
