@@ -75,8 +75,18 @@ struct BenchScaling: ParsableCommand {
         if World.isMPILaunch || worker {
             var benchmark = ScalingBenchmark(config: config, perRankBatch: workerMicro > 0 ? workerMicro : perRankBatch)
             benchmark.timedSteps = steps
-            let measured = try World.run(ranks: nil) { [benchmark] comm in try benchmark.measure(communicator: shaped(comm, net), control: comm) }
-            if let measured { print(workerResultPrefix + (try ReportFiles.compactJSON(measured))) }
+            let measured = try World.run(ranks: nil) { [benchmark] comm in
+                (try benchmark.measure(communicator: shaped(comm, net), control: comm), comm.worldSize)
+            }
+            guard let (breakdown, w) = measured else { return }   // not rank 0
+            if worker {
+                print(workerResultPrefix + (try ReportFiles.compactJSON(breakdown)))
+            } else {
+                // Started by hand under mpirun: this one world, no efficiency (no W = 1 run to compare with).
+                let point = ScalingPoint(ranks: w, repetition: 0, globalBatch: benchmark.perRankBatch * w, breakdown: breakdown)
+                ScalingReport(command: "lockstep " + CommandLine.arguments.dropFirst().joined(separator: " "), mode: mode, model: model,
+                              network: net?.name ?? "real", reduction: reduction, transport: "mpi", points: [point]).lines.forEach { print($0) }
+            }
             return
         }
         let list = try parseRanks(ranks)
