@@ -23,7 +23,7 @@ public enum AllReduceCharts {
                 for mode in ["deterministic", "mpi"] {
                     let rows = run.rows.filter { $0.mode == mode }
                     guard !rows.isEmpty else { continue }
-                    let name = "\(mode) W=\(run.ranks)\(run.oversubscribed ? " (shared cores)" : "")"
+                    let name = "\(mode == "deterministic" ? "det." : "mpi") W=\(run.ranks)\(run.oversubscribed ? " (shared cores)" : "")"
                     time.series.append(.init(name: name, points: rows.map { (Double($0.bytes), String($0.bytes), $0.medianMicroseconds, f($0.medianMicroseconds, 2)) },
                                              dashed: mode == "mpi"))
                     bus.series.append(.init(name: name, points: rows.map { (Double($0.bytes), String($0.bytes), $0.busBandwidth, f($0.busBandwidth, 4)) },

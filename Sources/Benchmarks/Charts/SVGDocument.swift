@@ -82,7 +82,7 @@ struct SVGDocument {
         for (i, item) in legend.enumerated() {
             let ly = p.top + 10 + Double(i) * 20
             out.append(#"<line x1="\#(p.right + 15)" y1="\#(ly)" x2="\#(p.right + 45)" y2="\#(ly)" stroke="\#(item.color)" stroke-width="3"\#(item.dashed ? #" stroke-dasharray="6 4""# : "")/>"#)
-            out.append(#"<text x="\#(p.right + 52)" y="\#(ly + 4)">\#(Self.escape(item.name))</text>"#)
+            out.append(#"<text x="\#(p.right + 52)" y="\#(ly + 4)" font-size="12">\#(Self.escape(item.name))</text>"#)
         }
         out.append("</svg>")
         return out.joined(separator: "\n") + "\n"
