@@ -40,11 +40,14 @@ public struct ScalingReport: Sendable, Codable {
     public let network: String
     public let reduction: String
     public let transport: String
+    /// Which timed step stands for each point (`median` or `fastest`).
+    public let stepStatistic: StepStatistic
     public let points: [ScalingPoint]
     public let summary: [ScalingPoint]
 
     public init(command: String, mode: Mode, model: String, network: String, reduction: String, transport: String,
-                points raw: [ScalingPoint], date: Date = Date()) {
+                stepStatistic: StepStatistic = .median, points raw: [ScalingPoint], date: Date = Date()) {
+        self.stepStatistic = stepStatistic
         self.command = command
         self.date = ISO8601DateFormatter().string(from: date)
         self.mode = mode
@@ -92,7 +95,7 @@ public struct ScalingReport: Sendable, Codable {
         summary.map { p in
             let b = p.breakdown
             return "scaling model=\(model) mode=\(mode.rawValue) ranks=\(p.ranks) status=\(p.status) network=\(network) reduction=\(reduction) "
-                + "transport=\(transport) global_batch=\(p.globalBatch) step_ms=\(f(b.stepMilliseconds, 2)) samples_per_s=\(Int(p.samplesPerSecond)) "
+                + "transport=\(transport) step=\(stepStatistic.rawValue) global_batch=\(p.globalBatch) step_ms=\(f(b.stepMilliseconds, 2)) samples_per_s=\(Int(p.samplesPerSecond)) "
                 + "efficiency=\(p.efficiency.map { f($0, 3) } ?? "-") compute_ms=\(f(b.computeMilliseconds, 2)) "
                 + "comm_exposed_ms=\(f(b.communicationExposedMilliseconds, 2)) comm_hidden_ms=\(f(b.communicationHiddenMilliseconds, 2)) "
                 + "optimizer_ms=\(f(b.optimizerMilliseconds, 2)) other_ms=\(f(b.otherMilliseconds, 2)) repetitions=\(points.filter { $0.ranks == p.ranks }.count)"

@@ -33,8 +33,11 @@ struct BenchProject: ParsableCommand {
     @Option(help: "Samples per rank per step.")
     var perRankBatch = 256
 
-    @Option(help: "Timed one-rank steps (median).")
+    @Option(help: "Timed one-rank steps.")
     var steps = 12
+
+    @Option(help: "Which timed step stands for the one-rank step: median, or fastest (compare with scaling runs of the same).")
+    var stepStatistic: StepStatistic = .median
 
     @OptionGroup var output: BenchOutputOptions
 
@@ -72,12 +75,13 @@ struct BenchProject: ParsableCommand {
         let config = try BenchScaling.config(model: model, reduction: reduction)
         var benchmark = ScalingBenchmark(config: config, perRankBatch: perRankBatch)
         benchmark.timedSteps = steps
+        benchmark.statistic = stepStatistic
         let oneRank = try benchmark.measure(communicator: LocalCommunicator())
         let command = "lockstep " + CommandLine.arguments.dropFirst().joined(separator: " ")
         var reports: [ProjectionReport] = []
         for spec in networks {
             let name = try parseNetwork(spec)?.name ?? "real"
-            let measured = measuredReports.first { $0.network == name && $0.model == model && $0.reduction == reduction && $0.mode == .weak }
+            let measured = measuredReports.first { $0.network == name && $0.model == model && $0.reduction == reduction && $0.mode == .weak && $0.stepStatistic == stepStatistic }
             let report = ProjectionReport(command: command, model: model, network: name,
                                           projection: ScalingProjection(oneRank: oneRank, fit: fits.fit(mode: mode, network: name)!),
                                           nodes: try parseRanks(nodes), measured: measured)

@@ -37,6 +37,9 @@ struct BenchScaling: ParsableCommand {
     @Option(help: "Timed steps per point (after 2 warm-up steps); the median step is reported.")
     var steps = 12
 
+    @Option(help: "Which timed step stands for a point: median, or fastest (least disturbed on a shared machine).")
+    var stepStatistic: StepStatistic = .median
+
     @Option(help: "Repeat the whole sweep this many times; efficiencies are taken within a repetition, then the median.")
     var repetitions = 1
 
@@ -75,6 +78,7 @@ struct BenchScaling: ParsableCommand {
         if World.isMPILaunch || worker {
             var benchmark = ScalingBenchmark(config: config, perRankBatch: workerMicro > 0 ? workerMicro : perRankBatch)
             benchmark.timedSteps = steps
+            benchmark.statistic = stepStatistic
             let measured = try World.run(ranks: nil) { [benchmark] comm in
                 (try benchmark.measure(communicator: shaped(comm, net), control: comm), comm.worldSize)
             }
@@ -85,7 +89,8 @@ struct BenchScaling: ParsableCommand {
                 // Started by hand under mpirun: this one world, no efficiency (no W = 1 run to compare with).
                 let point = ScalingPoint(ranks: w, repetition: 0, globalBatch: benchmark.perRankBatch * w, breakdown: breakdown)
                 ScalingReport(command: "lockstep " + CommandLine.arguments.dropFirst().joined(separator: " "), mode: mode, model: model,
-                              network: net?.name ?? "real", reduction: reduction, transport: "mpi", points: [point]).lines.forEach { print($0) }
+                              network: net?.name ?? "real", reduction: reduction, transport: "mpi", stepStatistic: stepStatistic,
+                              points: [point]).lines.forEach { print($0) }
             }
             return
         }
@@ -100,17 +105,19 @@ struct BenchScaling: ParsableCommand {
                 case .mpi:
                     breakdown = try runWorker(StepBreakdown.self, ranks: w, arguments: [
                         "bench", "scaling", "--worker", "--model", model, "--network", network, "--reduction", reduction,
-                        "--steps", String(steps), "--worker-micro", String(micro)])
+                        "--steps", String(steps), "--step-statistic", stepStatistic.rawValue, "--worker-micro", String(micro)])
                 case .threads:
                     var benchmark = ScalingBenchmark(config: config, perRankBatch: micro)
                     benchmark.timedSteps = steps
+                    benchmark.statistic = stepStatistic
                     breakdown = try World.run(ranks: w) { [benchmark] comm in try benchmark.measure(communicator: shaped(comm, net), control: comm) }!
                 }
                 points.append(ScalingPoint(ranks: w, repetition: repetition, globalBatch: micro * w, breakdown: breakdown))
             }
         }
         let report = ScalingReport(command: "lockstep " + CommandLine.arguments.dropFirst().joined(separator: " "), mode: mode,
-                                   model: model, network: net?.name ?? "real", reduction: reduction, transport: transport.rawValue, points: points)
+                                   model: model, network: net?.name ?? "real", reduction: reduction, transport: transport.rawValue,
+                                   stepStatistic: stepStatistic, points: points)
         if list.contains(where: { $0 > ProcessInfo.processInfo.activeProcessorCount }) {
             print("# note: points above \(ProcessInfo.processInfo.activeProcessorCount) ranks share cores (status=oversubscribed): their times include time-slicing")
         }
@@ -122,3 +129,4 @@ struct BenchScaling: ParsableCommand {
 }
 
 extension ScalingReport.Mode: ExpressibleByArgument {}
+extension StepStatistic: ExpressibleByArgument {}
