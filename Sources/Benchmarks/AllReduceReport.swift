@@ -81,11 +81,12 @@ public struct AllReduceReport: Sendable, Codable {
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// The fit of `mode` for `network` (`real` or a spec's name) on `backend`: the run with the most
-    /// ranks (several world sizes give the same α and β when the model holds).
+    /// The fit of `mode` for `network` (`real` or a spec's name) on `backend`: from the run with the
+    /// most ranks that had a core each (oversubscribed runs measure time-slicing, not the transport),
+    /// else from the smallest oversubscribed one.
     public func fit(mode: ReductionMode, network: String, backend: String? = nil) -> HockneyFit? {
         runs.filter { $0.network == network && (backend == nil || $0.backend == backend) }
-            .sorted { $0.ranks > $1.ranks }
+            .sorted { ($0.oversubscribed ? 1 : 0, $0.oversubscribed ? $0.ranks : -$0.ranks) < ($1.oversubscribed ? 1 : 0, $1.oversubscribed ? $1.ranks : -$1.ranks) }
             .lazy.compactMap { $0.fits.first { $0.mode == mode.rawValue } }.first
     }
 }

@@ -17,8 +17,10 @@ public enum AllReduceCharts {
             let where_ = "\(runs[0].backend), network \(runs[0].network)"
             var time = LineChart(title: "Allreduce time (\(where_))", xLabel: "message size (bytes)",
                                  yLabel: "time per allreduce (µs, median)", xLog: true, yLog: true)
+            time.xBytes = true
             var bus = LineChart(title: "Allreduce bus bandwidth (\(where_))", xLabel: "message size (bytes)",
                                 yLabel: "busbw (GB/s)", xLog: true)
+            bus.xBytes = true
             for run in runs {
                 for mode in ["deterministic", "mpi"] {
                     let rows = run.rows.filter { $0.mode == mode }

@@ -15,10 +15,17 @@ public struct LineChart {
         /// Values and their printed forms (as in the CSV).
         public var points: [(x: Double, xText: String, y: Double, yText: String)]
         public var dashed = false
-        public init(name: String, points: [(x: Double, xText: String, y: Double, yText: String)], dashed: Bool = false) {
+        /// Markers without a line (measured points among projected curves).
+        public var markersOnly = false
+        /// An index into the palette (default: the series' position), so related series can share a colour.
+        public var colorIndex: Int?
+        public init(name: String, points: [(x: Double, xText: String, y: Double, yText: String)], dashed: Bool = false,
+                    markersOnly: Bool = false, colorIndex: Int? = nil) {
             self.name = name
             self.points = points
             self.dashed = dashed
+            self.markersOnly = markersOnly
+            self.colorIndex = colorIndex
         }
     }
 
@@ -28,6 +35,8 @@ public struct LineChart {
     public var series: [Series] = []
     public var xLog = false
     public var yLog = false
+    /// Label x ticks as byte sizes (4K, 1M) rather than plain numbers.
+    public var xBytes = false
     /// Lower y bound (nil: from the data, or 0 on a linear axis).
     public var yMinimum: Double?
     public var yMaximum: Double?
@@ -46,16 +55,19 @@ public struct LineChart {
         let yLow = yMinimum ?? (yLog ? pow(10, floor(log10(max(ys.min() ?? 1, 1e-12)))) : min(0, ys.min() ?? 0))
         let yHigh = yMaximum ?? (yLog ? pow(10, ceil(log10(max(ys.max() ?? 10, 1e-12)))) : (ys.max() ?? 1) * 1.1)
         var doc = SVGDocument(title: title,
-                              xAxis: .init(label: xLabel, range: xRange, scale: xLog ? .log2 : .linear),
+                              xAxis: .init(label: xLabel, range: xRange, scale: xLog ? .log2 : .linear, bytes: xBytes),
                               yAxis: .init(label: yLabel, range: yLow...max(yHigh, yLow + 1e-9), scale: yLog ? .log10 : .linear))
-        var legend: [(String, String, Bool)] = []
+        var legend: [SVGDocument.LegendItem] = []
         for (i, s) in series.enumerated() {
-            let color = SVGDocument.palette[i % SVGDocument.palette.count]
-            legend.append((s.name, color, s.dashed))
+            let color = SVGDocument.palette[(s.colorIndex ?? i) % SVGDocument.palette.count]
+            legend.append(.init(name: s.name, color: color, dashed: s.dashed, marker: s.markersOnly))
             let path = s.points.map { "\(SVGDocument.n(doc.x($0.x))),\(SVGDocument.n(doc.y($0.y)))" }.joined(separator: " ")
-            doc.add(#"<polyline points="\#(path)" fill="none" stroke="\#(color)" stroke-width="2"\#(s.dashed ? #" stroke-dasharray="6 4""# : "")/>"#)
+            if !s.markersOnly {
+                doc.add(#"<polyline points="\#(path)" fill="none" stroke="\#(color)" stroke-width="2"\#(s.dashed ? #" stroke-dasharray="6 4""# : "")/>"#)
+            }
+            let radius = s.markersOnly ? "6" : "3.5"
             for p in s.points {
-                doc.add(#"<circle class="point" cx="\#(SVGDocument.n(doc.x(p.x)))" cy="\#(SVGDocument.n(doc.y(p.y)))" r="3.5" fill="\#(color)" data-series="\#(SVGDocument.escape(s.name))" data-x="\#(p.xText)" data-y="\#(p.yText)"/>"#)
+                doc.add(#"<circle class="point" cx="\#(SVGDocument.n(doc.x(p.x)))" cy="\#(SVGDocument.n(doc.y(p.y)))" r="\#(radius)" fill="\#(s.markersOnly ? "none" : color)" stroke="\#(color)" stroke-width="2" data-series="\#(SVGDocument.escape(s.name))" data-x="\#(p.xText)" data-y="\#(p.yText)"/>"#)
             }
         }
         return doc.finished(legend: legend)
@@ -99,9 +111,8 @@ public struct StackedBarChart {
         var doc = SVGDocument(title: title,
                               xAxis: .init(label: xLabel, range: 0...count, ticks: ticks),
                               yAxis: .init(label: yLabel, range: 0...max((totals.max() ?? 1) * 1.1, 1e-9)))
-        var legend: [(String, String, Bool)] = []
-        for (l, layer) in layers.enumerated() {
-            legend.append((layer.name, SVGDocument.palette[l % SVGDocument.palette.count], false))
+        let legend = layers.enumerated().map { l, layer in
+            SVGDocument.LegendItem(name: layer.name, color: SVGDocument.palette[l % SVGDocument.palette.count])
         }
         for c in categories.indices {
             var base = 0.0

@@ -18,6 +18,16 @@ struct SVGDocument {
         var scale: Scale = .linear
         /// Tick positions and labels; computed from the range when nil.
         var ticks: [(value: Double, label: String)]? = nil
+        /// Computed tick labels as byte sizes (4K, 1M).
+        var bytes = false
+    }
+
+    struct LegendItem {
+        var name: String
+        var color: String
+        var dashed = false
+        /// A hollow marker instead of a line.
+        var marker = false
     }
 
     static let width = 800.0, height = 480.0
@@ -57,7 +67,7 @@ struct SVGDocument {
     }
 
     /// The SVG text: frame, axes, ticks, labels, the added elements, then the legend.
-    func finished(legend: [(name: String, color: String, dashed: Bool)]) -> String {
+    func finished(legend: [LegendItem]) -> String {
         let p = Self.plot
         var out = [
             #"<?xml version="1.0" encoding="UTF-8"?>"#,
@@ -81,7 +91,11 @@ struct SVGDocument {
         out += body
         for (i, item) in legend.enumerated() {
             let ly = p.top + 10 + Double(i) * 20
-            out.append(#"<line x1="\#(p.right + 15)" y1="\#(ly)" x2="\#(p.right + 45)" y2="\#(ly)" stroke="\#(item.color)" stroke-width="3"\#(item.dashed ? #" stroke-dasharray="6 4""# : "")/>"#)
+            if item.marker {
+                out.append(#"<circle cx="\#(p.right + 30)" cy="\#(ly)" r="6" fill="none" stroke="\#(item.color)" stroke-width="2"/>"#)
+            } else {
+                out.append(#"<line x1="\#(p.right + 15)" y1="\#(ly)" x2="\#(p.right + 45)" y2="\#(ly)" stroke="\#(item.color)" stroke-width="3"\#(item.dashed ? #" stroke-dasharray="6 4""# : "")/>"#)
+            }
             out.append(#"<text x="\#(p.right + 52)" y="\#(ly + 4)" font-size="12">\#(Self.escape(item.name))</text>"#)
         }
         out.append("</svg>")
@@ -96,14 +110,14 @@ struct SVGDocument {
             let base = axis.scale == .log2 ? 2.0 : 10.0
             var v = pow(base, floor(log(max(lo, 1e-300)) / log(base)))
             var out: [(Double, String)] = []
-            while v <= hi * 1.0001 { out.append((v, label(v))); v *= base }
+            while v <= hi * 1.0001 { out.append((v, axis.bytes ? label(v) : plain(v))); v *= base }
             // At most ~9 labels across 470 px: every other power when there are more.
             return out.count > 9 ? out.enumerated().filter { $0.offset % 2 == 0 }.map(\.element) : out
         case .linear:
             let raw = (hi - lo) / 6
             let magnitude = pow(10, floor(log10(max(raw, 1e-300))))
             let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
-            return stride(from: ceil(lo / step) * step, through: hi + step * 1e-9, by: step).map { ($0, label($0)) }
+            return stride(from: ceil(lo / step) * step, through: hi + step * 1e-9, by: step).map { ($0, axis.bytes ? label($0) : plain($0)) }
         }
     }
 
@@ -113,6 +127,11 @@ struct SVGDocument {
         if v >= 1024, v.truncatingRemainder(dividingBy: Double(1 << 10)) == 0 { return "\(Int(v) >> 10)K" }
         if v == v.rounded() { return String(Int(v)) }
         return String(format: "%g", v)
+    }
+
+    /// 1024 → "1024", 0.25 → "0.25".
+    static func plain(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%g", v)
     }
 
     static func n(_ v: Double) -> String { String(format: "%.1f", v) }

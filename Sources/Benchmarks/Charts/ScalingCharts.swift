@@ -53,12 +53,14 @@ public enum ScalingCharts {
                               yLabel: "efficiency T₁ / T_W", xLog: true)
         chart.yMinimum = 0
         chart.yMaximum = 1.1
-        for p in projections {
-            chart.series.append(.init(name: "\(p.network) projected", points: p.rows.map { (Double($0.nodes), String($0.nodes), $0.efficiency, f($0.efficiency, 4)) }))
-            chart.series.append(.init(name: "\(p.network) with overlap", points: p.rows.map { (Double($0.nodes), String($0.nodes), $0.overlapEfficiency, f($0.overlapEfficiency, 4)) }, dashed: true))
+        // One colour per network: solid projected, dashed with overlap, hollow markers measured.
+        for (i, p) in projections.enumerated() {
+            chart.series.append(.init(name: "\(p.network) projected", points: p.rows.map { (Double($0.nodes), String($0.nodes), $0.efficiency, f($0.efficiency, 4)) }, colorIndex: i))
+            chart.series.append(.init(name: "\(p.network) with overlap", points: p.rows.map { (Double($0.nodes), String($0.nodes), $0.overlapEfficiency, f($0.overlapEfficiency, 4)) }, dashed: true, colorIndex: i))
             let measured = p.rows.filter { $0.measuredEfficiency != nil }
             if !measured.isEmpty {
-                chart.series.append(.init(name: "\(p.network) measured", points: measured.map { (Double($0.nodes), String($0.nodes), $0.measuredEfficiency!, f($0.measuredEfficiency!, 4)) }))
+                chart.series.append(.init(name: "\(p.network) measured", points: measured.map { (Double($0.nodes), String($0.nodes), $0.measuredEfficiency!, f($0.measuredEfficiency!, 4)) },
+                                          markersOnly: true, colorIndex: i))
             }
         }
         let path = folder + "/\(name).svg"
