@@ -97,8 +97,7 @@ struct ScalingBenchmarkTests {
         let scaling = try CLI.run(["bench", "scaling", "--transport", "threads", "--ranks", "1,2", "--model", model,
                                    "--per-rank-batch", "32", "--steps", "2", "--csv", "s.csv", "--json", "s.json", "--plot-dir", "."], in: d)
         #expect(scaling.status == 0, "\(scaling.stderr)")
-        let root = d
-        let csv = try Self.csv(root + "/s.csv")
+        let csv = try Self.csv(d + "/s.csv")
         let medians = csv.filter { $0["repetition"] == "median" }
         #expect(medians.map { $0["ranks"]! } == ["1", "2"] && medians.allSatisfy { $0["status"] == "measured" })
         #expect(medians[0]["efficiency"] == "1.0000")
@@ -109,12 +108,28 @@ struct ScalingBenchmarkTests {
         }
         // One rank has nothing to reduce: its reduction spans are only the marks' own cost.
         #expect(Double(medians[1]["comm_exposed_ms"]!)! > 0 && Double(medians[0]["comm_exposed_ms"]!)! < 0.05)
-        let report = try JSONDecoder().decode(ScalingReport.self, from: Data(contentsOf: URL(fileURLWithPath: root + "/s.json")))
+        let report = try JSONDecoder().decode(ScalingReport.self, from: Data(contentsOf: URL(fileURLWithPath: d + "/s.json")))
         #expect(report.summary.count == 2)
-        let efficiency = try Self.points(root + "/scaling-efficiency-clinical-mlp-weak-real.svg")
+        let efficiency = try Self.points(d + "/scaling-efficiency-clinical-mlp-weak-real.svg")
         #expect(efficiency == medians.map { "\($0["ranks"]!) \($0["efficiency"]!)" })
-        let segments = try Self.segments(root + "/scaling-breakdown-clinical-mlp-weak-real.svg")
+        let segments = try Self.segments(d + "/scaling-breakdown-clinical-mlp-weak-real.svg")
         #expect(segments == medians.flatMap { r in ["compute_ms", "comm_exposed_ms", "comm_hidden_ms", "optimizer_ms", "other_ms"].map { r[$0]! } })
+
+        // The projection from a fit of the same transport, compared with the measured points.
+        let fit = try CLI.run(["bench", "allreduce", "--transport", "threads", "--max-bytes", "16384", "--seconds-per-case", "0.005",
+                               "--json", "a.json"], in: d)
+        #expect(fit.status == 0, "\(fit.stderr)")
+        let project = try CLI.run(["bench", "project", "--model", model, "--allreduce", "a.json", "--scaling", "s.json",
+                                   "--nodes", "1,2,8", "--per-rank-batch", "32", "--steps", "2", "--csv", "p.csv", "--plot-dir", "."], in: d)
+        #expect(project.status == 0, "\(project.stderr)")
+        let projected = try Self.csv(d + "/p.csv")
+        #expect(projected.map { $0["nodes"]! } == ["1", "2", "8"])
+        #expect(projected.map { $0["measured_step_ms"]!.isEmpty } == [false, false, true], "W = 1, 2 were measured")
+        let efficiencies = projected.map { Double($0["efficiency"]!)! }
+        #expect(efficiencies[0] == 1 && efficiencies[2] < efficiencies[1] && efficiencies[1] < 1)
+        let chart = try Self.points(d + "/projection-clinical-mlp-deterministic.svg")
+        #expect(chart.count == 3 + 3 + 2, "projected, with overlap, measured")
+        #expect(Array(chart.prefix(3)) == projected.map { "\($0["nodes"]!) \($0["efficiency"]!)" })
     }
 
     @Test func timelineIsChromeTraceJSONWithOneProcessPerRankAndNestedSpans() throws {
