@@ -9,7 +9,9 @@ import Distributed
 /// - `deterministic`, n ≤ the recursive-doubling limit (8 MB): lg p rounds of full buffers,
 ///   `lg p·α + n·lg p·β + n·lg p·γ`;
 /// - `deterministic`, larger: recursive halving + allgather, `2·lg p·α + 2n(p−1)/p·β + n(p−1)/p·γ`;
-/// - `deterministic`, W not a power of two: plus the fold, `2α + 2nβ + nγ`;
+/// - `deterministic`, W not a power of two (the general path, `TreeExchange`, one fragment per rank):
+///   up to 64 KB whole buffers in W−1 rounds, `(W−1)·α + n(W−1)·β + n(W−1)·γ`; larger, a pairwise
+///   reduce-scatter + allgather, `2(W−1)·α + 2n(W−1)/W·β + n(W−1)/W·γ`;
 /// - `mpi`: the ring, `2(W−1)α + 2n(W−1)/W·β + n(W−1)/W·γ` (a reference: the library picks its own).
 ///
 /// ```swift
@@ -28,27 +30,28 @@ public struct HockneyTerms: Sendable, Equatable {
     }
 
     public init(mode: ReductionMode, ranks w: Int, bytes: Int,
-                doublingLimit: Int = DeterministicAllReduce().recursiveDoublingLimit) {
+                doublingLimit: Int = DeterministicAllReduce().recursiveDoublingLimit,
+                replicatedLimit: Int = DeterministicAllReduce().replicatedLimit) {
         guard w > 1 else { self.init(messages: 0, bytesSent: 0, bytesReduced: 0); return }
         let n = Double(bytes)
         switch mode {
         case .mpi:
             let share = Double(w - 1) / Double(w)
             self.init(messages: 2 * Double(w - 1), bytesSent: 2 * n * share, bytesReduced: n * share)
-        case .deterministic:
-            var p = 1
-            while p * 2 <= w { p *= 2 }
-            let lg = log2(Double(p))
+        case .deterministic where w & (w - 1) == 0:
+            let lg = log2(Double(w))
             if bytes <= doublingLimit {
                 self.init(messages: lg, bytesSent: n * lg, bytesReduced: n * lg)
             } else {
-                let share = Double(p - 1) / Double(p)
+                let share = Double(w - 1) / Double(w)
                 self.init(messages: 2 * lg, bytesSent: 2 * n * share, bytesReduced: n * share)
             }
-            if p < w {
-                messages += 2
-                bytesSent += 2 * n
-                bytesReduced += n
+        case .deterministic:
+            let others = Double(w - 1)
+            if bytes <= replicatedLimit {
+                self.init(messages: others, bytesSent: n * others, bytesReduced: n * others)
+            } else {
+                self.init(messages: 2 * others, bytesSent: 2 * n * others / Double(w), bytesReduced: n * others / Double(w))
             }
         }
     }

@@ -19,8 +19,10 @@ struct ScalingBenchmarkTests {
         // W = 4 above the doubling limit: halving + allgather, 2·lg W rounds, 2n(W−1)/W bytes.
         #expect(HockneyTerms(mode: .deterministic, ranks: 4, bytes: n, doublingLimit: 0)
                 == HockneyTerms(messages: 4, bytesSent: 1.5 * Double(n), bytesReduced: 0.75 * Double(n)))
-        // W = 3: the fold (2 messages of n, n added) around a W = 2 doubling.
-        #expect(HockneyTerms(mode: .deterministic, ranks: 3, bytes: n) == HockneyTerms(messages: 3, bytesSent: 3 * Double(n), bytesReduced: 2 * Double(n)))
+        // W = 3, the general path: a pairwise reduce-scatter + allgather above 64 KB, whole buffers below.
+        #expect(HockneyTerms(mode: .deterministic, ranks: 3, bytes: 3 << 20)
+                == HockneyTerms(messages: 4, bytesSent: 4 * Double(1 << 20), bytesReduced: 2 * Double(1 << 20)))
+        #expect(HockneyTerms(mode: .deterministic, ranks: 3, bytes: 4096) == HockneyTerms(messages: 2, bytesSent: 8192, bytesReduced: 8192))
         // The ring: 2(W−1) messages, 2n(W−1)/W bytes.
         #expect(HockneyTerms(mode: .mpi, ranks: 8, bytes: n) == HockneyTerms(messages: 14, bytesSent: 1.75 * Double(n), bytesReduced: 0.875 * Double(n)))
         #expect(HockneyTerms(mode: .mpi, ranks: 1, bytes: n).seconds(alpha: 1, beta: 1, gamma: 1) == 0)
