@@ -7,7 +7,7 @@ import Distributed
 /// link must carry for an allreduce, so that it compares across world sizes).
 ///
 /// ```swift
-/// row.line   // allreduce mode=deterministic ranks=2 bytes=4096 time_us=3.6 min_us=3.1 max_us=9.0 …
+/// print(row.line)   // allreduce mode=deterministic ranks=2 bytes=4096 time_us=3.6 min_us=3.1 max_us=9.0 …
 /// ```
 public struct AllReduceRow: Sendable, Codable, Equatable {
     public let mode: String

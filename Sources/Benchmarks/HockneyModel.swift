@@ -71,7 +71,7 @@ public struct HockneyTerms: Sendable, Equatable {
 ///
 /// ```swift
 /// let fit = try HockneyFit(rows: rows.filter { $0.mode == "deterministic" })
-/// fit.seconds(mode: .deterministic, ranks: 64, bytes: 12 << 20)
+/// let seconds = fit.seconds(ranks: 64, bytes: 12 << 20)
 /// ```
 public struct HockneyFit: Sendable, Codable, Equatable {
     public let mode: String

@@ -9,8 +9,8 @@ import Training
 /// `StepTimeline` on rank 0 (its reduction spans include waiting for the slowest rank).
 ///
 /// ```swift
-/// let point = try ScalingBenchmark(config: wide, perRankBatch: 256).measure(communicator: comm)
-/// print(point.stepMilliseconds, point.breakdown.computeMilliseconds)
+/// let step = try ScalingBenchmark(config: wide, perRankBatch: 256).measure(communicator: comm)
+/// print(step.stepMilliseconds, step.computeMilliseconds)
 /// ```
 public struct ScalingBenchmark: Sendable {
     public let config: RunConfig

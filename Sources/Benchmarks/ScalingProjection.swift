@@ -14,7 +14,7 @@ import Distributed
 ///
 /// ```swift
 /// let p = ScalingProjection(oneRank: breakdown, fit: fit)
-/// p.stepMilliseconds(nodes: 64, overlap: false)
+/// let ms = p.stepMilliseconds(nodes: 64, overlap: false)
 /// ```
 public struct ScalingProjection: Sendable {
     public let oneRank: StepBreakdown

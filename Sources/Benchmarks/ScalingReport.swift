@@ -27,7 +27,8 @@ public struct ScalingPoint: Sendable, Codable {
 /// (medians over repetitions), as printed, and as written by `--csv` and `--json`.
 ///
 /// ```swift
-/// let report = ScalingReport(mode: .weak, model: "wide-mlp", …, points: points)
+/// let report = ScalingReport(command: "lockstep bench scaling", mode: .weak, model: "wide-mlp", network: "real",
+///                            reduction: "deterministic", transport: "mpi", points: points)
 /// report.lines.forEach { print($0) }
 /// ```
 public struct ScalingReport: Sendable, Codable {

@@ -10,7 +10,7 @@ import Foundation
 ///
 /// ```swift
 /// let net = try NetworkModel(parsing: "10gbit")        // α = 5 µs, β = 10 Gbit/s
-/// net.transferSeconds(bytes: 1 << 20)                   // 5e-6 + 1048576 / 1.25e9 ≈ 0.000844
+/// let seconds = net.transferSeconds(bytes: 1 << 20)     // 5e-6 + 1048576 / 1.25e9 ≈ 0.000844
 /// ```
 public struct NetworkModel: Sendable, Equatable, Codable, CustomStringConvertible {
     /// α: seconds from send to first byte received.

@@ -37,7 +37,7 @@ public struct TimelineSpan: Sendable, Equatable, Codable {
 /// let timeline = StepTimeline()
 /// trainer.timeline = timeline
 /// try trainer.step()
-/// timeline.seconds(of: .backward)                // seconds spent in backward so far
+/// let backward = timeline.seconds(of: .backward)    // seconds spent in backward so far
 /// ```
 public final class StepTimeline {
     /// The clock reading that timestamps are relative to (shared by every rank of one process, so the

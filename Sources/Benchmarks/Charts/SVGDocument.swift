@@ -7,7 +7,7 @@ import Foundation
 /// var doc = SVGDocument(title: "busbw", xAxis: .init(label: "message size (bytes)", range: 4096...67108864, scale: .log2),
 ///                       yAxis: .init(label: "GB/s", range: 0...10))
 /// doc.add("<circle …/>")
-/// let text = doc.finished(legend: [("deterministic", "#1f77b4", false)])
+/// let text = doc.finished(legend: [.init(name: "deterministic", color: "#1f77b4")])
 /// ```
 struct SVGDocument {
     enum Scale { case linear, log2, log10 }

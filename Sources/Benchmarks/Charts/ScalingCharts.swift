@@ -17,6 +17,7 @@ public enum ScalingCharts {
         AllReduceCharts.fileSafe(((model as NSString).lastPathComponent as NSString).deletingPathExtension)
     }
 
+    @discardableResult
     public static func write(_ report: ScalingReport, into folder: String) throws -> [String] {
         let stem = stem(report.model, report.mode.rawValue, report.network)
         var written: [String] = []
