@@ -6,6 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source launch/env.sh
 bash launch/setup.sh debug
+# rsvg-convert renders the benchmark charts in ScalingBenchmarkTests (they are still parsed as XML without it).
+if ! command -v rsvg-convert >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    if command -v apt-get >/dev/null 2>&1 && { $SUDO apt-get install -y -qq librsvg2-bin >/dev/null 2>&1 \
+        || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq librsvg2-bin >/dev/null; }; }; then
+        echo "installed librsvg2-bin (rsvg-convert)" >&2
+    else
+        echo "skip: rsvg-convert unavailable (no apt or install failed); charts are checked as XML only" >&2
+    fi
+fi
 swift build --build-tests
 swift test --skip-build
 # A short coverage-guided fuzz run of the safetensors and CSV parsers (25 s each); it prints why it

@@ -1,69 +1,108 @@
 import Foundation
 import Distributed
 
-/// Times the deterministic allreduce against the backend's own (`MPI_Allreduce` under MPI), OSU
-/// style: for each message size, warm-up iterations, then the median over timed repetitions, with a
-/// barrier before each repetition so that every rank starts together.
+/// Times both reduction modes over one world, OSU/nccl-tests style: for each message size, warm-ups,
+/// then repetitions each started by a barrier, the slowest rank's time counting for each; the median,
+/// minimum and maximum over repetitions, algorithm and bus bandwidth.
+///
+/// `deterministic` is the contract's tree (`DeterministicAllReduce`); `mpi` is the communicator's own
+/// `allReduceSum` — `MPI_Allreduce` under mpirun, the rendezvous sum of `SimulatedWorld` for threads.
+/// Barriers and the max-of-ranks bookkeeping go through `control` (the unshaped communicator), so
+/// that a network model charges only the allreduce itself.
 ///
 /// ```swift
-/// for row in try AllReduceBenchmark(communicator: comm).run() { print(row.line) }
+/// let rows = try AllReduceBenchmark(communicator: comm).run()
+/// for row in rows { print(row.line) }
 /// ```
 public struct AllReduceBenchmark {
-    public struct Row: Sendable {
-        public let ranks: Int
-        public let bytes: Int
-        public let deterministicMicroseconds: Double
-        public let mpiMicroseconds: Double
-        public var ratio: Double { deterministicMicroseconds / mpiMicroseconds }
-        public var line: String {
-            "allreduce ranks=\(ranks) bytes=\(bytes) deterministic_us=\(String(format: "%.1f", deterministicMicroseconds)) "
-                + "mpi_us=\(String(format: "%.1f", mpiMicroseconds)) ratio=\(String(format: "%.3f", ratio))"
-        }
-    }
-
     public let communicator: Communicator
-    /// Message sizes in bytes: 4 KB … 64 MB by factors of 4.
-    public var sizes: [Int] = (0...7).map { 4096 << (2 * $0) }
+    public let control: Communicator
+    /// Message sizes in bytes (multiples of 4): 4 KB … 64 MB by factors of 4 unless set.
+    public var sizes: [Int] = Self.sizes(from: 4096, to: 64 << 20)
+    /// Seconds of timed repetitions per case (at least `minimumRepetitions` are run).
+    public var secondsPerCase = 0.25
+    public var minimumRepetitions = 5
+    public var maximumRepetitions = 200
 
-    public init(communicator: Communicator) {
+    public init(communicator: Communicator, control: Communicator? = nil) {
         self.communicator = communicator
+        self.control = control ?? communicator
     }
 
-    public func run() throws -> [Row] {
+    /// `from`, 4·`from`, 16·`from`, … up to `to` (inclusive).
+    public static func sizes(from: Int, to: Int) -> [Int] {
+        precondition(from >= 4 && from % 4 == 0, "sizes are whole floats")
+        return Array(sequence(first: from) { $0 * 4 }.prefix { $0 <= to })
+    }
+
+    /// One row per size and mode (deterministic first), identical on every rank.
+    public func run() throws -> [AllReduceRow] {
         let tree = DeterministicAllReduce()
-        var rows: [Row] = []
+        var rows: [AllReduceRow] = []
         for bytes in sizes {
             let count = bytes / 4
             let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
             defer { buffer.deallocate() }
             buffer.initialize(repeating: 1)
-            // Fewer repetitions for big messages: about a quarter of a second per case.
-            let repetitions = max(5, min(200, (64 << 20) / max(bytes, 1) * 2))
-            let deterministic = try time(repetitions) { try tree.sum(buffer, over: communicator) }
-            let library = try time(repetitions) { try communicator.allReduceSum(buffer) }
-            rows.append(Row(ranks: communicator.worldSize, bytes: bytes,
-                            deterministicMicroseconds: deterministic, mpiMicroseconds: library))
+            for mode in ReductionMode.allCases {
+                let body: () throws -> Void = mode == .deterministic
+                    ? { try tree.sum(buffer, over: communicator) }
+                    : { try communicator.allReduceSum(buffer) }
+                let samples = try time(body)
+                let gamma = ReductionKernel.secondsPerByte(bytes: bytes)
+                rows.append(AllReduceRow(mode: mode, ranks: communicator.worldSize, bytes: bytes,
+                                         microseconds: samples, reductionNanosecondsPerByte: gamma * 1e9))
+                // Keep the ranks together: rows start at the same moment on every rank.
+                buffer.update(repeating: 1)
+            }
         }
         return rows
     }
 
-    /// Median microseconds of `body` over `repetitions` (after 3 warm-ups), the slowest rank's time
-    /// counting for each repetition.
-    private func time(_ repetitions: Int, _ body: () throws -> Void) throws -> Double {
-        for _ in 0..<3 { try body() }
+    /// Microseconds of `body` per repetition (the slowest rank's), sorted. The number of repetitions
+    /// comes from the slowest rank's warm-up time, so that every rank runs the same number.
+    private func time(_ body: () throws -> Void) throws -> [Double] {
+        var warmUp = 0.0
+        for _ in 0..<2 { warmUp = try slowestRank(body) }
+        let wanted = Int(secondsPerCase / max(warmUp * 1e-6, 1e-9))
+        let repetitions = min(maximumRepetitions, max(minimumRepetitions, wanted))
         var samples: [Double] = []
+        for _ in 0..<repetitions { samples.append(try slowestRank(body)) }
+        return samples.sorted()
+    }
+
+    /// One barrier-started repetition; microseconds of the slowest rank.
+    private func slowestRank(_ body: () throws -> Void) throws -> Double {
+        try control.barrier()
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        let mine = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3
+        // The maximum through a sum of one-hot slots (exact: every other slot adds 0).
+        var slots = [Float](repeating: 0, count: control.worldSize)
+        slots[control.rank] = Float(mine)
+        try slots.withUnsafeMutableBufferPointer { try control.allReduceSum($0) }
+        return Double(slots.max()!)
+    }
+}
+
+/// γ, the per-byte cost of the reduction itself: the allreduce's `mine[i] = mine[i] + theirs[i]`
+/// over a buffer of the given size (cold in cache when the buffer is larger than the caches, as the
+/// allreduce's incoming data is).
+enum ReductionKernel {
+    static func secondsPerByte(bytes: Int) -> Double {
+        let count = max(1, bytes / 4)
+        let mine = UnsafeMutablePointer<Float>.allocate(capacity: count), theirs = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { mine.deallocate(); theirs.deallocate() }
+        mine.initialize(repeating: 0, count: count)
+        theirs.initialize(repeating: 1, count: count)
+        var best = Double.infinity
+        let repetitions = max(3, min(50, (16 << 20) / max(bytes, 1)))
         for _ in 0..<repetitions {
-            try communicator.barrier()
             let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            var elapsed = [Float(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3)]
-            // The slowest rank decides: take the maximum through a sum of one-hot slots.
-            var slots = [Float](repeating: 0, count: communicator.worldSize)
-            slots[communicator.rank] = elapsed[0]
-            try slots.withUnsafeMutableBufferPointer { try communicator.allReduceSum($0) }
-            elapsed[0] = slots.max()!
-            samples.append(Double(elapsed[0]))
+            for i in 0..<count { mine[i] = mine[i] + theirs[i] }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        return samples.sorted()[samples.count / 2]
+        precondition(mine[0] == Float(repetitions), "the loop ran")   // keeps the loop from being optimised away
+        return best / Double(count * 4)
     }
 }

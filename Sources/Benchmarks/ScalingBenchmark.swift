@@ -1,18 +1,25 @@
 import Foundation
 import TensorCore
+import NN
 import Distributed
 import Config
 import Training
 
-/// Weak scaling: the same per-rank batch on every rank, so that W ranks process W times the samples
-/// per step. Efficiency = T₁ / T_W, the step time on one rank over the step time on W ranks.
+/// One world size of a scaling run: the step time and where it went, measured by the trainer's
+/// `StepTimeline` on rank 0 (its reduction spans include waiting for the slowest rank).
 ///
 /// ```swift
-/// let ms = try ScalingBenchmark(config: wide, perRankBatch: 256).stepMilliseconds(communicator: comm)
+/// let step = try ScalingBenchmark(config: wide, perRankBatch: 256).measure(communicator: comm)
+/// print(step.stepMilliseconds, step.computeMilliseconds)
 /// ```
 public struct ScalingBenchmark: Sendable {
     public let config: RunConfig
     public let perRankBatch: Int
+    public var warmUpSteps = 2
+    public var timedSteps = 12
+    /// Which timed step is reported: the median, or the fastest (on a shared machine, the step least
+    /// disturbed by other processes).
+    public var statistic: StepStatistic = .median
 
     public init(config: RunConfig, perRankBatch: Int) {
         self.config = config
@@ -20,19 +27,87 @@ public struct ScalingBenchmark: Sendable {
     }
 
     /// Median milliseconds per training step on `communicator`'s world (same on every rank).
-    public func stepMilliseconds(communicator: Communicator, steps: Int = 12) throws -> Double {
+    public func stepMilliseconds(communicator: Communicator) throws -> Double {
+        try measure(communicator: communicator).stepMilliseconds
+    }
+
+    /// Trains `warmUpSteps + timedSteps` steps (a barrier on `control` before each) and returns the
+    /// breakdown of the median (or fastest) step, the same on every rank (rank 0's, broadcast).
+    public func measure(communicator: Communicator, control: Communicator? = nil) throws -> StepBreakdown {
+        let control = control ?? communicator
         BLASThreads.set(1)
         let c = config.sizedForBenchmark(micro: perRankBatch, worldSize: communicator.worldSize)
         let trainer = try Trainer(config: c, data: PreparedData(config: c), communicator: communicator)
-        for _ in 0..<2 { try trainer.step() }
-        var samples: [Double] = []
-        for _ in 0..<steps {
-            try communicator.barrier()
-            samples.append(try trainer.step().seconds * 1e3)
+        let timeline = StepTimeline()
+        trainer.timeline = timeline
+        for _ in 0..<warmUpSteps { try trainer.step() }
+        timeline.removeAll()
+        for _ in 0..<timedSteps {
+            try control.barrier()
+            try trainer.step()
         }
-        // Every rank reports rank 0's median so that all print the same number.
-        var median = [Float(samples.sorted()[samples.count / 2])]
-        try median.withUnsafeMutableBytes { try communicator.broadcast($0, root: 0) }
-        return Double(median[0])
+        let steps = Dictionary(grouping: timeline.spans, by: \.step).values.map { StepBreakdown(spans: $0) }
+        let sorted = steps.sorted { $0.stepMilliseconds < $1.stepMilliseconds }
+        let chosen = statistic == .median ? sorted[sorted.count / 2] : sorted[0]
+        // Every rank reports rank 0's figures, so that all print the same.
+        var figures = chosen.figures.map(Float.init)
+        try figures.withUnsafeMutableBytes { try control.broadcast($0, root: 0) }
+        return StepBreakdown(figures: figures.map(Double.init),
+                             gradientBytes: trainer.flat.gradients.count * 4, statisticsBytes: Self.statisticsBytes(trainer.model))
+    }
+}
+
+extension ScalingBenchmark {
+    /// Bytes of the trainer's second allreduce: the loss sum and, per batch norm, mean, variance and
+    /// mean² of each feature (`Trainer`'s statistics vector).
+    static func statisticsBytes(_ model: Module) -> Int {
+        4 * (1 + model.namedModules().compactMap { $0.module as? BatchNorm1d }.reduce(0) { $0 + 3 * $1.features })
+    }
+}
+
+/// Which of a point's timed steps stands for it.
+public enum StepStatistic: String, Sendable, Codable, CaseIterable {
+    case median, fastest
+}
+
+/// Where one step's time went, in milliseconds, from timestamps at the phase boundaries.
+/// `compute` is forward + backward; `communicationExposed` the reductions the step waited for;
+/// `communicationHidden` reductions that ran under compute (0: the reduction does not overlap yet);
+/// `other` batch gathering, bookkeeping and statistics.
+public struct StepBreakdown: Sendable, Codable, Equatable {
+    public let stepMilliseconds: Double
+    public let forwardMilliseconds: Double
+    public let backwardMilliseconds: Double
+    public let communicationExposedMilliseconds: Double
+    public let communicationHiddenMilliseconds: Double
+    public let optimizerMilliseconds: Double
+    public let otherMilliseconds: Double
+    /// Bytes of the gradient allreduce and of the statistics allreduce of each step.
+    public var gradientBytes = 0
+    public var statisticsBytes = 0
+
+    public var computeMilliseconds: Double { forwardMilliseconds + backwardMilliseconds }
+
+    init(spans: [TimelineSpan]) {
+        func ms(_ phase: StepPhase) -> Double { spans.filter { $0.phase == phase }.reduce(0) { $0 + $1.seconds } * 1e3 }
+        stepMilliseconds = ms(.step)
+        forwardMilliseconds = ms(.forward)
+        backwardMilliseconds = ms(.backward)
+        communicationExposedMilliseconds = ms(.reduction)
+        communicationHiddenMilliseconds = 0
+        optimizerMilliseconds = ms(.optimizer)
+        otherMilliseconds = ms(.other)
+    }
+
+    var figures: [Double] {
+        [stepMilliseconds, forwardMilliseconds, backwardMilliseconds, communicationExposedMilliseconds,
+         communicationHiddenMilliseconds, optimizerMilliseconds, otherMilliseconds]
+    }
+
+    init(figures x: [Double], gradientBytes: Int, statisticsBytes: Int) {
+        (stepMilliseconds, forwardMilliseconds, backwardMilliseconds, communicationExposedMilliseconds,
+         communicationHiddenMilliseconds, optimizerMilliseconds, otherMilliseconds) = (x[0], x[1], x[2], x[3], x[4], x[5], x[6])
+        self.gradientBytes = gradientBytes
+        self.statisticsBytes = statisticsBytes
     }
 }

@@ -5,6 +5,8 @@ import Foundation
 import ArgumentParser
 import Training
 import Config
+import Distributed
+import Benchmarks
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,6 +33,12 @@ struct Train: ParsableCommand {
     @Option(help: "Seconds without progress (a step, an evaluation, a checkpoint) after which every rank is aborted.")
     var timeout: Double = 600
 
+    @Option(help: "Charge a modelled network's time on every transfer: 1gbit, 10gbit, 25gbit, 100gbit or LAT_US,GBPS (see docs/scaling.md).")
+    var network: String?
+
+    @Option(help: "Write a Chrome trace-event timeline of every rank's steps, reductions, evaluations and checkpoints (Perfetto).")
+    var timeline: String?
+
     @Option(help: ArgumentHelp("Fail one rank on purpose after a step, KIND:RANK:STEP with KIND throw, kill or hang (for fault-handling tests).", visibility: .hidden))
     var injectFault: String?
 
@@ -53,6 +61,8 @@ struct Train: ParsableCommand {
         if let injectFault, FaultInjection(injectFault) == nil {
             throw ValidationError("--inject-fault expects KIND:RANK:STEP with KIND throw, kill or hang, got '\(injectFault)'")
         }
+        if let network { _ = try NetworkModel(parsing: network) }   // one line naming the bad spec
+        if let timeline { try ReportFiles.checkWritable(timeline, what: "timeline") }   // one line, no usage text
         guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }
         if resume && `init` != nil { throw ValidationError("--resume and --init exclude each other: a resumed run continues from its checkpoint") }
         if let ranks, ranks < 1 { throw ValidationError("--ranks must be at least 1, got \(ranks)") }
@@ -133,8 +143,10 @@ struct Train: ParsableCommand {
 
     /// Runs the training on every rank of the world this process belongs to; rank 0's summary.
     private func train(_ config: RunConfig, _ attempt: Attempt) throws -> RunSummary? {
-        let (out, initPath, quiet, timeout) = (self.out, self.`init`, self.quiet, self.timeout)
-        return try World.run(ranks: attempt.ranks, precheck: { try Self.checkWorldSize($0, config) }) { comm in
+        let (out, initPath, quiet, timeout, timelinePath) = (self.out, self.`init`, self.quiet, self.timeout, self.timeline)
+        let network = try self.network.map { try NetworkModel(parsing: $0) }
+        return try World.run(ranks: attempt.ranks, precheck: { try Self.checkWorldSize($0, config) }) { world in
+            let comm: Communicator = network.map { ShapedCommunicator(world, network: $0) } ?? world
             // One watchdog per process: simulated ranks share it (any rank's step is progress).
             let watchdog = comm.rank == 0 || World.isMPILaunch ? Watchdog(timeout: timeout, rank: comm.rank) : nil
             defer { watchdog?.stop() }
@@ -147,8 +159,11 @@ struct Train: ParsableCommand {
             run.verifiesFiles = verification.verify
             run.onProgress = { watchdog?.beat() }
             run.stopRequest = StopSignal.requested
+            run.timeline = timelinePath.map { _ in StepTimeline(origin: 0) }
             do {
-                return try run.run()
+                let summary = try run.run()
+                if let timelinePath, let timeline = run.timeline { try TraceEventFile.gatherAndWrite(timeline, over: comm, to: timelinePath) }
+                return summary
             } catch let interrupted as RunInterrupted {
                 // Said here, on the rank, before MPI winds down: mpirun may end the ranks soon after
                 // it forwarded the signal.

@@ -42,6 +42,9 @@ public final class Trainer {
     public let flat: FlatParameters
     /// Completed optimizer steps.
     public private(set) var completedSteps = 0
+    /// Timestamps of each step's phases when attached (`lockstep bench scaling`, `--timeline`); nil
+    /// costs one check per phase and reads no clock.
+    public var timeline: StepTimeline?
 
     let evaluator: Evaluator
     let batchNorms: [BatchNorm1d]
@@ -88,16 +91,20 @@ public final class Trainer {
         let t = completedSteps
         let order = epochOrder(step: t)
         let accumulation = plan.accumulationSteps(rank: communicator.rank)
+        timeline?.beginStep(t)
 
         for a in 0..<accumulation {
             let indices = plan.microBatchIndices(step: t, rank: communicator.rank, accumulationStep: a, permutation: order)
             let (x, y) = data.train.batch(indices: indices)          // (m, F), targets
             optimizer.zeroGrad()
             let context = SampleContext(seed: config.seed, step: t, sampleIndices: Array(indices))
+            timeline?.mark(.other)
             let loss = try SampleContext.$current.withValue(context) {
                 try evaluator.lossValue(model(x), y, reduction: .sum)   // Σ over the micro-batch
             }
+            timeline?.mark(.forward)
             try loss.backward()
+            timeline?.mark(.backward)
             flat.bindGradients()
             recordStatistics(loss: loss.item)
             if accumulation > 1 {
@@ -109,10 +116,13 @@ public final class Trainer {
         let gradientFragments = accumulation > 1 ? gradientSum.fragmentBuffers : [flat.gradients.floats]
         let statisticsFragments = accumulation > 1 ? statisticsSum.fragmentBuffers : [statistics.floats]
         let n = plan.microBatchesPerStep
+        timeline?.mark(.other)
         try reducer.reduce(fragments: gradientFragments, leaves: n,
                            into: UnsafeMutableBufferPointer(start: flat.gradients.floats, count: flat.gradients.count))
+        timeline?.mark(.reduction)
         try reducer.reduce(fragments: statisticsFragments, leaves: n,
                            into: UnsafeMutableBufferPointer(start: statistics.floats, count: statistics.count))
+        timeline?.mark(.reduction)
         gradientSum.reset()
         statisticsSum.reset()
 
@@ -125,6 +135,7 @@ public final class Trainer {
         let lr = schedule.learningRate(atStep: t)
         optimizer.learningRate = lr
         try optimizer.step()
+        timeline?.mark(.optimizer)
         applyRunningStatistics()
         completedSteps += 1
         let loss = Double(statistics.floats[0]) / globalBatch
@@ -136,6 +147,7 @@ public final class Trainer {
             let value = loss.isNaN ? "NaN" : loss.isFinite ? String(format: "%.3g, over the bound %.3g (10⁶ × the first step's loss)", loss, bound) : "\(loss)"
             throw TrainingError("training diverged at step \(t + 1): the loss is \(value); lower optimizer.lr or enable train.grad_clip_norm")
         }
+        timeline?.endStep()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return StepResult(step: t, loss: loss, learningRate: lr, gradientNorm: norm, seconds: seconds)
     }

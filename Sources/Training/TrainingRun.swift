@@ -43,6 +43,8 @@ public final class TrainingRun {
     /// Whether `--init` and `--resume` files are checked against their recorded digests (`--no-verify`
     /// turns it off for files edited on purpose; structure and finiteness are always checked).
     public var verifiesFiles = true
+    /// Timestamps of every step, evaluation and checkpoint write when attached (`--timeline`).
+    public var timeline: StepTimeline?
 
     public init(config: RunConfig, outputDirectory: String? = nil, communicator: Communicator = LocalCommunicator(),
                 initialStatePath: String? = nil, resume: Bool = false) {
@@ -69,6 +71,7 @@ public final class TrainingRun {
         }
         let data = try PreparedData(config: config)
         let trainer = try Trainer(config: config, data: data, communicator: communicator)
+        trainer.timeline = timeline
         if let initialStatePath {
             try StateDictFile.restore(from: initialStatePath, into: trainer.model, verify: verifiesFiles)
         }
@@ -115,7 +118,7 @@ public final class TrainingRun {
             }
             let evalDue = config.train.evalEvery > 0 && done % config.train.evalEvery == 0
             if isRankZero, evalDue || done == config.train.steps {
-                let evaluation = try trainer.evaluate()
+                let evaluation = try timeline.record(.evaluation, step: done) { try trainer.evaluate() }
                 lastEvaluation = evaluation
                 try metrics?.append(EvalRecord(step: done, validation: evaluation))
                 if showsProgress { progress.finish() }
@@ -127,7 +130,7 @@ public final class TrainingRun {
             }
             let checkpointDue = config.output.checkpointEvery > 0 && done % config.output.checkpointEvery == 0
             if checkpointDue, isRankZero {
-                try saveCheckpoint(trainer, step: done)
+                try timeline.record(.checkpoint, step: done) { try saveCheckpoint(trainer, step: done) }
                 onProgress()
             }
             if done < config.train.steps, let signal = try agreedStopSignal() {

@@ -1,0 +1,62 @@
+import Foundation
+import Checkpointing
+import Distributed
+
+/// Writes every rank's `StepTimeline` as one Chrome trace-event JSON file (loadable in Perfetto and
+/// chrome://tracing): a process per rank, `ph: "X"` complete events with microsecond timestamps —
+/// each step, and nested in it forward, backward, each reduction, the optimizer and the rest; and
+/// evaluations and checkpoint writes between steps.
+///
+/// Timestamps are the monotonic clock of the machine, so ranks on one machine (threads or processes)
+/// line up; they start at 0 at the earliest span.
+///
+/// ```swift
+/// let timeline = StepTimeline(origin: 0)
+/// run.timeline = timeline
+/// try run.run()
+/// try TraceEventFile.gatherAndWrite(timeline, over: comm, to: "runs/x/timeline.json")   // every rank calls it
+/// ```
+public enum TraceEventFile {
+    /// Collects every rank's spans on rank 0 (one broadcast per rank) and writes the file there,
+    /// atomically. A collective: every rank must call it.
+    public static func gatherAndWrite(_ timeline: StepTimeline, over comm: Communicator, to path: String) throws {
+        var perRank: [[TimelineSpan]] = []
+        for source in 0..<comm.worldSize {
+            var count = [UInt64(comm.rank == source ? timeline.spans.count : 0)]
+            try count.withUnsafeMutableBytes { try comm.broadcast($0, root: source) }
+            var words = comm.rank == source ? encode(timeline.spans) : [UInt64](repeating: 0, count: 4 * Int(count[0]))
+            try words.withUnsafeMutableBytes { try comm.broadcast($0, root: source) }
+            perRank.append(decode(words))
+        }
+        guard comm.rank == 0 else { return }
+        try AtomicFile.write(Array(json(perRank).utf8), to: path)
+    }
+
+    /// The trace of `perRank[r]` as rank r's process.
+    public static func json(_ perRank: [[TimelineSpan]]) -> String {
+        let origin = perRank.joined().map(\.start).min() ?? 0
+        var events: [String] = []
+        for (rank, spans) in perRank.enumerated() {
+            events.append(#"{"name":"process_name","ph":"M","pid":\#(rank),"tid":0,"args":{"name":"rank \#(rank)"}}"#)
+            events.append(#"{"name":"process_sort_index","ph":"M","pid":\#(rank),"tid":0,"args":{"sort_index":\#(rank)}}"#)
+            // Parents before children: by start, then longest first.
+            let ordered = spans.sorted { ($0.start, $1.end) < ($1.start, $0.end) }
+            for span in ordered {
+                let name = span.phase == .step ? "step \(span.step)" : span.phase.rawValue
+                let ts = Double(span.start - origin) / 1e3, dur = Double(span.end - span.start) / 1e3
+                events.append(#"{"name":"\#(name)","cat":"\#(span.phase.rawValue)","ph":"X","ts":\#(String(format: "%.3f", ts)),"dur":\#(String(format: "%.3f", dur)),"pid":\#(rank),"tid":0,"args":{"step":\#(span.step)}}"#)
+            }
+        }
+        return "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n" + events.joined(separator: ",\n") + "\n]}\n"
+    }
+
+    private static func encode(_ spans: [TimelineSpan]) -> [UInt64] {
+        spans.flatMap { [UInt64(StepPhase.allCases.firstIndex(of: $0.phase)!), UInt64($0.step), $0.start, $0.end] }
+    }
+
+    private static func decode(_ words: [UInt64]) -> [TimelineSpan] {
+        stride(from: 0, to: words.count, by: 4).map {
+            TimelineSpan(phase: StepPhase.allCases[Int(words[$0])], step: Int(words[$0 + 1]), start: words[$0 + 2], end: words[$0 + 3])
+        }
+    }
+}
