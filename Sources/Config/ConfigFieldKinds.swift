@@ -128,11 +128,13 @@ extension ConfigField {
                     check: { root, path, checker in try schema.check(root[keyPath: property], at: path, checker) })
     }
 
-    /// A nested mapping that may be absent (`null`, the default).
+    /// A nested mapping that may be absent (`null`, the default). `omittedWhenAbsent` leaves an absent
+    /// one out of the canonical form, so that a key added later does not change the digest of configs
+    /// that do not use it.
     static func optionalSection<Value>(_ key: String, _ property: WritableKeyPath<Root, Value?>,
                                        _ schema: ConfigSection<Value>, for variants: [String]? = nil,
-                                       doc: String) -> ConfigField {
-        ConfigField(key: key, typeText: "mapping", required: false, variants: variants, doc: doc,
+                                       omittedWhenAbsent: Bool = false, doc: String) -> ConfigField {
+        var field = ConfigField(key: key, typeText: "mapping", required: false, variants: variants, doc: doc,
                     read: { root, node, path, decoder in
                         root[keyPath: property] = try schema.decode(node, at: path, decoder: decoder)
                     },
@@ -140,6 +142,8 @@ extension ConfigField {
                     check: { root, path, checker in
                         if let value = root[keyPath: property] { try schema.check(value, at: path, checker) }
                     })
+        field.omitWhenNull = omittedWhenAbsent
+        return field
     }
 
     /// A list of mappings with one schema (the model's layers). `shorthand` reads a scalar entry.

@@ -165,7 +165,17 @@ enum ConfigSchema {
                         + "`mpi`: plain `MPI_Allreduce`, faster, equal only up to rounding."),
             .int("check_every", \.checkEvery, range: .nonNegative,
                  doc: "Compare a digest of the parameters across ranks every N steps; `0`: never."),
+            .optionalSection("network", \.network, network, omittedWhenAbsent: true,
+                             doc: "`{latency_us: 5, gbps: 10}`: charge every transfer the time of that network "
+                                + "(time only, never bits; docs/scaling.md). Absent: the real transport."),
         ], blank: { _ in DistributedConfig() })
+    }
+
+    static var network: ConfigSection<NetworkConfig> {
+        ConfigSection(discriminator: nil, fields: [
+            .number("latency_us", \.latencyUs, range: .nonNegative, doc: "Latency α of every transfer, in µs."),
+            .number("gbps", \.gbps, required: true, range: .positive, doc: "Bandwidth β in Gbit/s."),
+        ], blank: { _ in NetworkConfig(gbps: 0) })
     }
 
     static var output: ConfigSection<OutputConfig> {

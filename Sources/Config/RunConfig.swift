@@ -300,11 +300,27 @@ public struct DistributedConfig: Sendable, Equatable {
     public var reduction: ReductionMode
     /// Compare replica parameter digests across ranks every this many steps; 0 = never.
     public var checkEvery: Int
+    /// A modelled network (`ShapedCommunicator`): every transfer takes at least latency + bytes /
+    /// bandwidth. Time only: the bits are the real transport's. Nil = the real transport.
+    public var network: NetworkConfig?
 
-
-    public init(reduction: ReductionMode = .deterministic, checkEvery: Int = 50) {
+    public init(reduction: ReductionMode = .deterministic, checkEvery: Int = 50, network: NetworkConfig? = nil) {
         self.reduction = reduction
         self.checkEvery = checkEvery
+        self.network = network
+    }
+}
+
+/// `distributed.network: {latency_us: 5, gbps: 10}`.
+public struct NetworkConfig: Sendable, Equatable {
+    /// One-way latency α of a transfer, in microseconds.
+    public var latencyUs: Double
+    /// Bandwidth β in gigabits per second.
+    public var gbps: Double
+
+    public init(latencyUs: Double = 0, gbps: Double) {
+        self.latencyUs = latencyUs
+        self.gbps = gbps
     }
 }
 

@@ -144,7 +144,9 @@ struct Train: ParsableCommand {
     /// Runs the training on every rank of the world this process belongs to; rank 0's summary.
     private func train(_ config: RunConfig, _ attempt: Attempt) throws -> RunSummary? {
         let (out, initPath, quiet, timeout, timelinePath) = (self.out, self.`init`, self.quiet, self.timeout, self.timeline)
+        // --network overrides the config's distributed.network.
         let network = try self.network.map { try NetworkModel(parsing: $0) }
+            ?? config.distributed.network.map { try NetworkModel(latencyMicroseconds: $0.latencyUs, gigabitsPerSecond: $0.gbps) }
         return try World.run(ranks: attempt.ranks, precheck: { try Self.checkWorldSize($0, config) }) { world in
             let comm: Communicator = network.map { ShapedCommunicator(world, network: $0) } ?? world
             // One watchdog per process: simulated ranks share it (any rank's step is progress).

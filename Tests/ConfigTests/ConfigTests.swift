@@ -570,3 +570,30 @@ struct ConfigDigestTests {
         }
     }
 }
+
+/// `distributed.network` (issue 7): a modelled network as a config key, absent by default and then
+/// left out of the canonical form, so the digests of configs that do not use it did not change.
+@Suite("distributed.network")
+struct NetworkConfigTests {
+    @Test("reads latency and bandwidth; absent leaves the canonical form and digest as they were")
+    func network() throws {
+        let plain = try RunConfig(yaml: configClinicalYAML, source: "clinical.yaml")
+        #expect(plain.distributed.network == nil)
+        #expect(!plain.canonicalYAML.contains("network"))
+        let shaped = try RunConfig(yaml: configClinicalYAML, source: "clinical.yaml",
+                                   overrides: ["distributed.network={latency_us: 5, gbps: 10}"])
+        #expect(shaped.distributed.network == NetworkConfig(latencyUs: 5, gbps: 10))
+        #expect(shaped.canonicalYAML.contains("  network:\n    latency_us: 5.0\n    gbps: 10.0\n"))
+        #expect(shaped.configDigest != plain.configDigest)
+        let back = try RunConfig(yaml: shaped.canonicalYAML, source: "canonical.yaml")
+        #expect(back == shaped)
+    }
+
+    @Test("a bandwidth of zero or a negative latency is one line naming the key")
+    func badNetwork() {
+        expectConfigError(configClinicalYAML, overrides: ["distributed.network={gbps: 0}"],
+                          "clinical.yaml: distributed.network.gbps: expected a positive number, got 0 (from --set distributed.network={gbps: 0})")
+        expectConfigError(configClinicalYAML, overrides: ["distributed.network={latency_us: -1, gbps: 10}"],
+                          "clinical.yaml: distributed.network.latency_us: expected a number ≥ 0, got -1 (from --set distributed.network={latency_us: -1, gbps: 10})")
+    }
+}
