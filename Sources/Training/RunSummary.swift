@@ -1,7 +1,8 @@
 /// `OUT/summary.json`: what a finished run did and reached.
 public struct RunSummary: Codable, Sendable, Equatable {
     public struct Validation: Codable, Sendable, Equatable {
-        public var loss: Double
+        /// Nil when the run had no validation split.
+        public var loss: Double?
         public var accuracy: Double?
         public var auc: Double?
     }

@@ -4,6 +4,7 @@ import NN
 import Checkpointing
 import Distributed
 import Config
+import Datasets
 
 /// A whole training run as the `lockstep train` command performs it: the trainer's steps, plus what
 /// rank 0 alone does around them (progress line, metrics log, evaluations, checkpoints, final outputs).
@@ -29,6 +30,8 @@ public final class TrainingRun {
     public var faultInjection: FaultInjection?
     /// Called after each step, evaluation and checkpoint (a watchdog's heartbeat).
     public var onProgress: () -> Void = {}
+    /// Columns, missing values, categories, task and validation file of a CSV source (future `data.*` keys).
+    public var dataOptions = DataOptions()
 
     public init(config: RunConfig, outputDirectory: String? = nil, communicator: Communicator = LocalCommunicator(),
                 initialStatePath: String? = nil, resume: Bool = false) {
@@ -51,9 +54,9 @@ public final class TrainingRun {
         // Output problems (a file where the directory should be, a read-only disk) are found before
         // any work is done, not after training.
         if isRankZero {
-            try OutputDirectory.check(outputDirectory, files: ["model.safetensors", "summary.json", "metrics.jsonl"])
+            try OutputDirectory.check(outputDirectory, files: ["model.safetensors", "summary.json", "metrics.jsonl"] + RunFolder.files)
         }
-        let data = try PreparedData(config: config)
+        let data = try PreparedData(config: config, options: dataOptions)
         let trainer = try Trainer(config: config, data: data, communicator: communicator)
         if let initialStatePath {
             let state = try StateDictFile.read(initialStatePath, for: trainer.model)
@@ -65,11 +68,16 @@ public final class TrainingRun {
         }
         try trainer.broadcastState()
         try trainer.checkReplicas()
-        if isRankZero { try OutputDirectory.create(outputDirectory) }
+        if isRankZero {
+            try OutputDirectory.create(outputDirectory)
+            // Before the first step, so that even a run stopped early leaves a usable folder.
+            try RunFolder.write(config: config, data: data, to: outputDirectory)
+        }
         let metrics = isRankZero ? try MetricsLog(path: outputDirectory + "/metrics.jsonl", truncate: firstStep == 0) : nil
         let progress = ProgressLine(totalSteps: config.train.steps)
         if isRankZero {
             let a = trainer.plan.accumulationSteps
+            if !data.hasValidation { log("no validation split (validation fraction 0): the run reports no validation metrics") }
             log("training \(trainer.model.parameterCount) parameters for \(config.train.steps) steps: global batch \(config.batch.global) = micro \(config.batch.micro) × accumulation \(a) × world \(communicator.worldSize)\(firstStep > 0 ? ", resuming after step \(firstStep)" : "")")
         }
 
@@ -93,7 +101,7 @@ public final class TrainingRun {
                 try metrics?.append(record)
             }
             let evalDue = config.train.evalEvery > 0 && done % config.train.evalEvery == 0
-            if isRankZero, evalDue || done == config.train.steps {
+            if isRankZero, data.hasValidation, evalDue || done == config.train.steps {
                 let evaluation = try trainer.evaluate()
                 lastEvaluation = evaluation
                 try metrics?.append(["event": "eval", "step": done, "validation": evaluation.jsonObject])
@@ -111,14 +119,14 @@ public final class TrainingRun {
         }
         let wall = Date().timeIntervalSince(start)
         // Rank 0 evaluated after the last step; the other ranks take its result instead of repeating it.
-        let evaluation = try shareFromRankZero(lastEvaluation ?? (isRankZero ? trainer.evaluate() : nil))
+        let evaluation = data.hasValidation ? try shareFromRankZero(lastEvaluation ?? (isRankZero ? trainer.evaluate() : nil)) : nil
         let digest = StateDictFile.archive(model: trainer.model).paramsSHA256().hex
         let secondsPerStep = timedSteps > 0 ? stepSeconds / Double(timedSteps) : 0
         let summary = RunSummary(
             steps: config.train.steps, worldSize: communicator.worldSize, globalBatch: config.batch.global,
             microBatch: config.batch.micro, accumulation: trainer.plan.accumulationSteps,
             reduction: config.distributed.reduction.rawValue, finalTrainLoss: lastLoss,
-            validation: .init(loss: evaluation.loss, accuracy: evaluation.accuracy, auc: evaluation.auc),
+            validation: .init(loss: evaluation?.loss, accuracy: evaluation?.accuracy, auc: evaluation?.auc),
             samplesPerSecond: secondsPerStep > 0 ? Double(config.batch.global) / secondsPerStep : 0,
             secondsPerStep: secondsPerStep, wallSeconds: wall, parameterCount: trainer.model.parameterCount,
             paramsSHA256: digest, configDigest: config.configDigest, seed: config.seed,
