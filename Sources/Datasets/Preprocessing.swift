@@ -28,6 +28,10 @@ public struct Preprocessing: Sendable, Hashable, Codable {
         /// The categories in one-hot order (categorical only).
         public var categories: [String]?
 
+        enum CodingKeys: String, CodingKey {
+            case name, kind, impute, mean, scale, categories, missingIndicator = "missing_indicator"
+        }
+
         public var encodedWidth: Int {
             kind == .categorical ? (categories?.count ?? 0) : 1 + (missingIndicator ? 1 : 0)
         }
@@ -49,6 +53,12 @@ public struct Preprocessing: Sendable, Hashable, Codable {
     public var encodedFeatures: [String]
 
     public var encodedWidth: Int { encodedFeatures.count }
+
+    enum CodingKeys: String, CodingKey {
+        case format, task, classes, columns, missing
+        case labelColumn = "label_column", classLabels = "class_labels", unknownCategory = "unknown_category"
+        case encodedFeatures = "encoded_features"
+    }
 
     public var datasetTask: TabularDataset.Task {
         switch task {

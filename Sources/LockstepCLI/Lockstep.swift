@@ -7,5 +7,5 @@ struct Lockstep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lockstep",
         abstract: "Data-parallel training whose bits do not depend on the number of processes.",
-        subcommands: [Train.self, Eval.self, Bench.self, Trace.self, Inspect.self, GradCheck.self])
+        subcommands: [Train.self, Eval.self, Predict.self, Bench.self, Trace.self, Inspect.self, GradCheck.self])
 }

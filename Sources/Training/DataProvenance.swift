@@ -16,6 +16,17 @@ public struct DataProvenance: Sendable, Hashable, Codable {
     public var sha256: String?
 }
 
+/// `data.json` of a run folder: the files read and how the validation rows were chosen.
+public struct RunData: Sendable, Hashable, Codable {
+    public var files: [DataProvenance]
+    /// The fraction of the training file held out (0 with a separate validation file or none).
+    public var validationFraction: Double
+
+    enum CodingKeys: String, CodingKey {
+        case files, validationFraction = "validation_fraction"
+    }
+}
+
 /// A SHA-256 fed chunk by chunk while a file is read (`RawTable`'s `onChunk`).
 final class FileHasher: @unchecked Sendable {
     private var hasher = SHA256()

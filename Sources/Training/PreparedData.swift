@@ -19,6 +19,8 @@ public struct PreparedData: Sendable {
     public let preprocessing: Preprocessing
     /// The files read (empty paths' hashes for generated data are nil).
     public let provenance: [DataProvenance]
+    /// The fraction of the main file held out for validation (0 with a validation file).
+    public let validationFraction: Double
 
     /// Whether there is a validation split (false with validation fraction 0).
     public var hasValidation: Bool { validation.count > 0 }
@@ -61,14 +63,16 @@ public struct PreparedData: Sendable {
                       validation: try preprocessing.encode(validationTable, rows: validationRows),
                       standardizer: config.data.standardize && plain
                         ? Standardizer(mean: preprocessing.columns.map(\.mean), scale: preprocessing.columns.map(\.scale)) : nil,
-                      preprocessing: preprocessing, provenance: sources)
+                      preprocessing: preprocessing, provenance: sources,
+                      validationFraction: options.validationPath == nil ? fraction : 0)
         }
         try Self.checkInputs(preprocessing, config: config)
         try Self.checkTask(train.task, loss: config.loss, outputs: config.outputFeatures, source: config.source)
     }
 
     private init(train: TabularDataset, validation: TabularDataset, standardizer: Standardizer?,
-                 preprocessing: Preprocessing, provenance: [DataProvenance]) {
+                 preprocessing: Preprocessing, provenance: [DataProvenance], validationFraction: Double) {
+        self.validationFraction = validationFraction
         self.train = train
         self.validation = validation
         self.standardizer = standardizer
@@ -98,7 +102,8 @@ public struct PreparedData: Sendable {
             preprocessing = Preprocessing(numericColumns: full.featureNames, standardizer: nil, task: full.task, labelColumn: nil)
         }
         self.init(train: train, validation: validation, standardizer: standardizer, preprocessing: preprocessing,
-                  provenance: [DataProvenance(role: "train", path: name, rows: full.count, sha256: nil)])
+                  provenance: [DataProvenance(role: "train", path: name, rows: full.count, sha256: nil)],
+                  validationFraction: fraction)
     }
 
     static func checkInputs(_ preprocessing: Preprocessing, config: RunConfig) throws {

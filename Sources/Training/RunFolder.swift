@@ -25,11 +25,14 @@ public struct RunFolder: Sendable {
     public let path: String
     public let config: RunConfig
     public let preprocessing: Preprocessing
+    /// `data.json`: nil when the folder has none.
+    public let data: RunData?
 
     public static func write(config: RunConfig, data: PreparedData, to directory: String) throws {
         try AtomicFile.write(Array(config.canonicalYAML.utf8), to: directory + "/" + configFile)
         try AtomicFile.write(json(data.preprocessing), to: directory + "/" + preprocessingFile)
-        try AtomicFile.write(json(data.provenance), to: directory + "/" + dataFile)
+        try AtomicFile.write(json(RunData(files: data.provenance, validationFraction: data.validationFraction)),
+                             to: directory + "/" + dataFile)
     }
 
     static func json<T: Encodable>(_ value: T) throws -> [UInt8] {
@@ -64,7 +67,21 @@ public struct RunFolder: Sendable {
         guard preprocessing.encodedWidth == config.model.input else {
             throw TrainingError("\(preprocessingPath): \(preprocessing.encodedWidth) inputs but the config's model.input is \(config.model.input)")
         }
-        return RunFolder(path: directory, config: config, preprocessing: preprocessing)
+        let runData = FileManager.default.contents(atPath: directory + "/" + dataFile).flatMap { try? JSONDecoder().decode(RunData.self, from: $0) }
+        return RunFolder(path: directory, config: config, preprocessing: preprocessing, data: runData)
+    }
+
+    /// The run's validation rows, encoded with the saved preprocessing (never re-fitted): the separate
+    /// validation file if the run had one, else the held-out split of the training file.
+    public func validationSet() throws -> TabularDataset {
+        if let file = data?.files.first(where: { $0.role == "validation" }) {
+            return try preprocessing.encodeFile(file.path)
+        }
+        var options = preprocessing.readingOptions
+        options.validationFraction = data?.validationFraction
+        let prepared = try PreparedData(config: config, options: options, fitted: preprocessing)
+        guard prepared.hasValidation else { throw TrainingError("\(path): the run had no validation split (validation fraction 0); give --data FILE") }
+        return prepared.validation
     }
 
     /// The weights file for `--checkpoint best|last|PATH` (default last = model.safetensors).
