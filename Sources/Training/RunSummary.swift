@@ -24,6 +24,12 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// Mean seconds per step spent in cross-rank reductions (0 for one rank).
     public var communicationSecondsPerStep: Double
+    /// With early stopping or save_best: the step of the best evaluation, the metric and its value.
+    public var bestStep: Int? = nil
+    public var bestMetric: String? = nil
+    public var bestValue: Double? = nil
+    /// With early stopping: whether it ended the run before train.steps.
+    public var stoppedEarly: Bool? = nil
 
     enum CodingKeys: String, CodingKey {
         case steps, reduction, validation, seed
@@ -32,5 +38,6 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case secondsPerStep = "seconds_per_step", wallSeconds = "wall_seconds", parameterCount = "parameter_count"
         case paramsSHA256 = "params_sha256", configDigest = "config_digest"
         case communicationSecondsPerStep = "communication_seconds_per_step"
+        case bestStep = "best_step", bestMetric = "best_metric", bestValue = "best_value", stoppedEarly = "stopped_early"
     }
 }

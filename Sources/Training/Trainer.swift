@@ -54,7 +54,8 @@ public final class Trainer {
     var firstLoss: Double?
 
     public init(config: RunConfig, data: PreparedData, communicator: Communicator = LocalCommunicator(),
-                initialState: [String: Tensor]? = nil, initialSource: String = "initial state") throws {
+                initialState: [String: Tensor]? = nil, initialSource: String = "initial state",
+                positiveWeight: Double? = nil) throws {
         self.config = config
         self.communicator = communicator
         self.data = data
@@ -69,7 +70,7 @@ public final class Trainer {
         parameterTensors = flat.entries.map(\.tensor)
         optimizer = try OptimizerFactory.makeOptimizer(config, parameters: model.namedParameters())
         schedule = try OptimizerFactory.makeSchedule(config)
-        evaluator = Evaluator(loss: config.loss)
+        evaluator = Evaluator(loss: config.loss, positiveWeight: positiveWeight)
         reducer = GradientReducer(mode: config.distributed.reduction == .mpi ? .mpi : .deterministic,
                                   communicator: communicator)
         gradientSum = PairwiseAccumulator(length: flat.values.count)

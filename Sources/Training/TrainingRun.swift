@@ -32,6 +32,13 @@ public final class TrainingRun {
     public var onProgress: () -> Void = {}
     /// Columns, missing values, categories, task and validation file of a CSV source (future `data.*` keys).
     public var dataOptions = DataOptions()
+    /// Stop when a validation metric stops improving (future `train.early_stopping`).
+    public var earlyStopping: EarlyStopping?
+    /// Keep `best.safetensors`, the weights of the best evaluation by `earlyStopping`'s metric (validation
+    /// loss without early stopping) (future `output.save_best`).
+    public var saveBest = false
+    /// BCE's weight on positive rows (future `loss.pos_weight`).
+    public var positiveWeight: Double?
 
     public init(config: RunConfig, outputDirectory: String? = nil, communicator: Communicator = LocalCommunicator(),
                 initialStatePath: String? = nil, resume: Bool = false) {
@@ -57,7 +64,9 @@ public final class TrainingRun {
             try OutputDirectory.check(outputDirectory, files: ["model.safetensors", "summary.json", "metrics.jsonl"] + RunFolder.files)
         }
         let data = try PreparedData(config: config, options: dataOptions)
-        let trainer = try Trainer(config: config, data: data, communicator: communicator)
+        try earlyStopping?.check()
+        let trainer = try Trainer(config: config, data: data, communicator: communicator, positiveWeight: positiveWeight)
+        var tracker = bestTracker(hasValidation: data.hasValidation)
         if let initialStatePath {
             let state = try StateDictFile.read(initialStatePath, for: trainer.model)
             try trainer.model.loadStateDict(state.model, source: initialStatePath)
@@ -85,6 +94,7 @@ public final class TrainingRun {
         var stepSeconds = 0.0, timedSteps = 0
         var lastLoss = Double.nan
         var lastEvaluation: EvaluationResult?
+        var completed = config.train.steps
         for t in firstStep..<config.train.steps {
             let result = try trainer.step()
             lastLoss = result.loss
@@ -109,6 +119,14 @@ public final class TrainingRun {
                 log("step \(done): validation " + Self.describe(evaluation))
                 onProgress()
             }
+            if tracker != nil, data.hasValidation, evalDue || done == config.train.steps {
+                // Rank 0 decides; every rank takes its decision, so all stop at the same step.
+                if try decideBest(&tracker, evaluation: lastEvaluation, step: done, trainer: trainer) {
+                    log("early stopping at step \(done): \(tracker?.metric ?? "") has not improved for \(earlyStopping?.patience ?? 0) evaluations (best \(tracker?.bestValue.map { String(format: "%.4f", $0) } ?? "n/a") at step \(tracker?.bestStep ?? 0))")
+                    completed = done
+                    break
+                }
+            }
             if config.distributed.checkEvery > 0, done % config.distributed.checkEvery == 0 || done == config.train.steps {
                 try trainer.checkReplicas()
             }
@@ -123,14 +141,16 @@ public final class TrainingRun {
         let digest = StateDictFile.archive(model: trainer.model).paramsSHA256().hex
         let secondsPerStep = timedSteps > 0 ? stepSeconds / Double(timedSteps) : 0
         let summary = RunSummary(
-            steps: config.train.steps, worldSize: communicator.worldSize, globalBatch: config.batch.global,
+            steps: completed, worldSize: communicator.worldSize, globalBatch: config.batch.global,
             microBatch: config.batch.micro, accumulation: trainer.plan.accumulationSteps,
             reduction: config.distributed.reduction.rawValue, finalTrainLoss: lastLoss,
             validation: .init(loss: evaluation?.loss, accuracy: evaluation?.accuracy, auc: evaluation?.auc),
             samplesPerSecond: secondsPerStep > 0 ? Double(config.batch.global) / secondsPerStep : 0,
             secondsPerStep: secondsPerStep, wallSeconds: wall, parameterCount: trainer.model.parameterCount,
             paramsSHA256: digest, configDigest: config.configDigest, seed: config.seed,
-            communicationSecondsPerStep: trainer.reducer.communicationSeconds / Double(max(1, config.train.steps - firstStep)))
+            communicationSecondsPerStep: trainer.reducer.communicationSeconds / Double(max(1, completed - firstStep)),
+            bestStep: tracker?.bestStep, bestMetric: tracker?.metric, bestValue: tracker?.bestValue,
+            stoppedEarly: earlyStopping == nil ? nil : completed < config.train.steps)
         if isRankZero {
             try writeOutputs(trainer, summary: summary)
             log("wrote \(outputDirectory)/model.safetensors and summary.json (params_sha256 \(digest.prefix(16))…)")
