@@ -37,6 +37,8 @@ public final class TrainingRun {
     /// Keep `best.safetensors`, the weights of the best evaluation by `earlyStopping`'s metric (validation
     /// loss without early stopping) (future `output.save_best`).
     public var saveBest = false
+    /// Write TensorBoard scalar event files under `OUT/tensorboard/` (future `output.tensorboard`).
+    public var tensorboard = false
     /// BCE's weight on positive rows (future `loss.pos_weight`).
     public var positiveWeight: Double?
 
@@ -83,6 +85,7 @@ public final class TrainingRun {
             try RunFolder.write(config: config, data: data, to: outputDirectory)
         }
         let metrics = isRankZero ? try MetricsLog(path: outputDirectory + "/metrics.jsonl", truncate: firstStep == 0) : nil
+        let board = isRankZero && tensorboard ? try TensorBoardWriter(directory: outputDirectory + "/tensorboard") : nil
         let progress = ProgressLine(totalSteps: config.train.steps)
         if isRankZero {
             let a = trainer.plan.accumulationSteps
@@ -108,13 +111,16 @@ public final class TrainingRun {
                 var record: [String: Any] = ["event": "train", "step": done, "loss": result.loss, "lr": result.learningRate,
                                              "samples_per_second": samplesPerSecond]
                 if let norm = result.gradientNorm { record["grad_norm"] = norm }
-                try metrics?.append(record)
+                try metrics?.append(Self.stamped(record, since: start))
+                try board?.add(step: done, scalars: [("train/loss", result.loss), ("train/lr", result.learningRate),
+                                                     ("train/samples_per_second", samplesPerSecond)])
             }
             let evalDue = config.train.evalEvery > 0 && done % config.train.evalEvery == 0
             if isRankZero, data.hasValidation, evalDue || done == config.train.steps {
                 let evaluation = try trainer.evaluate()
                 lastEvaluation = evaluation
-                try metrics?.append(["event": "eval", "step": done, "validation": evaluation.jsonObject])
+                try metrics?.append(Self.stamped(["event": "eval", "step": done, "validation": evaluation.jsonObject], since: start))
+                try board?.add(step: done, scalars: evaluation.scalars.map { ("validation/" + $0.name, $0.value) })
                 if showsProgress { progress.finish() }
                 log("step \(done): validation " + Self.describe(evaluation))
                 onProgress()
@@ -166,6 +172,22 @@ public final class TrainingRun {
         return EvaluationResult(loss: values[0], accuracy: values[1].isNaN ? nil : values[1],
                                 auc: values[2].isNaN ? nil : values[2], samples: Int(values[3]))
     }
+
+    /// `record` with the wall-clock time (ISO 8601, UTC, milliseconds) and the seconds since `start`.
+    static func stamped(_ record: [String: Any], since start: Date) -> [String: Any] {
+        var out = record
+        let now = Date()
+        out["time"] = timestampFormatter.string(from: now)
+        out["elapsed_seconds"] = (now.timeIntervalSince(start) * 1000).rounded() / 1000
+        return out
+    }
+
+    nonisolated(unsafe) static let timestampFormatter: ISO8601DateFormatter = {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f
+    }()
 
     static func describe(_ e: EvaluationResult) -> String {
         var parts = ["loss \(String(format: "%.4f", e.loss))"]
