@@ -43,5 +43,5 @@ enum PythonTools {
 
     static let hasTensorBoard = ensure("tensorboard.backend.event_processing.event_accumulator", package: "tensorboard")
     /// torch is large: it is used when present, never installed by the tests.
-    static let hasTorch = imports("torch") && imports("safetensors") && imports("numpy")
+    static let hasTorch = imports("torch") && imports("numpy") && imports("yaml")
 }
