@@ -107,7 +107,7 @@ public final class TrainingRun {
             let done = t + 1
             let samplesPerSecond = Double(config.batch.global) * Double(timedSteps) / max(stepSeconds, 1e-9)
             if isRankZero, config.train.logEvery > 0, done % config.train.logEvery == 0 || done == config.train.steps {
-                if showsProgress { progress.update(step: done, loss: result.loss, samplesPerSecond: samplesPerSecond) }
+                if showsProgress { progress.update(step: done, loss: result.loss, learningRate: result.learningRate, samplesPerSecond: samplesPerSecond) }
                 var record: [String: Any] = ["event": "train", "step": done, "loss": result.loss, "lr": result.learningRate,
                                              "samples_per_second": samplesPerSecond]
                 if let norm = result.gradientNorm { record["grad_norm"] = norm }
