@@ -27,8 +27,9 @@ public final class PredictionReader {
     private let categoryIndex: [[String: Float]]
     private var raw: [Float]
 
-    public init(path: String, preprocessing: Preprocessing, idColumn: String?) throws {
-        lines = try CSVLineReader(path: path)
+    /// `chunkSize`: bytes read from the file at a time (the reader's memory, plus the longest line).
+    public init(path: String, preprocessing: Preprocessing, idColumn: String?, chunkSize: Int = 1 << 20) throws {
+        lines = try CSVLineReader(path: path, chunkSize: chunkSize)
         guard let header = try lines.nextLine({ bytes, line in RawTable.cells(of: line, in: bytes) }) else {
             throw DatasetError.emptyFile(path: path)
         }

@@ -21,7 +21,10 @@ public struct Predictor {
     public let config: RunConfig
     public let preprocessing: Preprocessing
     public let model: Sequential
+    /// Rows per model call.
     public var chunk = 4096
+    /// Bytes read from the input at a time.
+    public var readChunkBytes = 1 << 20
 
     public struct Report: Sendable {
         public var rows: Int
@@ -38,7 +41,7 @@ public struct Predictor {
     /// `log` gets the one-time notes (ignored columns, skipped rows) and the progress lines.
     public func predict(input: String, output: String, idColumn: String?, skipBadRows: Bool = false,
                         log: (String) -> Void = { _ in }) throws -> Report {
-        let reader = try PredictionReader(path: input, preprocessing: preprocessing, idColumn: idColumn)
+        let reader = try PredictionReader(path: input, preprocessing: preprocessing, idColumn: idColumn, chunkSize: readChunkBytes)
         if !reader.ignoredColumns.isEmpty {
             log("\(input): ignoring column\(reader.ignoredColumns.count > 1 ? "s" : "") the model does not use: \(reader.ignoredColumns.prefix(20).joined(separator: ", "))")
         }

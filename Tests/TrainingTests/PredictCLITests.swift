@@ -131,3 +131,35 @@ struct PredictCLITests {
         #expect(changed.errorLines.count == 1 && changed.errorLines[0].contains("trained with another config"), "\(changed.stderr)")
     }
 }
+
+@Suite("predict streams a file in chunks")
+struct PredictStreamingTests {
+    @Test("small read and row chunks give the same predictions as one chunk, with progress lines")
+    func chunked() throws {
+        let dir = try TT.temporaryDirectory("predict-stream")
+        defer { TT.remove(dir) }
+        let (_, _, out) = try PatientsCSV.train(in: dir, steps: 10)
+        let input = dir + "/many.csv"
+        try TT.write(PatientsCSV.file(20_000, 3000, withLabel: false), to: input)
+        let folder = try RunFolder.load(out)
+        let whole = try Predictor(folder: folder, weights: out + "/model.safetensors")
+        let wholeReport = try whole.predict(input: input, output: dir + "/whole.csv", idColumn: "patient_id")
+        var streaming = try Predictor(folder: folder, weights: out + "/model.safetensors")
+        streaming.chunk = 97
+        streaming.readChunkBytes = 4096
+        var logged: [String] = []
+        let report = try streaming.predict(input: input, output: dir + "/stream.csv", idColumn: "patient_id") { logged.append($0) }
+        #expect(report.rows == 3000 && wholeReport.rows == 3000)
+        // Row chunks change GEMM shapes, so compare numbers, not bytes.
+        let a = try String(contentsOfFile: dir + "/whole.csv", encoding: .utf8).split(separator: "\n")
+        let b = try String(contentsOfFile: dir + "/stream.csv", encoding: .utf8).split(separator: "\n")
+        #expect(a.count == 3001 && b.count == 3001 && a[0] == b[0])
+        for (x, y) in zip(a.dropFirst(), b.dropFirst()) {
+            let u = x.split(separator: ","), v = y.split(separator: ",")
+            #expect(u[0] == v[0] && abs(Double(u[1])! - Double(v[1])!) < 1e-5)
+        }
+        let progress = logged.filter { $0.hasPrefix("predict: ") }
+        #expect(progress.count >= 5, "\(logged)")
+        #expect(logged.filter { $0.contains("ignoring column") }.count == 1)   // reported once, not per row
+    }
+}
