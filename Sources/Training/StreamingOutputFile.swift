@@ -45,7 +45,7 @@ public final class StreamingOutputFile {
         try pending.withUnsafeBytes { buffer in
             var written = 0
             while written < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written)
+                let n = systemWrite(fd, buffer.baseAddress! + written, buffer.count - written)
                 if n < 0 && errno == EINTR { continue }
                 guard n > 0 else { throw TrainingError("\(path): cannot write the output file (\(String(cString: strerror(errno))))") }
                 written += n
@@ -73,4 +73,13 @@ public final class StreamingOutputFile {
         if fd >= 0 { close(fd); fd = -1 }
         unlink(temporary)
     }
+}
+
+/// `write(2)`, named apart from the method above.
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(fd, bytes, count)
+    #else
+    Darwin.write(fd, bytes, count)
+    #endif
 }
