@@ -57,4 +57,17 @@ fi
 [ -n "${LOCKSTEP_MPIRUN_ARGS:-}" ] && args+=(${LOCKSTEP_MPIRUN_ARGS})
 
 echo "+ mpirun ${args[*]} $binary train --config $config $*" >&2
-exec mpirun "${args[@]}" "$binary" train --config "$config" "$@"
+# mpirun forwards SIGINT/SIGTERM to the ranks, which finish their step, checkpoint and stop; mpirun
+# itself then reports a failure (1). The script passes the signal on and exits 130/143 as a
+# single-process run would, so a scheduler sees a job that was stopped, not one that broke.
+mpirun "${args[@]}" "$binary" train --config "$config" "$@" &
+pid=$!
+stopped_by=""
+trap 'stopped_by=130; kill -INT $pid 2>/dev/null' INT
+trap 'stopped_by=143; kill -TERM $pid 2>/dev/null' TERM
+status=0
+wait $pid || status=$?
+# A trapped signal interrupts `wait`; wait again for mpirun to finish winding the ranks down.
+while kill -0 $pid 2>/dev/null; do wait $pid || status=$?; done
+[ -n "$stopped_by" ] && exit "$stopped_by"
+exit "$status"

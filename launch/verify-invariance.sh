@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Shows the headline promise: the reference model (BatchNorm and Dropout included), trained for 30
-# steps with global batch 256 and micro-batch 32, hashes the same whatever the number of ranks:
-# simulated ranks (threads) at W = 1, 2, 4, 8 (accumulation 8, 4, 2, 1) and MPI processes at -np 1, 2, 4.
+# steps with global batch 256 and micro-batch 32 (n = 8 micro-batches per step), hashes the same
+# whatever the number of ranks: simulated ranks (threads) at every W = 1…8 — 3, 5, 6 and 7 with
+# uneven blocks (W = 3: 3, 3, 2 micro-batches) — and MPI processes at -np 1…8.
 # Usage: launch/verify-invariance.sh [STEPS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,18 +14,21 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 common=(--config configs/clinical-mlp.yaml --quiet --set "train.steps=$steps" --set train.eval_every=0
         --set batch.global=256 --set batch.micro=32)
+n=8
 
 hash_of() { sed -n 's/.*"params_sha256" *: *"\([0-9a-f]*\)".*/\1/p' "$1/summary.json"; }
+# Micro-batches per rank: the first n mod W ranks take one more.
+blocks() { local w=$1 r s=""; for ((r = 0; r < w; r++)); do s+="$((n / w + (r < n % w ? 1 : 0)))"; [ $r -lt $((w - 1)) ] && s+=","; done; echo "$s"; }
 
 declare -a rows
-for w in 1 2 4 8; do
+for w in 1 2 3 4 5 6 7 8; do
     "$bin" train "${common[@]}" --ranks "$w" --out "$out/sim$w" >/dev/null
-    rows+=("simulated W=$w A=$((8 / w))  $(hash_of "$out/sim$w")")
+    rows+=("$(printf 'simulated W=%-2s blocks %-16s %s' "$w" "$(blocks "$w")" "$(hash_of "$out/sim$w")")")
 done
 if command -v mpirun >/dev/null 2>&1; then
-    for n in 1 2 4; do
-        LOCKSTEP_BIN="$bin" bash launch/mpirun.sh "$n" configs/clinical-mlp.yaml "${common[@]:2}" --out "$out/mpi$n" >/dev/null 2>&1
-        rows+=("mpirun -np $n A=$((8 / n))    $(hash_of "$out/mpi$n")")
+    for w in 1 2 3 4 5 6 7 8; do
+        LOCKSTEP_BIN="$bin" bash launch/mpirun.sh "$w" configs/clinical-mlp.yaml "${common[@]:2}" --out "$out/mpi$w" >/dev/null 2>&1
+        rows+=("$(printf 'mpirun -np %-3s blocks %-16s %s' "$w" "$(blocks "$w")" "$(hash_of "$out/mpi$w")")")
     done
 fi
 

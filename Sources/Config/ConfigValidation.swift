@@ -25,19 +25,25 @@ extension RunConfig {
         batch.global / batch.micro
     }
 
-    /// Micro-batches each rank runs (and accumulates) per optimizer step for `worldSize` ranks.
-    /// Throws `batch.global 250 is not divisible by batch.micro 32 × world size 2` when the global
-    /// batch does not split evenly.
+    /// The most micro-batches a rank runs (and accumulates) per optimizer step for `worldSize` ranks,
+    /// rank 0's `⌈n / W⌉` (ranks take contiguous blocks that differ by at most one). Throws
+    /// `world size 9 exceeds the 8 micro-batches per step (batch.global 256 / batch.micro 32)` when
+    /// there are more ranks than micro-batches.
     public func accumulationSteps(worldSize: Int) throws -> Int {
         guard worldSize >= 1 else {
             throw ConfigError(file: source, path: .root, message: "world size must be at least 1, got \(worldSize)")
         }
-        let perRank = batch.micro * worldSize
-        guard batch.micro > 0, batch.global > 0, batch.global % perRank == 0 else {
-            throw ConfigError(file: source, path: ConfigPath.root.key("batch").key("global"),
-                              message: "batch.global \(batch.global) is not divisible by batch.micro \(batch.micro) × world size \(worldSize)")
+        let globalPath = ConfigPath.root.key("batch").key("global")
+        guard batch.micro > 0, batch.global > 0, batch.global % batch.micro == 0 else {
+            throw ConfigError(file: source, path: globalPath,
+                              message: "batch.global \(batch.global) is not divisible by batch.micro \(batch.micro)")
         }
-        return batch.global / perRank
+        let n = batch.global / batch.micro
+        guard worldSize <= n else {
+            throw ConfigError(file: source, path: .root,
+                              message: "world size \(worldSize) exceeds the \(n) micro-batches per step (batch.global \(batch.global) / batch.micro \(batch.micro))")
+        }
+        return (n + worldSize - 1) / worldSize
     }
 
     /// The model as a list of layers with resolved sizes. Throws if a layer's size is invalid or the

@@ -1,16 +1,18 @@
 /// How one optimizer step's global batch is cut into micro-batches across ranks and accumulation steps.
 ///
-/// With global batch `B`, micro-batch `m` and world size `W`, each rank runs `A = B / (m·W)` accumulation
-/// steps. Step `t` (0-based) belongs to epoch `t / stepsPerEpoch` (`stepsPerEpoch = trainCount / B`; the
-/// remainder of each epoch is dropped, so every step has exactly `B` samples) and takes positions
-/// `[(t mod stepsPerEpoch)·B, +B)` of that epoch's permutation. Those `B` positions are cut into
-/// `n = A·W` consecutive micro-batches of `m`; micro-batch `j = A·r + a` is rank `r`'s accumulation step
-/// `a`, so each rank owns one contiguous block. Nothing here depends on `W` except who computes which
-/// micro-batch: the ordered list of micro-batches is the same for every `(A, W)` with the same `A·W`.
+/// With global batch `B` and micro-batch `m`, every step has `n = B / m` micro-batches, numbered
+/// 0…n−1, whatever the world size `W` (1 ≤ W ≤ n). Rank `r` owns one contiguous block of them: with
+/// `n = q·W + e`, ranks 0…e−1 take q + 1 and the others q, so the blocks differ by at most one; the
+/// rank's accumulation step `a` computes micro-batch `j = start(r) + a`. Step `t` (0-based) belongs to
+/// epoch `t / stepsPerEpoch` (`stepsPerEpoch = trainCount / B`; the remainder of each epoch is dropped,
+/// so every step has exactly `B` samples) and takes positions `[(t mod stepsPerEpoch)·B, +B)` of that
+/// epoch's permutation; micro-batch j is positions `[j·m, +m)` of those. Nothing here depends on `W`
+/// except who computes which micro-batch: the ordered list of micro-batches is the same for every W.
 ///
 /// ```swift
-/// let plan = try BatchPlan(globalBatch: 256, microBatch: 32, worldSize: 2, trainCount: 16_000)
-/// plan.accumulationSteps                                    // 4
+/// let plan = try BatchPlan(globalBatch: 384, microBatch: 32, worldSize: 5, trainCount: 16_000)
+/// plan.microBatchesPerStep                                  // 12
+/// plan.block(ofRank: 1)                                     // 3..<6  (blocks of 3, 3, 2, 2, 2)
 /// let order = EpochPermutation(seed: 1).order(epoch: plan.epoch(ofStep: t), of: split.trainIndices)
 /// let rows = plan.microBatchIndices(step: t, rank: 1, accumulationStep: 2, permutation: order)
 /// let (x, y) = train.batch(indices: rows)
@@ -24,17 +26,20 @@ public struct BatchPlan: Sendable, Hashable {
     public let worldSize: Int
     /// Rows in the training set (the length of each epoch's permutation).
     public let trainCount: Int
-    /// `A = B / (m·W)`, micro-batches each rank accumulates per step.
-    public let accumulationSteps: Int
+    /// `n = B / m`, micro-batches per optimizer step (the leaves of the gradient tree).
+    public let microBatchesPerStep: Int
 
     public init(globalBatch: Int, microBatch: Int, worldSize: Int, trainCount: Int) throws(DatasetError) {
         guard globalBatch > 0 else { throw .invalidBatchPlan("global batch must be positive (got \(globalBatch))") }
         guard microBatch > 0 else { throw .invalidBatchPlan("micro-batch must be positive (got \(microBatch))") }
         guard worldSize > 0 else { throw .invalidBatchPlan("world size must be positive (got \(worldSize))") }
-        let (perPass, overflow) = microBatch.multipliedReportingOverflow(by: worldSize)
-        guard !overflow, globalBatch % perPass == 0 else {
+        guard globalBatch % microBatch == 0 else {
+            throw .invalidBatchPlan("global batch \(globalBatch) is not divisible by micro-batch \(microBatch)")
+        }
+        let n = globalBatch / microBatch
+        guard worldSize <= n else {
             throw .invalidBatchPlan(
-                "global batch \(globalBatch) is not divisible by micro \(microBatch) × world \(worldSize)")
+                "world size \(worldSize) exceeds the \(n) micro-batches per step (global batch \(globalBatch) / micro-batch \(microBatch)): use at most \(n) ranks")
         }
         guard globalBatch <= trainCount else {
             throw .invalidBatchPlan(
@@ -44,11 +49,23 @@ public struct BatchPlan: Sendable, Hashable {
         self.microBatch = microBatch
         self.worldSize = worldSize
         self.trainCount = trainCount
-        self.accumulationSteps = globalBatch / perPass
+        self.microBatchesPerStep = n
     }
 
-    /// `n = A·W`, micro-batches per optimizer step (the leaves of the gradient tree).
-    public var microBatchesPerStep: Int { accumulationSteps * worldSize }
+    /// The micro-batch numbers rank `rank` computes each step: `n = q·W + e`, ranks below `e` take q + 1.
+    public func block(ofRank rank: Int) -> Range<Int> {
+        precondition(rank >= 0 && rank < worldSize, "rank \(rank) out of range for world size \(worldSize)")
+        let q = microBatchesPerStep / worldSize, extra = microBatchesPerStep % worldSize
+        let start = rank * q + min(rank, extra)
+        return start ..< start + q + (rank < extra ? 1 : 0)
+    }
+
+    /// Micro-batches rank `rank` accumulates per step (its block's length).
+    public func accumulationSteps(rank: Int) -> Int { block(ofRank: rank).count }
+
+    /// The most micro-batches any rank accumulates per step (rank 0's): `⌈n / W⌉`.
+    public var accumulationSteps: Int { accumulationSteps(rank: 0) }
+
     /// Full global batches per epoch; the last `trainCount mod B` samples of each epoch's order are skipped.
     public var stepsPerEpoch: Int { trainCount / globalBatch }
 
@@ -64,12 +81,12 @@ public struct BatchPlan: Sendable, Hashable {
         return step % stepsPerEpoch
     }
 
-    /// `j = A·r + a`: which micro-batch of the step rank `r`'s accumulation step `a` computes.
+    /// `j = start(r) + a`: which micro-batch of the step rank `r`'s accumulation step `a` computes.
     public func microBatchNumber(rank: Int, accumulationStep: Int) -> Int {
-        precondition(rank >= 0 && rank < worldSize, "rank \(rank) out of range for world size \(worldSize)")
-        precondition(accumulationStep >= 0 && accumulationStep < accumulationSteps,
-                     "accumulation step \(accumulationStep) out of range for \(accumulationSteps)")
-        return accumulationSteps * rank + accumulationStep
+        let block = block(ofRank: rank)
+        precondition(accumulationStep >= 0 && accumulationStep < block.count,
+                     "accumulation step \(accumulationStep) out of range for \(block.count)")
+        return block.lowerBound + accumulationStep
     }
 
     /// Positions of the epoch permutation that step `step` takes.

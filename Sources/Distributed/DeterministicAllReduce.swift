@@ -1,71 +1,101 @@
 /// The allreduce of the determinism contract (rule 4), written once over `sendReceive` so that
 /// simulated ranks and MPI processes run the same arithmetic.
 ///
-/// For a power-of-two world, recursive halving (a reduce-scatter) with partner distance 1, 2, 4, …
-/// adds the ranks' partial sums in the balanced tree `T(P₀…P_{W−1}) = T(left half) + T(right half)`:
-/// after the round at distance d, each element holds the sum of an aligned block of 2d ranks, with
-/// the lower block as the left operand. An allgather (distances W/2 … 1) then gives every rank every
-/// element. A rank's partial sum is itself the balanced tree of its A micro-batches
-/// (`PairwiseAccumulator`), so the whole is the balanced tree over n = A·W micro-batches: the same bits
-/// for every split of n into A and W.
+/// Every element of the result is the canonical tree `CanonicalTree` over the step's n leaves, for
+/// every world size W ≤ n. A rank brings the sums of its fragments (`BlockAccumulator`), the maximal
+/// tree nodes inside its block of leaves; the nodes above them are added by:
 ///
-/// Other world sizes: the ranks beyond the largest power of two p first add their buffers into ranks
-/// 0…W−p−1, the p ranks reduce as above, and the result is sent back. Deterministic for a given W, but
-/// not the same bits as another W.
+/// - the fast path, when n and W are powers of two (each rank's block is one node and the upper tree
+///   is the balanced tree over the ranks): recursive halving (a reduce-scatter) with partner distance
+///   1, 2, 4, …, the lower block left, then an allgather — or, for buffers up to
+///   `recursiveDoublingLimit`, recursive doubling, which performs the same additions;
+/// - otherwise `TreeExchange`: a reduce-scatter by point-to-point exchanges in which rank c evaluates
+///   the upper tree for chunk c, then an allgather — or, up to `replicatedLimit` bytes, one exchange
+///   of whole fragments after which every rank evaluates the upper tree itself.
+///
+/// `sum(_:over:)` is the case of one leaf per rank (n = W).
 ///
 /// ```swift
 /// let allReduce = DeterministicAllReduce()
-/// try allReduce.sum(gradients, over: comm)
+/// try allReduce.sum(gradients, over: comm)                                  // n = W
+/// try allReduce.sum(fragments: acc.fragmentBuffers, leaves: 12, into: gradients, over: comm)
 /// ```
 public final class DeterministicAllReduce {
-    private var scratch: UnsafeMutableBufferPointer<Float>?
-    /// Buffers up to this many bytes use recursive doubling, larger ones halving + doubling.
+    private var scratchBuffer = Scratch()
+    private let exchange = TreeExchange()
+    private var layouts: [LayoutKey: TreeLayout] = [:]
+    private struct LayoutKey: Hashable { let leaves: Int, worldSize: Int }
+    /// Aligned buffers up to this many bytes use recursive doubling, larger ones halving + doubling.
     public var recursiveDoublingLimit: Int
+    /// Unaligned buffers up to this many bytes are exchanged whole (`TreeExchange.replicatedSum`),
+    /// larger ones reduce-scattered and allgathered.
+    public var replicatedLimit: Int
 
-    public init(recursiveDoublingLimit: Int = 8 << 20) {
+    public init(recursiveDoublingLimit: Int = 8 << 20, replicatedLimit: Int = 64 << 10) {
         self.recursiveDoublingLimit = recursiveDoublingLimit
+        self.replicatedLimit = replicatedLimit
     }
-    deinit { scratch?.deallocate() }
 
     private func scratch(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
-        if let s = scratch, s.count >= count { return UnsafeMutableBufferPointer(rebasing: s[0..<count]) }
-        scratch?.deallocate()
-        let s = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(count, 1))
-        scratch = s
-        return UnsafeMutableBufferPointer(rebasing: s[0..<count])
+        UnsafeMutableBufferPointer(start: scratchBuffer.floats(count), count: count)
     }
 
-    /// Sums `buffer` across the ranks of `comm` in place; every rank ends with the same bits.
+    /// The layout of n leaves over W ranks, computed once.
+    public func layout(leaves: Int, worldSize: Int) -> TreeLayout {
+        let key = LayoutKey(leaves: leaves, worldSize: worldSize)
+        if let known = layouts[key] { return known }
+        let made = TreeLayout(tree: CanonicalTree(leaves: leaves), worldSize: worldSize)
+        layouts[key] = made
+        return made
+    }
+
+    /// Sums `buffer` across the ranks of `comm` in place, each rank's buffer one leaf of the canonical
+    /// tree over W leaves; every rank ends with the same bits.
     public func sum(_ buffer: UnsafeMutableBufferPointer<Float>, over comm: Communicator) throws {
-        let w = comm.worldSize, r = comm.rank
-        guard w > 1 else { return }
-        var p = 1
-        while p * 2 <= w { p *= 2 }
-        let extra = w - p
+        guard comm.worldSize > 1, let base = buffer.baseAddress else { return }
+        try sum(fragments: [base], leaves: comm.worldSize, into: buffer, over: comm)
+    }
 
-        // Fold ranks p…w−1 into ranks 0…extra−1 (the lower rank is the left operand).
-        if r >= p {
-            try send(UnsafeBufferPointer(buffer), to: r - p, over: comm)
-        } else if r < extra {
-            let incoming = scratch(buffer.count)
-            try receive(into: incoming, from: r + p, over: comm)
-            Self.add(into: buffer.baseAddress!, incoming.baseAddress!, count: buffer.count, mineIsLeft: true)
-        }
-
-        if r < p {
-            if buffer.count * MemoryLayout<Float>.stride <= recursiveDoublingLimit {
-                try recursiveDoubling(buffer, rank: r, size: p, over: comm)
+    /// Writes into `output` (on every rank) the canonical tree over `leaves` leaves, this rank bringing
+    /// the sums of its fragments (`layout(leaves:worldSize:).fragmentNumbers(ofRank:)`, left to right,
+    /// each `output.count` long; one of them may be `output` itself). Fragment buffers are used as
+    /// scratch.
+    public func sum(fragments: [UnsafeMutablePointer<Float>], leaves: Int,
+                    into output: UnsafeMutableBufferPointer<Float>, over comm: Communicator) throws {
+        let w = comm.worldSize
+        guard let out = output.baseAddress else { return }
+        let layout = layout(leaves: leaves, worldSize: w)
+        let all = 0..<output.count
+        let bytes = output.count * MemoryLayout<Float>.stride
+        if layout.tree.isAligned(worldSize: w) {
+            precondition(fragments.count == 1, "an aligned block is one fragment")
+            if fragments[0] != out { out.update(from: fragments[0], count: output.count) }
+            guard w > 1 else { return }
+            if bytes <= recursiveDoublingLimit {
+                try recursiveDoubling(output, rank: comm.rank, size: w, over: comm)
             } else {
-                try powerOfTwoSum(buffer, rank: r, size: p, over: comm)
+                try powerOfTwoSum(output, rank: comm.rank, size: w, over: comm)
             }
+        } else if bytes <= replicatedLimit {
+            try exchange.replicatedSum(fragments: fragments, layout: layout, range: all, into: out, over: comm)
+        } else {
+            try reduceScatter(fragments: fragments, leaves: leaves, range: all, into: out, over: comm)
+            try allGather(out, range: all, over: comm)
         }
+    }
 
-        // Hand the result back to the folded ranks.
-        if r >= p {
-            try receive(into: buffer, from: r - p, over: comm)
-        } else if r < extra {
-            try send(UnsafeBufferPointer(buffer), to: r + p, over: comm)
-        }
+    /// Step one of the general path over elements `range` only: see `TreeExchange.reduceScatter`.
+    /// Returns the chunk of `range` whose sum this rank now holds in `output`.
+    @discardableResult
+    public func reduceScatter(fragments: [UnsafeMutablePointer<Float>], leaves: Int, range: Range<Int>,
+                              into output: UnsafeMutablePointer<Float>, over comm: Communicator) throws -> Range<Int> {
+        try exchange.reduceScatter(fragments: fragments, layout: layout(leaves: leaves, worldSize: comm.worldSize),
+                                   range: range, into: output, over: comm)
+    }
+
+    /// Step two: every rank's chunk of `range` to every rank (`TreeExchange.allGather`).
+    public func allGather(_ output: UnsafeMutablePointer<Float>, range: Range<Int>, over comm: Communicator) throws {
+        try exchange.allGather(output, range: range, over: comm)
     }
 
     /// Recursive doubling among ranks 0..<size (a power of two): at distances 1, 2, 4, … partners swap
@@ -126,15 +156,5 @@ public final class DeterministicAllReduce {
             owned = parent
             distance /= 2
         }
-    }
-
-    // One-directional transfers are a sendReceive with an empty other half, so that every backend
-    // needs only the one primitive.
-    private func send(_ data: UnsafeBufferPointer<Float>, to peer: Int, over comm: Communicator) throws {
-        try comm.sendReceive(send: data, to: peer, receive: UnsafeMutableBufferPointer(start: nil, count: 0), from: peer)
-    }
-
-    private func receive(into data: UnsafeMutableBufferPointer<Float>, from peer: Int, over comm: Communicator) throws {
-        try comm.sendReceive(send: UnsafeBufferPointer(start: nil, count: 0), to: peer, receive: data, from: peer)
     }
 }

@@ -8,20 +8,21 @@ public enum ReductionMode: String, Sendable, CaseIterable {
     case mpi
 }
 
-/// Sums a rank's flat partial gradient with every other rank's, once per optimizer step, and keeps
-/// count of the time spent doing so.
+/// Sums the step's micro-batch gradients over all ranks, once per optimizer step, and keeps count of
+/// the time spent doing so. Each rank brings the sums of its fragments of the canonical tree
+/// (`BlockAccumulator`, or the gradient buffer itself when its block is one micro-batch).
 ///
 /// Gradients already live in one flat buffer (`FlatParameters`), so they form a single bucket: no
 /// packing copy is needed, and one collective per step carries them all.
 ///
 /// ```swift
 /// let reducer = GradientReducer(mode: .deterministic, communicator: comm)
-/// try reducer.reduce(flat.gradients)            // Σ over ranks, in place
+/// try reducer.reduce(fragments: acc.fragmentBuffers, leaves: 12, into: flat.gradients)   // Σ over ranks
 /// ```
 public final class GradientReducer {
     public let mode: ReductionMode
     public let communicator: Communicator
-    private let tree = DeterministicAllReduce()
+    public let tree = DeterministicAllReduce()
     /// Seconds spent in collectives since creation.
     public private(set) var communicationSeconds = 0.0
     public private(set) var reductions = 0
@@ -31,12 +32,26 @@ public final class GradientReducer {
         self.communicator = communicator
     }
 
-    public func reduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
-        guard communicator.worldSize > 1 else { return }
+    /// Writes the sum over all ranks of the step's `leaves` leaves into `output` on every rank; this
+    /// rank's fragment sums (left to right) are used as scratch, and one may be `output` itself.
+    /// `deterministic`: the canonical tree, the same bits for every world size. `mpi`: the rank's
+    /// fragments added right to left, then the backend's allreduce.
+    public func reduce(fragments: [UnsafeMutablePointer<Float>], leaves: Int,
+                       into output: UnsafeMutableBufferPointer<Float>) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         switch mode {
-        case .deterministic: try tree.sum(buffer, over: communicator)
-        case .mpi: try communicator.allReduceSum(buffer)
+        case .deterministic:
+            try tree.sum(fragments: fragments, leaves: leaves, into: output, over: communicator)
+        case .mpi:
+            if let out = output.baseAddress {
+                var partial = fragments.last!
+                for left in fragments.dropLast().reversed() {
+                    BlockAccumulator.addInPlace(left: left, right: partial, count: output.count)
+                    partial = left
+                }
+                if partial != out { out.update(from: partial, count: output.count) }
+            }
+            if communicator.worldSize > 1 { try communicator.allReduceSum(output) }
         }
         communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         reductions += 1

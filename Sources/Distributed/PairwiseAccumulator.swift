@@ -4,10 +4,10 @@ import TensorCore
 /// O(log n) partial sums, as a binary counter does: after leaf k is pushed, two partial sums of equal
 /// height merge (earlier one on the left) until the heights on the stack are strictly decreasing.
 ///
-/// For n = 2ᵏ leaves the result is exactly `T(x₀…xₙ₋₁) = T(left half) + T(right half)`, the tree of
-/// the determinism contract (rule 4): a rank folds its A micro-batch gradients this way, and the
-/// deterministic allreduce continues the same tree across ranks, so that every `(A, W)` with
-/// `A·W = n` gives the same bits. For other n the remaining partial sums are added right to left.
+/// The remaining partial sums are added right to left, so the result is the canonical tree of the
+/// determinism contract over all n leaves (`CanonicalTree`; for n = 2ᵏ the balanced tree
+/// `T(left half) + T(right half)`). The trainer uses `BlockAccumulator`, which does the same per
+/// fragment of a rank's block; this whole-range form remains for callers that fold everything locally.
 ///
 /// ```swift
 /// let sum = PairwiseAccumulator(length: p)

@@ -43,7 +43,9 @@ public final class SimulatedWorld: @unchecked Sendable {
     }
 
     /// Runs `body` on `ranks` threads and returns their results in rank order, or throws the first
-    /// rank's failure once every thread has finished.
+    /// rank's failure once every thread has finished. A thread that cannot be started (the process's
+    /// thread or memory limit) fails the world like a rank that threw: the ranks already running are
+    /// released from their collectives, and the error names the rank and the system's reason.
     public static func run<R>(ranks: Int, stackSize: Int = 16 << 20,
                               _ body: @escaping @Sendable (SimulatedCommunicator) throws -> R) throws -> [R] {
         precondition(ranks >= 1, "a world needs at least one rank")
@@ -52,7 +54,7 @@ public final class SimulatedWorld: @unchecked Sendable {
         let done = DispatchGroup()
         for rank in 0..<ranks {
             done.enter()
-            let thread = Thread {
+            let started = RankThread.start(name: "rank-\(rank)", stackSize: stackSize) {
                 defer { done.leave() }
                 let comm = SimulatedCommunicator(world: world, rank: rank)
                 do {
@@ -62,9 +64,11 @@ public final class SimulatedWorld: @unchecked Sendable {
                     results.set(rank, .failure(error))
                 }
             }
-            thread.stackSize = stackSize
-            thread.name = "rank-\(rank)"
-            thread.start()
+            if let reason = started {
+                world.fail(rank: rank, reason: "cannot start its thread (\(reason))")
+                done.leave()
+                break
+            }
         }
         done.wait()
         if let failure = world.currentFailure { throw failure }
@@ -193,4 +197,39 @@ private final class ResultSlots<R>: @unchecked Sendable {
     init(count: Int) { slots = Array(repeating: nil, count: count) }
     func set(_ rank: Int, _ value: Result<R, Error>) { lock.lock(); slots[rank] = value; lock.unlock() }
     func values() throws -> [R] { try slots.map { try $0!.get() } }
+}
+
+/// A rank's thread, started with `pthread_create` so that a failure to start is an error to report
+/// (Foundation's `Thread.start()` has no way to say so, and a rank that never starts would leave the
+/// others waiting for it forever).
+private final class RankThread {
+    let name: String
+    let main: () -> Void
+
+    private init(name: String, main: @escaping () -> Void) {
+        self.name = name
+        self.main = main
+    }
+
+    /// Starts `main` on a detached thread; nil on success, else the reason (`pthread_create: …`).
+    static func start(name: String, stackSize: Int, _ main: @escaping () -> Void) -> String? {
+        let box = Unmanaged.passRetained(RankThread(name: name, main: main)).toOpaque()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, stackSize)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        var thread = pthread_t()
+        let code = pthread_create(&thread, &attributes, { raw in
+            let rank = Unmanaged<RankThread>.fromOpaque(raw!).takeRetainedValue()
+            Thread.current.name = rank.name
+            rank.main()
+            return nil
+        }, box)
+        guard code == 0 else {
+            Unmanaged<RankThread>.fromOpaque(box).release()
+            return "pthread_create: \(String(cString: strerror(code)))"
+        }
+        return nil
+    }
 }

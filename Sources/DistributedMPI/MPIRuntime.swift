@@ -29,6 +29,17 @@ public enum MPIRuntime {
     /// The variables `isLaunchedByMPI` looks for.
     public static let launcherVariables = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK"]
 
+    /// This process's rank as the launcher announced it in the environment (before, or without,
+    /// starting MPI), or nil when no launcher did. Lets every rank but 0 stay silent about an error
+    /// that all ranks see alike, such as a bad command line.
+    public static var launcherRank: Int? {
+        let environment = ProcessInfo.processInfo.environment
+        for name in ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"] {
+            if let text = environment[name], let rank = Int(text) { return rank }
+        }
+        return nil
+    }
+
     /// Whether `start()` succeeded and `finish()` has not been called yet.
     public static var isRunning: Bool {
         state.withPhase { if case .running = $0 { return true } else { return false } }

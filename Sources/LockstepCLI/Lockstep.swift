@@ -1,4 +1,6 @@
+import Foundation
 import ArgumentParser
+import DistributedMPI
 
 /// `lockstep`: train, evaluate and benchmark data-parallel models whose results do not depend on how
 /// many processes ran them.
@@ -7,5 +9,20 @@ struct Lockstep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lockstep",
         abstract: "Data-parallel training whose bits do not depend on the number of processes.", version: LockstepVersion.text,
-        subcommands: [Train.self, Eval.self, Predict.self, Bench.self, Trace.self, Inspect.self, GradCheck.self])
+        subcommands: [Train.self, Launch.self, Eval.self, Predict.self, Bench.self, Trace.self, Inspect.self, GradCheck.self])
+
+    /// As `ParsableCommand.main`, except that under mpirun only rank 0 prints an error: every rank
+    /// parses the same command line and loads the same config, so a mistake there would otherwise be
+    /// printed once per rank.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if error is SilentFailure || (MPIRuntime.launcherRank ?? 0) != 0 {
+                Foundation.exit(exitCode(for: error).rawValue)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc   // C's `stdout` global, touched once before any thread starts
+#endif
+import Foundation
 import ArgumentParser
 import Training
 import Config
@@ -29,6 +33,21 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Fail one rank on purpose after a step, KIND:RANK:STEP with KIND throw, kill or hang (for fault-handling tests).", visibility: .hidden))
     var injectFault: String?
 
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("With --resume: config keys that may differ from the checkpoint's (e.g. train.steps to train longer).", valueName: "key"))
+    var allowConfigChange: [String] = []
+
+    @Option(help: "With --ranks: when a rank fails, restart from the newest checkpoint on the ranks that are left, at most this many times (torchrun's --max-restarts). Under mpirun, use `lockstep launch`.")
+    var maxRestarts = 0
+
+    @Option(help: "With --max-restarts: the fewest ranks a restarted run may have.")
+    var minRanks = 1
+
+    @Option(help: ArgumentHelp("Which restart this process is (set by `lockstep launch`).", visibility: .hidden))
+    var restartNumber = 0
+
+    @Option(help: ArgumentHelp("What ended the previous segment (set by `lockstep launch`).", visibility: .hidden))
+    var restartCause: String?
+
     func validate() throws {
         if let injectFault, FaultInjection(injectFault) == nil {
             throw ValidationError("--inject-fault expects KIND:RANK:STEP with KIND throw, kill or hang, got '\(injectFault)'")
@@ -39,6 +58,12 @@ struct Train: ParsableCommand {
         if ranks != nil && World.isMPILaunch {
             throw ValidationError("--ranks and mpirun exclude each other: under mpirun the world size is mpirun's -np")
         }
+        guard maxRestarts >= 0, minRanks >= 1 else {
+            throw ValidationError("--max-restarts must be at least 0 and --min-ranks at least 1, got \(maxRestarts) and \(minRanks)")
+        }
+        if maxRestarts > 0 && World.isMPILaunch {
+            throw ValidationError("--max-restarts under mpirun: restarts need a supervisor outside the job; use `lockstep launch --np N --max-restarts K -- train …`")
+        }
     }
 
     /// Simulated ranks are threads of this process, each with a replica of the model: beyond this
@@ -47,29 +72,34 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        // Everything that can be known before the ranks start is checked here, so that a bad --ranks
-        // costs nothing (no threads, no data) and fails in one line.
-        if let ranks {
-            let microBatches = config.microBatchesPerStep
-            guard ranks <= microBatches else {
-                throw TrainingError("--ranks \(ranks) is more than the \(microBatches) micro-batches of a step (batch.global \(config.batch.global) / batch.micro \(config.batch.micro)); use at most \(microBatches) ranks")
-            }
-            guard ranks <= Self.maximumSimulatedRanks else {
-                throw TrainingError("--ranks \(ranks) is more than the \(Self.maximumSimulatedRanks) simulated ranks one process runs; use mpirun for more")
-            }
+        // A bad --ranks costs nothing (no threads, no data) and fails in one line: this, and the
+        // world-size check `World.run` makes before starting any rank.
+        if let ranks, ranks > Self.maximumSimulatedRanks, ranks <= config.microBatchesPerStep {
+            throw TrainingError("--ranks \(ranks) is more than the \(Self.maximumSimulatedRanks) simulated ranks one process runs; use mpirun for more")
         }
-        try ResourceEstimate(config).check(replicas: ranks ?? 1)
-        let (out, initPath, resume, quiet, timeout) = (self.out, self.`init`, self.resume, self.quiet, self.timeout)
         let fault = injectFault.flatMap(FaultInjection.init)
-        let summary = try World.run(ranks: ranks) { comm in
-            // One watchdog per process: simulated ranks share it (any rank's step is progress).
-            let watchdog = comm.rank == 0 || World.isMPILaunch ? Watchdog(timeout: timeout, rank: comm.rank) : nil
-            defer { watchdog?.stop() }
-            let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, initialStatePath: initPath, resume: resume)
-            run.showsProgress = !quiet
-            run.faultInjection = fault
-            run.onProgress = { watchdog?.beat() }
-            return try run.run()
+        StopSignal.install()
+        // Log lines reach a file or pipe as they are printed (`tail -f`, a scheduler's log), not in
+        // 4 KiB blocks at exit.
+        setvbuf(stdout, nil, _IOLBF, 0)
+        var attempt = Attempt(ranks: ranks, resume: resume, fault: fault,
+                              restart: .init(number: restartNumber, cause: restartCause))
+        var summary: RunSummary?
+        while true {
+            do {
+                summary = try train(config, attempt)
+                break
+            } catch let interrupted as RunInterrupted {
+                throw ExitCode(interrupted.exitCode)   // each rank has said so in one line
+            } catch {
+                // A failed rank ends its world; the bits do not depend on the world size, so the ranks
+                // that are left continue from the newest checkpoint and end where an uninterrupted run would.
+                let left = (attempt.ranks ?? 1) - 1
+                guard attempt.restart.number - restartNumber < maxRestarts, left >= minRanks, StopSignal.requested() == nil else { throw error }
+                attempt = Attempt(ranks: left, resume: true, fault: nil,
+                                  restart: .init(number: attempt.restart.number + 1, cause: "\(error)"))
+                FileHandle.standardError.write(Data("\(error); restarting from the newest checkpoint on \(left) rank\(left == 1 ? "" : "s") (restart \(attempt.restart.number) of \(maxRestarts))\n".utf8))
+            }
         }
         guard let summary else { return }   // not rank 0
         var line = "done: \(summary.steps) steps, final train loss \(String(format: "%.4f", summary.finalTrainLoss)), "
@@ -77,5 +107,63 @@ struct Train: ParsableCommand {
         if let auc = summary.validation.auc { line += ", validation auc \(String(format: "%.4f", auc))" }
         if let accuracy = summary.validation.accuracy { line += ", validation accuracy \(String(format: "%.4f", accuracy))" }
         print(line)
+    }
+
+    /// What can be refused from the config and the world size alone, before anything is allocated (and,
+    /// for simulated ranks, before any thread starts): more ranks than a step has micro-batches, and a
+    /// run that cannot fit in memory.
+    static func checkWorldSize(_ worldSize: Int, _ config: RunConfig) throws {
+        let microBatches = config.microBatchesPerStep
+        guard worldSize <= microBatches else {
+            let who = World.isMPILaunch ? "mpirun -np \(worldSize)" : "--ranks \(worldSize)"
+            throw TrainingError("\(who) is more than the \(microBatches) micro-batches of a step (batch.global \(config.batch.global) / batch.micro \(config.batch.micro)); use at most \(microBatches) ranks")
+        }
+        // Simulated ranks share this process's memory; MPI ranks each hold one replica.
+        try ResourceEstimate(config).check(replicas: World.isMPILaunch ? 1 : worldSize)
+    }
+
+    /// One try at the run: its world size, whether it resumes, and which restart it is.
+    struct Attempt {
+        var ranks: Int?
+        var resume: Bool
+        var fault: FaultInjection?
+        var restart: RunSegment.Restart
+    }
+
+    /// Runs the training on every rank of the world this process belongs to; rank 0's summary.
+    private func train(_ config: RunConfig, _ attempt: Attempt) throws -> RunSummary? {
+        let (out, initPath, quiet, timeout) = (self.out, self.`init`, self.quiet, self.timeout)
+        return try World.run(ranks: attempt.ranks, precheck: { try Self.checkWorldSize($0, config) }) { comm in
+            // One watchdog per process: simulated ranks share it (any rank's step is progress).
+            let watchdog = comm.rank == 0 || World.isMPILaunch ? Watchdog(timeout: timeout, rank: comm.rank) : nil
+            defer { watchdog?.stop() }
+            let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, initialStatePath: initPath,
+                                  resume: attempt.resume)
+            run.showsProgress = !quiet
+            run.faultInjection = attempt.fault
+            run.restart = attempt.restart
+            run.allowedConfigChanges = Set(allowConfigChange)
+            run.onProgress = { watchdog?.beat() }
+            run.stopRequest = StopSignal.requested
+            do {
+                return try run.run()
+            } catch let interrupted as RunInterrupted {
+                // Said here, on the rank, before MPI winds down: mpirun may end the ranks soon after
+                // it forwarded the signal.
+                let prefix = comm.worldSize > 1 && World.isMPILaunch ? "rank \(comm.rank): " : ""
+                if prefix.isEmpty ? comm.rank == 0 : true {
+                    FileHandle.standardError.write(Data("\(prefix)\(interrupted); resume with: \(resumeCommand(ranks: attempt.ranks))\n".utf8))
+                }
+                throw interrupted
+            }
+        }
+    }
+
+    /// The command that continues this run from its newest checkpoint.
+    private func resumeCommand(ranks: Int?) -> String {
+        var words = ["lockstep", "train", "--config", options.config] + options.overrides.flatMap { ["--set", $0] }
+        if let out { words += ["--out", out] }
+        if let ranks { words += ["--ranks", String(ranks)] }
+        return (words + ["--resume"]).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Distributed
 import DistributedMPI
+import Training
 
 /// The one place that picks a communicator: MPI when mpirun (or srun) started this process, threads
 /// for `--ranks N`, else a world of one. Runs `body` on every rank and returns rank 0's result (nil
@@ -11,12 +12,27 @@ import DistributedMPI
 enum World {
     static var isMPILaunch: Bool { MPIRuntime.isLaunchedByMPI }
 
-    static func run<R: Sendable>(ranks: Int?, _ body: @escaping @Sendable (Communicator) throws -> R) throws -> R? {
+    /// Runs `body` on every rank. `precheck` sees the world size first, on every rank alike: an error
+    /// it throws is the same everywhere (more ranks than the batch has micro-batches), so under MPI
+    /// the job ends normally with rank 0 alone reporting it, instead of an abort banner per rank.
+    static func run<R: Sendable>(ranks: Int?, precheck: (Int) throws -> Void = { _ in },
+                                 _ body: @escaping @Sendable (Communicator) throws -> R) throws -> R? {
         if isMPILaunch {
             let comm = try MPIRuntime.start()
+            do {
+                try precheck(comm.worldSize)
+            } catch {
+                try MPIRuntime.finish()
+                if comm.rank == 0 { throw error }
+                throw SilentFailure()
+            }
             let result: R
             do {
                 result = try body(comm)
+            } catch let interrupted as RunInterrupted {
+                // Every rank agreed to stop after the same step: a clean end, not a failure.
+                try MPIRuntime.finish()
+                throw interrupted
             } catch {
                 if comm.worldSize == 1 { try? MPIRuntime.finish(); throw error }
                 MPIRuntime.abort(reason: "rank \(comm.rank) of \(comm.worldSize): \(error)")
@@ -24,9 +40,14 @@ enum World {
             try MPIRuntime.finish()
             return comm.rank == 0 ? result : nil
         }
+        try precheck(ranks ?? 1)
         if let ranks, ranks > 1 {
             return try SimulatedWorld.run(ranks: ranks) { try body($0) }.first
         }
         return try body(LocalCommunicator())
     }
 }
+
+/// A failure that rank 0 reports for every rank: the others exit non-zero without a word.
+struct SilentFailure: Error {}
+

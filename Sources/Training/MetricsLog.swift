@@ -30,4 +30,13 @@ public final class MetricsLog {
         data.append(UInt8(ascii: "\n"))
         try handle.write(contentsOf: data)
     }
+
+    /// Writes one Codable record as a line of JSON with sorted keys.
+    public func append<Record: Encodable>(_ record: Record) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var data = try encoder.encode(record)
+        data.append(UInt8(ascii: "\n"))
+        try handle.write(contentsOf: data)
+    }
 }

@@ -14,14 +14,18 @@ import Foundation
 /// ```
 public final class ProgressLine {
     public let totalSteps: Int
+    /// Steps completed before this segment of the run (a resumed run's checkpoint): the ETA counts
+    /// only the speed of the steps this process ran.
+    public let firstStep: Int
     public let interactive: Bool
     /// Seconds between plain lines that no 10 % milestone asked for.
     public let plainInterval: Double
     private let start = Date()
     private var lastPlain: (time: Date, decile: Int)?
 
-    public init(totalSteps: Int, interactive: Bool = ProgressLine.stdoutIsTerminal, plainInterval: Double = 30) {
+    public init(totalSteps: Int, firstStep: Int = 0, interactive: Bool = ProgressLine.stdoutIsTerminal, plainInterval: Double = 30) {
         self.totalSteps = totalSteps
+        self.firstStep = firstStep
         self.interactive = interactive
         self.plainInterval = plainInterval
     }
@@ -36,7 +40,8 @@ public final class ProgressLine {
     /// The text for `step` (1-based count of completed steps).
     public func render(step: Int, loss: Double, learningRate: Double? = nil, samplesPerSecond: Double, extra: String = "") -> String {
         let elapsed = Date().timeIntervalSince(start)
-        let remaining = step > 0 ? elapsed / Double(step) * Double(totalSteps - step) : 0
+        let ran = step - firstStep
+        let remaining = ran > 0 ? elapsed / Double(ran) * Double(totalSteps - step) : 0
         let width = String(totalSteps).count
         let stepText = String(repeating: " ", count: max(0, width - String(step).count)) + String(step)
         let percent = totalSteps > 0 ? 100 * step / totalSteps : 100

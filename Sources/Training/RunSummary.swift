@@ -24,6 +24,10 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// Mean seconds per step spent in cross-rank reductions (0 for one rank).
     public var communicationSecondsPerStep: Double
+    /// How many times a supervisor restarted the run after a failure (`--max-restarts`).
+    public var restarts: Int
+    /// The run's stretches between (re)starts, with the world size of each (rank 0's summary).
+    public var segments: [RunSegment]
     /// With early stopping or save_best: the step of the best evaluation, the metric and its value.
     public var bestStep: Int? = nil
     public var bestMetric: String? = nil
@@ -38,6 +42,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case secondsPerStep = "seconds_per_step", wallSeconds = "wall_seconds", parameterCount = "parameter_count"
         case paramsSHA256 = "params_sha256", configDigest = "config_digest"
         case communicationSecondsPerStep = "communication_seconds_per_step"
+        case restarts, segments
         case bestStep = "best_step", bestMetric = "best_metric", bestValue = "best_value", stoppedEarly = "stopped_early"
     }
 }

@@ -20,8 +20,9 @@ public struct StepResult: Sendable {
 }
 
 /// The training loop of one rank, following the determinism contract (docs/architecture.md):
-/// each of the rank's A micro-batches runs forward and backward with a summed loss; their flat
-/// gradients fold into a pairwise tree; the communicator combines the ranks' partial sums; the sum is
+/// each micro-batch of the rank's block runs forward and backward with a summed loss; their flat
+/// gradients fold into the block's fragments of the canonical tree over the step's n micro-batches;
+/// the deterministic allreduce adds the fragments of all ranks in the same tree; the sum is
 /// scaled by 1/B and the optimizer steps. Batch-norm statistics and the loss ride along in a small
 /// second vector combined the same way, so the running statistics and the reported loss are also
 /// independent of how the global batch was split.
@@ -46,8 +47,8 @@ public final class Trainer {
     let batchNorms: [BatchNorm1d]
     let parameterTensors: [Tensor]
     public let reducer: GradientReducer
-    let gradientSum: PairwiseAccumulator
-    let statisticsSum: PairwiseAccumulator
+    let gradientSum: BlockAccumulator
+    let statisticsSum: BlockAccumulator
     let statistics: Tensor           // (S): [loss sum, per BN: mean (C), variance (C), mean² (C)]
     var permutation: (epoch: Int, order: [Int])?
     /// The loss of this trainer's first step: the scale against which divergence is judged.
@@ -73,10 +74,12 @@ public final class Trainer {
         evaluator = Evaluator(loss: config.loss, positiveWeight: positiveWeight)
         reducer = GradientReducer(mode: config.distributed.reduction == .mpi ? .mpi : .deterministic,
                                   communicator: communicator)
-        gradientSum = PairwiseAccumulator(length: flat.values.count)
+        let tree = CanonicalTree(leaves: plan.microBatchesPerStep)
+        let fragments = tree.fragments(of: plan.block(ofRank: communicator.rank))
+        gradientSum = BlockAccumulator(length: flat.values.count, fragments: fragments)
         let statisticsLength = 1 + batchNorms.reduce(0) { $0 + 3 * $1.features }
         statistics = Tensor.zeros([statisticsLength])
-        statisticsSum = PairwiseAccumulator(length: statisticsLength)
+        statisticsSum = BlockAccumulator(length: statisticsLength, fragments: fragments)
     }
 
     /// Runs one optimizer step over the next global batch.
@@ -85,7 +88,7 @@ public final class Trainer {
         let start = DispatchTime.now().uptimeNanoseconds
         let t = completedSteps
         let order = epochOrder(step: t)
-        let accumulation = plan.accumulationSteps
+        let accumulation = plan.accumulationSteps(rank: communicator.rank)
 
         for a in 0..<accumulation {
             let indices = plan.microBatchIndices(step: t, rank: communicator.rank, accumulationStep: a, permutation: order)
@@ -103,12 +106,16 @@ public final class Trainer {
                 statisticsSum.add(statistics)
             }
         }
-        if accumulation > 1 {
-            gradientSum.result(into: flat.gradients.floats)
-            statisticsSum.result(into: statistics.floats)
-        }
-        try reducer.reduce(UnsafeMutableBufferPointer(start: flat.gradients.floats, count: flat.gradients.count))
-        try reducer.reduce(UnsafeMutableBufferPointer(start: statistics.floats, count: statistics.count))
+        // A block of one micro-batch is its own fragment: the buffers are reduced as they are.
+        let gradientFragments = accumulation > 1 ? gradientSum.fragmentBuffers : [flat.gradients.floats]
+        let statisticsFragments = accumulation > 1 ? statisticsSum.fragmentBuffers : [statistics.floats]
+        let n = plan.microBatchesPerStep
+        try reducer.reduce(fragments: gradientFragments, leaves: n,
+                           into: UnsafeMutableBufferPointer(start: flat.gradients.floats, count: flat.gradients.count))
+        try reducer.reduce(fragments: statisticsFragments, leaves: n,
+                           into: UnsafeMutableBufferPointer(start: statistics.floats, count: statistics.count))
+        gradientSum.reset()
+        statisticsSum.reset()
 
         let globalBatch = Double(plan.globalBatch)
         flat.gradients.scaleInPlace(1 / globalBatch)                 // G = T(g) / B
@@ -197,7 +204,7 @@ public final class Trainer {
         }
     }
 
-    /// One running-statistics update per batch norm from the statistics of all n = A·W micro-batches:
+    /// One running-statistics update per batch norm from the statistics of all n = B/m micro-batches:
     /// mean = T(mᵢ)/n, variance = T(vᵢ)/n + (T(mᵢ²)/n − mean²) (within- plus between-micro-batch
     /// variance), made unbiased over the B samples of the global batch.
     private func applyRunningStatistics() {

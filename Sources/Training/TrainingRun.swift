@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import TensorCore
 import NN
@@ -30,6 +33,14 @@ public final class TrainingRun {
     public var faultInjection: FaultInjection?
     /// Called after each step, evaluation and checkpoint (a watchdog's heartbeat).
     public var onProgress: () -> Void = {}
+    /// The stop signal this process has received, if any (`StopSignal.requested`). Read after every
+    /// step; the ranks agree on it, so they all stop after the same step.
+    public var stopRequest: () -> Int32? = { nil }
+    /// Which (re)start of the run this is, set by a supervisor that restarts failed runs
+    /// (`--max-restarts`); recorded as a segment in metrics.jsonl and summary.json.
+    public var restart: RunSegment.Restart = .none
+    /// Config keys a resumed run may change from its checkpoint's (`--allow-config-change`).
+    public var allowedConfigChanges: Set<String> = []
     /// Columns, missing values, categories, task and validation file of a CSV source (future `data.*` keys).
     public var dataOptions = DataOptions()
     /// Stop when a validation metric stops improving (future `train.early_stopping`).
@@ -84,13 +95,22 @@ public final class TrainingRun {
             // Before the first step, so that even a run stopped early leaves a usable folder.
             try RunFolder.write(config: config, data: data, to: outputDirectory)
         }
-        let metrics = isRankZero ? try MetricsLog(path: outputDirectory + "/metrics.jsonl", truncate: firstStep == 0) : nil
+        let metricsPath = outputDirectory + "/metrics.jsonl"
+        // A resumed run keeps the records up to its checkpoint (and every segment record) and appends.
+        if isRankZero, resume { try MetricsLog.cutBack(metricsPath, toStep: firstStep) }
+        let metrics = isRankZero ? try MetricsLog(path: metricsPath, truncate: !resume) : nil
+        try metrics?.append(RunSegment(worldSize: communicator.worldSize, startStep: firstStep,
+                                       restart: restart.number, cause: restart.cause))
         let board = isRankZero && tensorboard ? try TensorBoardWriter(directory: outputDirectory + "/tensorboard") : nil
-        let progress = ProgressLine(totalSteps: config.train.steps)
+        let progress = ProgressLine(totalSteps: config.train.steps, firstStep: firstStep)
         if isRankZero {
-            let a = trainer.plan.accumulationSteps
+            let plan = trainer.plan, a = plan.accumulationSteps
             if !data.hasValidation { log("no validation split (validation fraction 0): the run reports no validation metrics") }
-            log("training \(trainer.model.parameterCount) parameters for \(config.train.steps) steps: global batch \(config.batch.global) = micro \(config.batch.micro) × accumulation \(a) × world \(communicator.worldSize)\(firstStep > 0 ? ", resuming after step \(firstStep)" : "")")
+            // Uneven blocks (W does not divide n): the first n mod W ranks take one micro-batch more.
+            let split = plan.microBatchesPerStep % plan.worldSize == 0
+                ? "micro \(config.batch.micro) × accumulation \(a) × world \(communicator.worldSize)"
+                : "\(plan.microBatchesPerStep) micro-batches of \(config.batch.micro) over \(communicator.worldSize) ranks (\(a - 1) or \(a) each)"
+            log("training \(trainer.model.parameterCount) parameters for \(config.train.steps) steps: global batch \(config.batch.global) = \(split)\(firstStep > 0 ? ", resuming after step \(firstStep)" : "")")
         }
 
         let start = Date()
@@ -136,9 +156,16 @@ public final class TrainingRun {
             if config.distributed.checkEvery > 0, done % config.distributed.checkEvery == 0 || done == config.train.steps {
                 try trainer.checkReplicas()
             }
-            if config.output.checkpointEvery > 0, done % config.output.checkpointEvery == 0, isRankZero {
+            let checkpointDue = config.output.checkpointEvery > 0 && done % config.output.checkpointEvery == 0
+            if checkpointDue, isRankZero {
                 try saveCheckpoint(trainer, step: done)
                 onProgress()
+            }
+            if done < config.train.steps, let signal = try agreedStopSignal() {
+                if isRankZero, !checkpointDue { try saveCheckpoint(trainer, step: done) }
+                try communicator.barrier()   // the checkpoint exists before any rank reports it
+                throw RunInterrupted(step: done, signal: signal,
+                                     checkpoint: checkpointDirectory.path + "/" + CheckpointDirectory.fileName(step: done))
             }
         }
         let wall = Date().timeIntervalSince(start)
@@ -155,6 +182,7 @@ public final class TrainingRun {
             secondsPerStep: secondsPerStep, wallSeconds: wall, parameterCount: trainer.model.parameterCount,
             paramsSHA256: digest, configDigest: config.configDigest, seed: config.seed,
             communicationSecondsPerStep: trainer.reducer.communicationSeconds / Double(max(1, completed - firstStep)),
+            restarts: restart.number, segments: isRankZero ? MetricsLog.segments(metricsPath) : [],
             bestStep: tracker?.bestStep, bestMetric: tracker?.metric, bestValue: tracker?.bestValue,
             stoppedEarly: earlyStopping == nil ? nil : completed < config.train.steps)
         if isRankZero {
@@ -162,6 +190,18 @@ public final class TrainingRun {
             log("wrote \(outputDirectory)/model.safetensors and summary.json (params_sha256 \(digest.prefix(16))…)")
         }
         return summary
+    }
+
+    /// The stop signal if any rank has received one. A signal may reach one process (Ctrl-C in one
+    /// terminal) or all of them (Slurm signals every task) at different moments, so the ranks vote after
+    /// every step with one tiny allreduce — [SIGINT votes, SIGTERM votes] — and all stop after the same
+    /// step, with SIGTERM winning a tie. A world of one reads its own flag without communicating.
+    func agreedStopSignal() throws -> Int32? {
+        let local = stopRequest()
+        guard communicator.worldSize > 1 else { return local }
+        var votes: [Float] = [local == SIGINT ? 1 : 0, local != nil && local != SIGINT ? 1 : 0]
+        try votes.withUnsafeMutableBufferPointer { try communicator.allReduceSum($0) }
+        return votes[1] > 0 ? SIGTERM : votes[0] > 0 ? SIGINT : nil
     }
 
     /// Rank 0's evaluation on every rank (one broadcast of four numbers).
@@ -198,7 +238,7 @@ public final class TrainingRun {
 
     func runMetadata(step: Int) -> [String: String] {
         ["step": String(step), "seed": String(config.seed), "config_digest": config.configDigest,
-         "format": "lockstep-state-dict-v1"]
+         "config": config.canonicalYAML, "format": "lockstep-state-dict-v1"]
     }
 
     func writeOutputs(_ trainer: Trainer, summary: RunSummary) throws {
@@ -212,6 +252,31 @@ public final class TrainingRun {
     func saveCheckpoint(_ trainer: Trainer, step: Int) throws {
         let archive = StateDictFile.archive(model: trainer.model, optimizer: trainer.optimizer, metadata: runMetadata(step: step))
         try checkpointDirectory.save(archive, step: step)
+    }
+
+    /// The run's config against the one the checkpoint was written with: every differing key must be
+    /// named in `allowedConfigChanges` (`--allow-config-change KEY…`), so a resumed run never changes
+    /// silently. Extending `train.steps` is the common case; with a cosine or step schedule it changes
+    /// the learning rate of the remaining steps (the schedule is a function of step and total steps).
+    /// Checkpoints that carry only a digest (older ones) must match it exactly.
+    func checkConfig(of metadata: [String: String], source path: String) throws {
+        guard let text = metadata["config"] else {
+            guard metadata["config_digest"] == config.configDigest else {
+                throw TrainingError("\(path): checkpoint was written by a different config (digest \(metadata["config_digest"] ?? "none"), this run \(config.configDigest))")
+            }
+            return
+        }
+        let written: RunConfig
+        do {
+            written = try RunConfig(yaml: text, source: path)
+        } catch {
+            throw TrainingError("\(path): the config recorded in the checkpoint does not load: \(error)")
+        }
+        let refused = config.differences(from: written).filter { !allowedConfigChanges.contains($0.key) }
+        guard refused.isEmpty else {
+            let list = refused.map(\.description).joined(separator: ", ")
+            throw TrainingError("\(path): checkpoint was written by a different config: \(list); to resume anyway, name the keys with --allow-config-change \(refused.map(\.key).joined(separator: " "))")
+        }
     }
 
     /// Every parameter gets a gradient at every step (absent ones are zero-filled), so each optimizer
@@ -233,9 +298,7 @@ public final class TrainingRun {
         guard let stepText = state.metadata["step"], let step = Int(stepText) else {
             throw TrainingError("\(path): checkpoint metadata has no step")
         }
-        guard state.metadata["config_digest"] == config.configDigest else {
-            throw TrainingError("\(path): checkpoint was written by a different config (digest \(state.metadata["config_digest"] ?? "none"), this run \(config.configDigest))")
-        }
+        try checkConfig(of: state.metadata, source: path)
         guard step >= 1, step <= config.train.steps else {
             throw TrainingError("\(path): checkpoint step \(step) is outside this run's steps 1…\(config.train.steps)")
         }

@@ -133,16 +133,17 @@ struct ConfigDefaultsTests {
     @Test func accumulationSteps() throws {
         var config = try RunConfig(yaml: configClinicalYAML, source: "clinical.yaml")
         #expect(try [1, 2, 4, 8].map { try config.accumulationSteps(worldSize: $0) } == [8, 4, 2, 1])
+        #expect(try [3, 5, 6, 7].map { try config.accumulationSteps(worldSize: $0) } == [3, 2, 2, 2])
         #expect(config.microBatchesPerStep == 8)
 
         func message(_ worldSize: Int) -> String? {
             do { _ = try config.accumulationSteps(worldSize: worldSize); return nil } catch { return "\(error)" }
         }
-        #expect(message(3) == "clinical.yaml: batch.global 256 is not divisible by batch.micro 32 × world size 3")
-        #expect(message(16) == "clinical.yaml: batch.global 256 is not divisible by batch.micro 32 × world size 16")
+        #expect(message(3) == nil)
+        #expect(message(16) == "clinical.yaml: world size 16 exceeds the 8 micro-batches per step (batch.global 256 / batch.micro 32)")
         #expect(message(0) == "clinical.yaml: world size must be at least 1, got 0")
         config.batch.global = 250
-        #expect(message(2) == "clinical.yaml: batch.global 250 is not divisible by batch.micro 32 × world size 2")
+        #expect(message(2) == "clinical.yaml: batch.global 250 is not divisible by batch.micro 32")
     }
 
     @Test func lrScaling() throws {

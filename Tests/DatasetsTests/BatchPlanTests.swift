@@ -37,6 +37,28 @@ import Testing
         }
     }
 
+    /// Any W ≤ n: contiguous blocks that differ by at most one, the longer ones first, covering the
+    /// step's n micro-batches in order — so the micro-batches do not depend on W.
+    @Test func unevenBlocksCoverTheStepInOrder() throws {
+        let plan5 = try BatchPlan(globalBatch: 384, microBatch: 32, worldSize: 5, trainCount: 1_000)
+        #expect(plan5.microBatchesPerStep == 12 && plan5.accumulationSteps == 3)
+        #expect((0..<5).map(plan5.block(ofRank:)) == [0..<3, 3..<6, 6..<8, 8..<10, 10..<12])
+        #expect((0..<5).map(plan5.accumulationSteps(rank:)) == [3, 3, 2, 2, 2])
+        let trainIndices = Array(0..<500)
+        let order = EpochPermutation(seed: 3).order(epoch: 0, of: trainIndices)
+        for world in 1...12 {
+            let plan = try BatchPlan(globalBatch: 384, microBatch: 32, worldSize: world, trainCount: trainIndices.count)
+            var samples: [Int] = []
+            for rank in 0..<world {
+                for a in 0..<plan.accumulationSteps(rank: rank) {
+                    #expect(plan.microBatchNumber(rank: rank, accumulationStep: a) * 32 == samples.count)
+                    samples += plan.microBatchIndices(step: 0, rank: rank, accumulationStep: a, permutation: order)
+                }
+            }
+            #expect(samples == Array(order[0..<384]), "W = \(world)")
+        }
+    }
+
     @Test func epochsDropTheRemainder() throws {
         let plan = try BatchPlan(globalBatch: 256, microBatch: 32, worldSize: 2, trainCount: 1_000)
         #expect(plan.stepsPerEpoch == 3)
@@ -59,8 +81,9 @@ import Testing
             do { _ = try BatchPlan(globalBatch: b, microBatch: m, worldSize: w, trainCount: n); return nil }
             catch { return "\(error)" }
         }
-        #expect(message(250, 32, 2) == "global batch 250 is not divisible by micro 32 × world 2")
-        #expect(message(96, 32, 2) == "global batch 96 is not divisible by micro 32 × world 2")
+        #expect(message(250, 32, 2) == "global batch 250 is not divisible by micro-batch 32")
+        #expect(message(96, 32, 4) == "world size 4 exceeds the 3 micro-batches per step (global batch 96 / micro-batch 32): use at most 3 ranks")
+        #expect(message(96, 32, 3) == nil && message(96, 32, 2) == nil)
         #expect(message(0, 32, 2) == "global batch must be positive (got 0)")
         #expect(message(256, -1, 2) == "micro-batch must be positive (got -1)")
         #expect(message(256, 32, 0) == "world size must be positive (got 0)")

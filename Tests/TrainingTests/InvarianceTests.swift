@@ -12,6 +12,11 @@ struct InvarianceTests {
     static let config = LockstepProcess.repositoryRoot.appendingPathComponent("configs/clinical-mlp.yaml").path
     /// The reference model (BatchNorm and Dropout included), 30 steps, global batch 256, micro 32.
     static let overrides = ["train.steps=30", "train.eval_every=0", "batch.global=256", "batch.micro=32"]
+    /// `params_sha256` of that run before the contract was extended to any world size (recorded with
+    /// launch/verify-invariance.sh at commit 8182be3): n = 8 must keep it.
+    static let powerOfTwoHash = "698d570690d134438ab732e0707bf023e1fecffce52c7cfd852ddef2035c917e"
+    /// n = 12 micro-batches per step (global 384, micro 32), a few steps: every W from 1 to 12.
+    static let twelve = ["batch.global=384", "train.steps=6"]
 
     static func outputDirectory(_ name: String) -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-inv-\(name)-\(UUID().uuidString)")
@@ -42,6 +47,7 @@ struct InvarianceTests {
     @Test func simulatedWorldSizesGiveByteIdenticalModels() throws {
         let (reference, summary) = try Self.trainSimulated(ranks: 1)
         #expect(summary.accumulation == 8 && summary.worldSize == 1)
+        #expect(summary.paramsSHA256 == Self.powerOfTwoHash, "n = 8 must keep the hash it had before uneven worlds")
         for (ranks, accumulation) in [(2, 4), (4, 2), (8, 1)] {
             let (archive, s) = try Self.trainSimulated(ranks: ranks)
             #expect(s.worldSize == ranks && s.accumulation == accumulation)
@@ -96,6 +102,81 @@ struct InvarianceTests {
         }
         #expect(resumed[0].paramsSHA256 == summary.paramsSHA256)
         Self.expectIdentical(uninterrupted, try SafetensorsArchive(contentsOf: out + "/model.safetensors"), "resumed at W=4")
+    }
+
+    /// n = 12, the reference model with BatchNorm and Dropout: one model for every W = 1…12, blocks
+    /// of uneven length included (W = 5: 3, 3, 2, 2, 2 micro-batches).
+    @Test func everyWorldSizeUpToTwelveGivesOneModel() throws {
+        let (reference, summary) = try Self.trainSimulated(ranks: 1, extra: Self.twelve)
+        #expect(summary.accumulation == 12)
+        for ranks in 2...12 {
+            let (archive, s) = try Self.trainSimulated(ranks: ranks, extra: Self.twelve)
+            #expect(s.worldSize == ranks && s.accumulation == (12 + ranks - 1) / ranks)
+            Self.expectIdentical(reference, archive, "n = 12, W=\(ranks)")
+            #expect(s.paramsSHA256 == summary.paramsSHA256, "n = 12, W=\(ranks)")
+            #expect(s.finalTrainLoss == summary.finalTrainLoss, "n = 12, W=\(ranks): reported loss")
+        }
+        // n = 12 is another global batch than n = 8, so another model: the comparison can fail.
+        #expect(summary.paramsSHA256 != Self.powerOfTwoHash)
+    }
+
+    @Test(.enabled(if: LockstepProcess.mpirunAvailable))
+    func mpirunUnevenWorldSizesGiveTheSameModelAsOneRank() throws {
+        let (reference, summary) = try Self.trainSimulated(ranks: 1, extra: Self.twelve)
+        for ranks in [1, 3, 5] {
+            let out = Self.outputDirectory("mpi12-\(ranks)")
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let arguments = ["train", "--config", Self.config, "--out", out, "--quiet"]
+                + (Self.overrides + Self.twelve).flatMap { ["--set", $0] }
+            let outcome = try LockstepProcess.mpirun(ranks: ranks, arguments)
+            #expect(outcome.status == 0, "mpirun -np \(ranks): \(outcome.stderr)")
+            let archive = try SafetensorsArchive(contentsOf: out + "/model.safetensors")
+            Self.expectIdentical(reference, archive, "n = 12, mpirun -np \(ranks)")
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+            #expect(json["params_sha256"] as? String == summary.paramsSHA256)
+            #expect(json["world_size"] as? Int == ranks)
+        }
+    }
+
+    @Test func aCheckpointWrittenAtFiveRanksResumesAtThreeBitForBit() throws {
+        let steps = ["train.steps=9"]
+        let (uninterrupted, summary) = try Self.trainSimulated(ranks: 1, extra: Self.twelve + steps)
+        let config = try RunConfig.load(path: Self.config, overrides: Self.overrides + Self.twelve + steps + ["output.checkpoint_every=3"])
+        let out = Self.outputDirectory("resume53")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        // Rank 4 of 5 crashes after step 5; the newest checkpoint is step 3.
+        #expect(throws: WorldFailure(rank: 4, reason: "injected fault after step 5")) {
+            _ = try SimulatedWorld.run(ranks: 5) { comm in
+                let run = TrainingRun(config: config, outputDirectory: out, communicator: comm)
+                run.showsProgress = false
+                run.log = { _ in }
+                run.faultInjection = FaultInjection("throw:4:5")
+                return try run.run()
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: out + "/model.safetensors"))
+        let resumed = try SimulatedWorld.run(ranks: 3) { comm in
+            let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, resume: true)
+            run.showsProgress = false
+            run.log = { _ in }
+            return try run.run()
+        }
+        #expect(resumed[0].paramsSHA256 == summary.paramsSHA256)
+        Self.expectIdentical(uninterrupted, try SafetensorsArchive(contentsOf: out + "/model.safetensors"), "W=5 → W=3")
+    }
+
+    /// The `mpi` reduction runs at uneven world sizes too (W = 5 on n = 12: ranks 0 and 1 hold two
+    /// fragments each, which they add before the allreduce); it is not invariant, only close.
+    @Test func mpiReductionRunsAtAnUnevenWorldSize() throws {
+        let (deterministic, _) = try Self.trainSimulated(ranks: 5, extra: Self.twelve)
+        let (library, s) = try Self.trainSimulated(ranks: 5, extra: Self.twelve + ["distributed.reduction=mpi"])
+        #expect(s.reduction == "mpi" && s.worldSize == 5)
+        for ((name, x), (_, y)) in zip(deterministic.tensors, library.tensors) where x.dtype == .float32 {
+            for i in 0..<x.count {
+                let (a, b) = (x.element(i), y.element(i))
+                #expect(abs(a - b) <= 1e-4 * max(1, abs(a)), "\(name)[\(i)]: \(a) vs \(b)")
+            }
+        }
     }
 
     @Test func mpiReductionAgreesWithDeterministicToRounding() throws {
@@ -188,12 +269,21 @@ struct InvarianceTests {
         #expect(outcome.stderr.contains("--ranks and mpirun exclude each other"))
     }
 
-    @Test func aWorldSizeThatDoesNotDivideTheBatchIsRefused() throws {
-        let outcome = try LockstepProcess.run(["train", "--config", Self.config, "--ranks", "3", "--quiet",
-                                               "--out", Self.outputDirectory("div")])
+    @Test func moreRanksThanMicroBatchesAreRefused() throws {
+        let outcome = try LockstepProcess.run(["train", "--config", Self.config, "--ranks", "9", "--quiet",
+                                               "--out", Self.outputDirectory("div")] + Self.overrides.flatMap { ["--set", $0] })
         #expect(outcome.status != 0)
         let lines = outcome.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(outcome.stderr)")
-        #expect(outcome.stderr.contains("global batch 256 is not divisible by micro 32 × world 3"))
+        // The CLI refuses it before starting the ranks; BatchPlan's own check (BatchPlanTests) backs it.
+        #expect(outcome.stderr.contains("--ranks 9 is more than the 8 micro-batches of a step"), "\(outcome.stderr)")
+    }
+
+    @Test func aGlobalBatchThatIsNoMultipleOfTheMicroBatchIsRefused() throws {
+        let outcome = try LockstepProcess.run(["train", "--config", Self.config, "--ranks", "3", "--quiet",
+                                               "--out", Self.outputDirectory("div"), "--set", "batch.global=250"])
+        #expect(outcome.status != 0)
+        #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("batch.global 250 is not divisible by batch.micro 32"))
     }
 }

@@ -42,18 +42,27 @@ enum LockstepProcess {
     }
 
     /// `lockstep <arguments>` in `directory` (the repository root by default).
-    static func run(_ arguments: [String], in directory: URL = repositoryRoot, timeout: Double = 120) throws -> Outcome {
-        try spawn(binary.path, arguments, in: directory, timeout: timeout)
+    static func run(_ arguments: [String], in directory: URL = repositoryRoot, timeout: Double = 120,
+                    interrupt: Interrupt? = nil) throws -> Outcome {
+        try spawn(binary.path, arguments, in: directory, timeout: timeout, interrupt: interrupt)
+    }
+
+    /// A signal sent to the process once its standard output contains `marker`.
+    struct Interrupt {
+        var marker: String
+        var signal: Int32
     }
 
     /// `mpirun -np <ranks> lockstep <arguments>`, with this machine's settings (as launch/mpirun.sh).
-    static func mpirun(ranks: Int, _ arguments: [String], timeout: Double = 120) throws -> Outcome {
+    static func mpirun(ranks: Int, _ arguments: [String], timeout: Double = 120, interrupt: Interrupt? = nil) throws -> Outcome {
         var args = ["-np", String(ranks), "-x", "OPENBLAS_NUM_THREADS", "--oversubscribe", "--bind-to", "none"]
         if getuid() == 0 { args.append("--allow-run-as-root") }
-        return try spawn("/usr/bin/env", ["mpirun"] + args + [binary.path] + arguments, in: repositoryRoot, timeout: timeout)
+        return try spawn("/usr/bin/env", ["mpirun"] + args + [binary.path] + arguments, in: repositoryRoot, timeout: timeout,
+                         interrupt: interrupt)
     }
 
-    private static func spawn(_ executable: String, _ arguments: [String], in directory: URL, timeout: Double) throws -> Outcome {
+    private static func spawn(_ executable: String, _ arguments: [String], in directory: URL, timeout: Double,
+                              interrupt: Interrupt? = nil) throws -> Outcome {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-proc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -72,9 +81,24 @@ enum LockstepProcess {
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         let start = Date()
+        if interrupt != nil {
+            // The child inherits this thread's signal mask, and the test runner may block SIGINT and
+            // SIGTERM: a child that is to be signalled (mpirun, which does not unblock them) must not.
+            var signals = sigset_t()
+            sigemptyset(&signals)
+            sigaddset(&signals, SIGINT)
+            sigaddset(&signals, SIGTERM)
+            pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+        }
         try process.run()
         var timedOut = false
+        var pendingInterrupt = interrupt
         while process.isRunning {
+            if let pending = pendingInterrupt,
+               let text = try? String(contentsOf: out, encoding: .utf8), text.contains(pending.marker) {
+                kill(process.processIdentifier, pending.signal)
+                pendingInterrupt = nil
+            }
             if Date().timeIntervalSince(start) > timeout {
                 timedOut = true
                 process.terminate()

@@ -119,7 +119,9 @@ struct RunOutputTests {
         }
         let train = records.filter { $0["event"] as? String == "train" }
         let eval = records.filter { $0["event"] as? String == "eval" }
-        #expect(train.count + eval.count == records.count)
+        let segments = records.filter { $0["event"] as? String == "segment" }
+        #expect(train.count + eval.count + segments.count == records.count)
+        #expect(segments.count == 1 && segments.first?["world_size"] as? Int == 1 && segments.first?["start_step"] as? Int == 0)
         #expect(train.compactMap { $0["step"] as? Int } == [5, 10, 15, 20])
         for record in train {
             #expect((record["loss"] as? Double)?.isFinite == true)
@@ -178,10 +180,12 @@ struct RunOutputTests {
         #expect(summary.finalTrainLoss == uninterrupted.finalTrainLoss)
         // The resumed run's metrics continue after step 10.
         let text = try String(contentsOfFile: resumed + "/metrics.jsonl", encoding: .utf8)
-        let steps = try text.split(separator: "\n").map { line -> Int in
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            return try #require(object["step"] as? Int)
+        let objects = try text.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         }
+        #expect(objects.first?["event"] as? String == "segment" && objects.first?["start_step"] as? Int == 10)
+        let steps = objects.dropFirst().compactMap { $0["step"] as? Int }
+        #expect(steps.count == objects.count - 1)
         #expect(steps.first == 15 && steps.allSatisfy { $0 > 10 })
 
         // Without --resume, the same directory starts over from step 0 (and so ends the same).
