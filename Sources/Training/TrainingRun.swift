@@ -69,6 +69,7 @@ public final class TrainingRun {
 
     @discardableResult
     public func run() throws -> RunSummary {
+        let runStart = Date()   // metrics records count elapsed seconds from here
         BLASThreads.set(1)
         try ResourceEstimate(config).check()
         // Output problems (a file where the directory should be, a read-only disk) are found before
@@ -99,8 +100,9 @@ public final class TrainingRun {
         // A resumed run keeps the records up to its checkpoint (and every segment record) and appends.
         if isRankZero, resume { try MetricsLog.cutBack(metricsPath, toStep: firstStep) }
         let metrics = isRankZero ? try MetricsLog(path: metricsPath, truncate: !resume) : nil
-        try metrics?.append(RunSegment(worldSize: communicator.worldSize, startStep: firstStep,
-                                       restart: restart.number, cause: restart.cause))
+        try metrics?.append(Self.stamped(Self.jsonObject(RunSegment(worldSize: communicator.worldSize, startStep: firstStep,
+                                                                    restart: restart.number, cause: restart.cause)),
+                                         since: runStart))
         let board = isRankZero && tensorboard ? try TensorBoardWriter(directory: outputDirectory + "/tensorboard") : nil
         let progress = ProgressLine(totalSteps: config.train.steps, firstStep: firstStep)
         if isRankZero {
@@ -131,7 +133,7 @@ public final class TrainingRun {
                 var record: [String: Any] = ["event": "train", "step": done, "loss": result.loss, "lr": result.learningRate,
                                              "samples_per_second": samplesPerSecond]
                 if let norm = result.gradientNorm { record["grad_norm"] = norm }
-                try metrics?.append(Self.stamped(record, since: start))
+                try metrics?.append(Self.stamped(record, since: runStart))
                 try board?.add(step: done, scalars: [("train/loss", result.loss), ("train/lr", result.learningRate),
                                                      ("train/samples_per_second", samplesPerSecond)])
             }
@@ -139,7 +141,7 @@ public final class TrainingRun {
             if isRankZero, data.hasValidation, evalDue || done == config.train.steps {
                 let evaluation = try trainer.evaluate()
                 lastEvaluation = evaluation
-                try metrics?.append(Self.stamped(["event": "eval", "step": done, "validation": evaluation.jsonObject], since: start))
+                try metrics?.append(Self.stamped(["event": "eval", "step": done, "validation": evaluation.jsonObject], since: runStart))
                 try board?.add(step: done, scalars: evaluation.scalars.map { ("validation/" + $0.name, $0.value) })
                 if showsProgress { progress.finish() }
                 log("step \(done): validation " + Self.describe(evaluation))
@@ -211,6 +213,13 @@ public final class TrainingRun {
         try values.withUnsafeMutableBytes { try communicator.broadcast($0, root: 0) }
         return EvaluationResult(loss: values[0], accuracy: values[1].isNaN ? nil : values[1],
                                 auc: values[2].isNaN ? nil : values[2], samples: Int(values[3]))
+    }
+
+    /// An Encodable record as the dictionary `stamped` extends.
+    static func jsonObject<Record: Encodable>(_ record: Record) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(record))
+        guard let dictionary = object as? [String: Any] else { throw TrainingError("a metrics record is not a JSON object") }
+        return dictionary
     }
 
     /// `record` with the wall-clock time (ISO 8601, UTC, milliseconds) and the seconds since `start`.
