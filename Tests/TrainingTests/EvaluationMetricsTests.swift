@@ -62,3 +62,24 @@ struct EvaluationMetricsTests {
         #expect(throws: TrainingError.self) { try Evaluator(loss: .mse).evaluate(Self.identity(1), on: data) }
     }
 }
+
+@Suite("pos_weight in training")
+struct PositiveWeightRunTests {
+    @Test("a weight of 5 on positive rows raises the predicted probabilities (and recall) of the trained model")
+    func weightShiftsPredictions() throws {
+        var meanProbability: [Double] = [], recall: [Double] = []
+        for weight in [nil, 5.0] {
+            let dir = try TT.temporaryDirectory("posweight")
+            defer { TT.remove(dir) }
+            let (config, _, out) = try PatientsCSV.train(in: dir, steps: 60) { $0.positiveWeight = weight }
+            let folder = try RunFolder.load(out)
+            let model = try SavedWeights.load(out + "/model.safetensors", config: config)
+            let train = try folder.preprocessing.encodeFile(dir + "/patients.csv")
+            let logits = try model(train.batch(indices: Array(0..<train.count)).inputs)
+            meanProbability.append((0..<train.count).reduce(0.0) { $0 + 1 / (1 + exp(-Double(logits.floats[$1]))) } / Double(train.count))
+            recall.append(try Evaluator(loss: .bceWithLogits).evaluate(model, on: train).recall ?? 0)
+        }
+        #expect(meanProbability[1] > meanProbability[0] + 0.05, "\(meanProbability)")
+        #expect(recall[1] > recall[0], "\(recall)")
+    }
+}
