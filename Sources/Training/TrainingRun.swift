@@ -99,6 +99,7 @@ public final class TrainingRun {
         let metricsPath = outputDirectory + "/metrics.jsonl"
         // A resumed run keeps the records up to its checkpoint (and every segment record) and appends.
         if isRankZero, resume { try MetricsLog.cutBack(metricsPath, toStep: firstStep) }
+        if isRankZero, resume, firstStep > 0 { replay(&tracker, metricsPath: metricsPath, upTo: firstStep) }
         let metrics = isRankZero ? try MetricsLog(path: metricsPath, truncate: !resume) : nil
         try metrics?.append(Self.stamped(Self.jsonObject(RunSegment(worldSize: communicator.worldSize, startStep: firstStep,
                                                                     restart: restart.number, cause: restart.cause)),

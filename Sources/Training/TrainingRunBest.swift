@@ -1,3 +1,4 @@
+import Foundation
 import Checkpointing
 
 extension TrainingRun {
@@ -10,6 +11,20 @@ extension TrainingRun {
         }
         let rule = earlyStopping ?? EarlyStopping(metric: "loss")
         return BestTracker(metric: rule.metric, mode: rule.mode, minDelta: rule.minDelta)
+    }
+
+    /// A resumed run's tracker as it stood at its checkpoint: the evaluations recorded in metrics.jsonl
+    /// up to `step` are replayed, so patience and the best value carry over and best.safetensors is not
+    /// replaced by a worse model after the restart.
+    func replay(_ tracker: inout BestTracker?, metricsPath: String, upTo step: Int) {
+        guard var current = tracker, let text = try? String(contentsOfFile: metricsPath, encoding: .utf8) else { return }
+        for line in text.split(separator: "\n") {
+            guard let record = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  record["event"] as? String == "eval", let at = record["step"] as? Int, at <= step,
+                  let validation = record["validation"] as? [String: Any] else { continue }
+            _ = current.observe(validation[current.metric] as? Double, step: at)
+        }
+        tracker = current
     }
 
     /// At an evaluation: rank 0 updates the tracker and writes `best.safetensors` when the step is the

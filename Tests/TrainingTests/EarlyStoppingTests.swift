@@ -24,7 +24,8 @@ struct EarlyStoppingTests {
     }
 
     /// Trains the patients config in `dir/name` on `ranks` simulated ranks.
-    func train(_ dir: String, _ name: String, ranks: Int, steps: Int, configure: @escaping @Sendable (TrainingRun) -> Void) throws -> RunSummary {
+    func train(_ dir: String, _ name: String, ranks: Int, steps: Int, resume: Bool = false,
+               configure: @escaping @Sendable (TrainingRun) -> Void) throws -> RunSummary {
         let csv = dir + "/patients.csv", out = dir + "/" + name
         if !FileManager.default.fileExists(atPath: csv) { try TT.write(PatientsCSV.file(0, 400), to: csv) }
         let yaml = PatientsCSV.configYAML(path: csv, steps: steps, evalEvery: 5, outputDir: out)
@@ -32,7 +33,7 @@ struct EarlyStoppingTests {
             .replacingOccurrences(of: "output: {dir: \(out)}", with: "output: {dir: \(out), checkpoint_every: 5, keep_checkpoints: 1000}")
         let config = try RunConfig(yaml: yaml, source: name + ".yaml")
         let results = try SimulatedWorld.run(ranks: ranks) { comm in
-            let run = TrainingRun(config: config, outputDirectory: out, communicator: comm)
+            let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, resume: resume)
             run.log = { _ in }
             run.showsProgress = false
             run.dataOptions = PatientsCSV.options
@@ -91,6 +92,40 @@ struct EarlyStoppingTests {
         #expect(best1.metadata["step"] == String(bestStep))
     }
 }
+
+extension EarlyStoppingTests {
+    @Test("a run that fails after its best step and resumes keeps its patience and best: same stop, same best.safetensors")
+    func resumeKeepsTheBest() throws {
+        let dir = try TT.temporaryDirectory("early-resume")
+        defer { TT.remove(dir) }
+        let rule = EarlyStopping(metric: "loss", patience: 3, minDelta: 0.001)
+        let whole = try train(dir, "whole", ranks: 1, steps: 300) { run in
+            run.earlyStopping = rule
+            run.saveBest = true
+        }
+        let best = try #require(whole.bestStep), stop = whole.steps
+        // Fail after a checkpoint between the best step and the stop, then resume in the same folder.
+        let failAt = best + 5
+        try #require(failAt < stop, "the rule stops right after the best step: retune the test")
+        let failure = #expect(throws: (any Error).self) {
+            _ = try train(dir, "resumed", ranks: 1, steps: 300) { run in
+                run.earlyStopping = rule
+                run.saveBest = true
+                run.faultInjection = FaultInjection("throw:0:\(failAt)")
+            }
+        }
+        #expect("\(failure!)".contains("injected fault after step \(failAt)"))
+        let resumed = try train(dir, "resumed", ranks: 1, steps: 300, resume: true) { run in
+            run.earlyStopping = rule
+            run.saveBest = true
+        }
+        #expect(resumed.steps == stop && resumed.bestStep == best && resumed.bestValue == whole.bestValue)
+        let a = try SafetensorsArchive(contentsOf: dir + "/whole/best.safetensors")
+        let b = try SafetensorsArchive(contentsOf: dir + "/resumed/best.safetensors")
+        #expect(a.paramsSHA256().hex == b.paramsSHA256().hex)
+    }
+}
+
 
 extension Tensor {
     var rawBytes: [UInt8] { Array(UnsafeRawBufferPointer(start: rawPointer, count: byteCount)) }
