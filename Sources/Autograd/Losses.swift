@@ -26,6 +26,30 @@ public enum Loss {
         return try reduce(loss, derivative, reduction, op: "bce_with_logits", input: logits)
     }
 
+    /// Binary cross-entropy on logits with the positive term weighted by `positiveWeight` (PyTorch's
+    /// `BCEWithLogitsLoss(pos_weight=p)`): `ℓ = (1 − y)·x + (1 + (p − 1)·y)·(log(1 + e^(−|x|)) + max(−x, 0))`;
+    /// ∂ℓ/∂x = (1 − y) − (1 + (p − 1)·y)·σ(−x), which is σ(x) − y at p = 1. Use p = negatives/positives
+    /// to balance rare positives.
+    ///
+    /// ```swift
+    /// let loss = try Loss.binaryCrossEntropyWithLogits(logits, targets, positiveWeight: 9, reduction: .sum)
+    /// ```
+    public static func binaryCrossEntropyWithLogits(_ logits: Tensor, _ targets: Tensor, positiveWeight: Double,
+                                                    reduction: Reduction = .mean) throws -> Tensor {
+        guard logits.count == targets.count else {
+            throw AutogradError.shapeMismatch(op: "bce_with_logits", lhs: logits.shape, rhs: targets.shape)
+        }
+        guard logits.dtype == targets.dtype else {
+            throw AutogradError.dtypeMismatch(op: "bce_with_logits", lhs: logits.dtype.rawValue, rhs: targets.dtype.rawValue)
+        }
+        guard positiveWeight.isFinite, positiveWeight > 0 else {
+            throw AutogradError.invalidArgument(op: "bce_with_logits", message: "pos_weight must be positive and finite, got \(positiveWeight)")
+        }
+        let (loss, derivative) = Tensor.binaryCrossEntropyWithLogits(logits: logits, targets: targets.view(logits.shape),
+                                                                     positiveWeight: positiveWeight)
+        return try reduce(loss, derivative, reduction, op: "bce_with_logits", input: logits)
+    }
+
     /// Cross-entropy of (N, K) logits against class indices (N) held as floats:
     /// `ℓᵢ = −log softmax(xᵢ)[yᵢ]`, computed through a stable log-softmax; ∂ℓᵢ/∂xᵢ = softmax(xᵢ) − onehot(yᵢ).
     public static func crossEntropy(_ logits: Tensor, _ classes: Tensor, reduction: Reduction = .mean) throws -> Tensor {

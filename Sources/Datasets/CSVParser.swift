@@ -29,7 +29,7 @@ struct CSVParser {
 
     // MARK: Lines and cells
 
-    private static let comma = UInt8(ascii: ","), quote = UInt8(ascii: "\""), newline = UInt8(ascii: "\n")
+    static let comma = UInt8(ascii: ","), quote = UInt8(ascii: "\""), newline = UInt8(ascii: "\n")
     private static let carriageReturn = UInt8(ascii: "\r"), space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
 
     /// The next non-blank line, without its line end; `nil` at the end of the file.
@@ -50,7 +50,7 @@ struct CSVParser {
 
     private func trim(_ range: Range<Int>) -> Range<Int> { Self.trim(range, of: bytes) }
 
-    private static func trim(_ range: Range<Int>, of bytes: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+    static func trim(_ range: Range<Int>, of bytes: UnsafeBufferPointer<UInt8>) -> Range<Int> {
         var lower = range.lowerBound, upper = range.upperBound
         while lower < upper && (bytes[lower] == Self.space || bytes[lower] == Self.tab) { lower += 1 }
         while upper > lower && (bytes[upper - 1] == Self.space || bytes[upper - 1] == Self.tab) { upper -= 1 }
@@ -59,7 +59,7 @@ struct CSVParser {
 
     /// Calls `body(column, content)` for each cell of `line` and returns the number of cells. `content`
     /// is trimmed and, for a quoted cell, excludes the quotes (a doubled quote inside stays doubled).
-    private static func forEachCell(in line: Range<Int>, of bytes: UnsafeBufferPointer<UInt8>,
+    static func forEachCell(in line: Range<Int>, of bytes: UnsafeBufferPointer<UInt8>,
                                     _ body: (Int, Range<Int>) -> Void) -> Int {
         var column = 0, i = line.lowerBound
         while true {
@@ -91,7 +91,7 @@ struct CSVParser {
         }
     }
 
-    private static func text(_ range: Range<Int>, of bytes: UnsafeBufferPointer<UInt8>) -> String {
+    static func text(_ range: Range<Int>, of bytes: UnsafeBufferPointer<UInt8>) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
     }
 
@@ -186,14 +186,14 @@ struct CSVParser {
 
     // MARK: Numbers
 
-    private enum ParsedNumber { case value(Float), notNumber, notFinite }
+    enum ParsedNumber { case value(Float), notNumber, notFinite }
 
     private static let powersOfTen: [Float] = (0...10).map { Float(pow(10.0, Double($0))) }
 
     /// Parses one cell. Plain decimals with at most 24 significant bits and 10 decimals (integers, pixel
     /// values, most lab values) are exact in float32, so one float division rounds them correctly;
     /// anything else (exponents, long mantissas, nan, inf) goes to `strtof`.
-    private static func parseFloat(_ range: Range<Int>, of bytes: UnsafeBufferPointer<UInt8>) -> ParsedNumber {
+    static func parseFloat(_ range: Range<Int>, of bytes: UnsafeBufferPointer<UInt8>) -> ParsedNumber {
         if range.isEmpty { return .notNumber }
         var i = range.lowerBound
         var negative = false
@@ -276,7 +276,7 @@ private struct ColumnLayout {
 
 extension String {
     /// `a""b` → `a"b`: the CSV escape for a quote inside a quoted cell.
-    fileprivate func replacingDoubledQuotes() -> String {
+    func replacingDoubledQuotes() -> String {
         contains("\"\"") ? split(separator: "\"\"", omittingEmptySubsequences: false).joined(separator: "\"") : self
     }
 }

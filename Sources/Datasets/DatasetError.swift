@@ -27,6 +27,10 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidLabel(path: String, line: Int, column: String, columnNumber: Int, value: Float, reason: String)
     case invalidSplit(String)
     case invalidBatchPlan(String)
+    /// A cell the saved or fitted preprocessing cannot use: missing, an unseen category, no training values.
+    case unusableCell(path: String, line: Int, column: String, columnNumber: Int, reason: String)
+    /// Data options that contradict each other or the file (e.g. a listed feature that is also excluded).
+    case invalidOptions(String)
 
     public var description: String { Self.oneLine(message) }
 
@@ -59,7 +63,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path):\(line): column \"\(column)\" (\(number)): \"\(Self.clip(text))\" is not a finite float32 value"
         case .invalidLabel(let path, let line, let column, let number, let value, let reason):
             return "\(path):\(line): column \"\(column)\" (\(number)): label \(value) \(reason)"
-        case .invalidSplit(let message), .invalidBatchPlan(let message):
+        case .unusableCell(let path, let line, let column, let number, let reason):
+            return "\(path):\(line): column \"\(column)\" (\(number)): \(reason)"
+        case .invalidSplit(let message), .invalidBatchPlan(let message), .invalidOptions(let message):
             return message
         }
     }

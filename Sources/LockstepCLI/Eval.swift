@@ -1,34 +1,103 @@
 import ArgumentParser
 import Foundation
 import Training
+import Config
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate saved weights on the validation split of a config's data.")
+        abstract: "Evaluate saved weights: a run folder (--run) or a config with weights (--config, --weights).",
+        discussion: """
+            With --run, the config and the preprocessing come from the run folder and are applied, never \
+            re-fitted; without --data the run's own validation rows are used. With --config and --weights, \
+            weights trained with another config (config_digest) or for other shapes are refused.
+            """)
 
-    @OptionGroup var options: ConfigOptions
+    @Option(name: .customLong("run"), help: "A run folder written by lockstep train.")
+    var runFolder: String?
 
-    @Option(help: "The state dict to evaluate (model.safetensors of a run, or a PyTorch state dict).")
-    var weights: String
+    @Option(help: "With --run: which weights, best, last (model.safetensors) or a path.")
+    var checkpoint: String?
+
+    @Option(help: "The run's YAML config (without --run).")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key: key.path=value (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Option(help: "The state dict to evaluate (without --run): model.safetensors of a run, or a PyTorch state dict.")
+    var weights: String?
+
+    @Option(help: "Evaluate on every row of this labelled CSV file (a test set) instead of the validation split.")
+    var data: String?
 
     @Flag(help: "Print the metrics as JSON.")
     var json = false
 
-    func run() throws {
-        let config = try options.load()
-        try ResourceEstimate(config).check()
-        let data = try PreparedData(config: config)
-        let model = try ModelBuilder.build(config)
-        let state = try StateDictFile.read(weights, for: model)
-        try model.loadStateDict(state.model, source: weights)
-        let result = try Evaluator(loss: config.loss).evaluate(model, on: data.validation)
-        if json {
-            print(try JSONOutput.line(result))
+    @OptionGroup var verification: VerifyOptions
+
+    func validate() throws {
+        if runFolder != nil {
+            guard config == nil, weights == nil, overrides.isEmpty else {
+                throw ValidationError("--run takes the config and weights from the run folder: leave out --config, --set and --weights")
+            }
         } else {
-            var line = "validation samples \(result.samples)  loss \(String(format: "%.4f", result.loss))"
-            if let accuracy = result.accuracy { line += "  accuracy \(String(format: "%.4f", accuracy))" }
-            if let auc = result.auc { line += "  auc \(String(format: "%.4f", auc))" }
-            print(line)
+            guard config != nil, weights != nil else { throw ValidationError("give --run DIR, or both --config and --weights") }
+            guard checkpoint == nil else { throw ValidationError("--checkpoint goes with --run; without it, name the file with --weights") }
         }
+    }
+
+    func run() throws {
+        let config: RunConfig, weightsPath: String
+        let dataset: TabularDatasetAlias
+        var source: String
+        if let runFolder {
+            let folder = try RunFolder.load(runFolder)
+            config = folder.config
+            weightsPath = try folder.weightsPath(checkpoint)
+            try ResourceEstimate(config).check()
+            if let data {
+                dataset = try folder.preprocessing.encodeFile(data)
+                source = data
+            } else {
+                dataset = try folder.validationSet()
+                source = "validation"
+            }
+        } else {
+            config = try RunConfig.load(path: self.config!, overrides: overrides)
+            weightsPath = weights!
+            try ResourceEstimate(config).check()
+            // Refuse foreign weights before any data is read.
+            _ = try SavedWeights.load(weightsPath, config: config, verify: verification.verify)
+            let prepared = try PreparedData(config: config)
+            if let data {
+                dataset = try prepared.preprocessing.encodeFile(data)
+                source = data
+            } else {
+                guard prepared.hasValidation else { throw TrainingError("the config has no validation split; give --data FILE") }
+                dataset = prepared.validation
+                source = "validation"
+            }
+        }
+        let model = try SavedWeights.load(weightsPath, config: config, verify: verification.verify)
+        let result = try Evaluator(loss: config.loss).evaluate(model, on: dataset)
+        if json {
+            print(try JSONOutput.line(EvalReport(result: result, data: source, weights: weightsPath)))
+        } else {
+            print(EvaluationTable.render(result, source: source))
+        }
+    }
+}
+
+/// `eval --json`: the metrics, and which data and weights they are of.
+private struct EvalReport: Encodable {
+    let result: EvaluationResult
+    let data: String
+    let weights: String
+
+    func encode(to encoder: Encoder) throws {
+        try result.encode(to: encoder)
+        var out = encoder.container(keyedBy: JSONKey.self)
+        try out.encode(data, forKey: "data")
+        try out.encode(weights, forKey: "weights")
     }
 }

@@ -8,8 +8,8 @@ import DistributedMPI
 struct Lockstep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lockstep",
-        abstract: "Data-parallel training whose bits do not depend on the number of processes.",
-        subcommands: [Train.self, Launch.self, Eval.self, Bench.self, Trace.self, Inspect.self, GradCheck.self,
+        abstract: "Data-parallel training whose bits do not depend on the number of processes.", version: LockstepVersion.text,
+        subcommands: [Train.self, Launch.self, Eval.self, Predict.self, Bench.self, Trace.self, Inspect.self, GradCheck.self,
                       ConfigCommand.self])
 
     /// As `ParsableCommand.main`, except that under mpirun only rank 0 prints an error: every rank

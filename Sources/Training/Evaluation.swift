@@ -4,60 +4,38 @@ import NN
 import Datasets
 import Config
 
-/// Validation metrics of a model on a data set.
-public struct EvaluationResult: Sendable, Equatable {
-    public var loss: Double
-    /// Fraction classified correctly (classification tasks only).
-    public var accuracy: Double?
-    /// Area under the ROC curve (binary tasks only).
-    public var auc: Double?
-    public var samples: Int
+/// The AUC of logits against 0/1 labels (NaN when undefined); a name the result extension can call.
+func areaUnderCurve(_ scores: [Float], _ labels: [Float]) -> Double { auc(scores: scores, labels: labels) }
 
-    /// Why `auc` is NaN when it is: a ranking needs both classes.
-    public static let aucUndefinedReason = "the validation labels are all one class"
-
-    public init(loss: Double, accuracy: Double?, auc: Double?, samples: Int) {
-        self.loss = loss
-        self.accuracy = accuracy
-        self.auc = auc
-        self.samples = samples
-    }
-}
-
-/// `{"loss": …, "accuracy": …, "auc": …, "samples": …}` (metrics.jsonl's `validation`, `eval --json`);
-/// a metric that does not apply is left out, one that is not finite is `null` with a reason.
-extension EvaluationResult: Encodable {
-    public func encode(to encoder: Encoder) throws {
-        var out = encoder.container(keyedBy: JSONKey.self)
-        try out.encodeMetric(loss, forKey: "loss")
-        try out.encodeMetric(accuracy, forKey: "accuracy")
-        try out.encodeMetric(auc, forKey: "auc", undefined: Self.aucUndefinedReason)
-        try out.encode(samples, forKey: "samples")
-    }
-}
-
-/// Runs a model over a data set in eval mode and inference mode, in fixed-size chunks.
+/// Runs a model over a data set in eval mode and inference mode, in fixed-size chunks, and computes
+/// the task's metrics (see `EvaluationResult`).
 ///
 /// ```swift
 /// let result = try Evaluator(loss: .bceWithLogits).evaluate(model, on: validation)
-/// print(result.auc!)
+/// print(result.auc!, result.f1!)
 /// ```
 public struct Evaluator {
     public let loss: RunConfig.Loss
     public let chunk: Int
+    /// BCE's weight on positive rows (PyTorch's `pos_weight`); nil is 1.
+    public let positiveWeight: Double?
 
-    public init(loss: RunConfig.Loss, chunk: Int = 1024) {
+    public init(loss: RunConfig.Loss, chunk: Int = 1024, positiveWeight: Double? = nil) {
         self.loss = loss
         self.chunk = chunk
+        self.positiveWeight = positiveWeight
     }
 
     public func evaluate(_ model: Module, on data: TabularDataset) throws -> EvaluationResult {
+        guard data.count > 0 else { throw TrainingError("cannot evaluate on an empty data set") }
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
-        var lossSum = 0.0, correct = 0
+        var lossSum = 0.0, correct = 0, squared = 0.0, absolute = 0.0
         var scores: [Float] = []
         scores.reserveCapacity(data.count)
+        var confusion: [[Int]] = []
+        if case .multiclass(let k) = data.task { confusion = Array(repeating: Array(repeating: 0, count: k), count: k) }
         try inferenceMode {
             var start = 0
             while start < data.count {
@@ -78,30 +56,49 @@ public struct Evaluator {
                         let row = output.floats + i * k
                         var best = 0
                         for j in 1..<k where row[j] > row[best] { best = j }
-                        if Float(best) == y.floats[i] { correct += 1 }
+                        let actual = Int(y.floats[i])
+                        if best == actual { correct += 1 }
+                        if actual < confusion.count && best < confusion.count { confusion[actual][best] += 1 }
                     }
                 case .regression:
-                    break
+                    for i in 0..<indices.count {
+                        let d = Double(output.floats[i]) - Double(y.floats[i])
+                        squared += d * d
+                        absolute += abs(d)
+                    }
                 }
                 start += chunk
             }
         }
         let n = Double(data.count)
+        var result = EvaluationResult(loss: lossSum / n, samples: data.count)
         switch data.task {
         case .binaryClassification:
-            return EvaluationResult(loss: lossSum / n, accuracy: Double(correct) / n,
-                                    auc: auc(scores: scores, labels: data.targets), samples: data.count)
+            result.accuracy = Double(correct) / n
+            result.addBinaryMetrics(scores: scores, labels: data.targets)
         case .multiclass:
-            return EvaluationResult(loss: lossSum / n, accuracy: Double(correct) / n, auc: nil, samples: data.count)
+            result.accuracy = Double(correct) / n
+            result.confusion = confusion
+            result.perClassAccuracy = confusion.enumerated().map { c, row in
+                let total = row.reduce(0, +)
+                return total > 0 ? Double(row[c]) / Double(total) : nil
+            }
         case .regression:
-            return EvaluationResult(loss: lossSum / n, accuracy: nil, auc: nil, samples: data.count)
+            result.mse = squared / n
+            result.mae = absolute / n
         }
+        return result
     }
 
     /// The configured loss of `output` against `targets`.
     public func lossValue(_ output: Tensor, _ targets: Tensor, reduction: Reduction) throws -> Tensor {
         switch loss {
-        case .bceWithLogits: try Loss.binaryCrossEntropyWithLogits(output, targets, reduction: reduction)
+        case .bceWithLogits:
+            if let positiveWeight {
+                try Loss.binaryCrossEntropyWithLogits(output, targets, positiveWeight: positiveWeight, reduction: reduction)
+            } else {
+                try Loss.binaryCrossEntropyWithLogits(output, targets, reduction: reduction)
+            }
         case .crossEntropy: try Loss.crossEntropy(output, targets, reduction: reduction)
         case .mse: try Loss.meanSquaredError(output, targets, reduction: reduction)
         }

@@ -41,9 +41,15 @@ public struct JSONKey: CodingKey, ExpressibleByStringLiteral {
 extension KeyedEncodingContainer {
     /// `value` under `key` when finite. Otherwise `null`, plus `<key>_undefined: why` (by default
     /// "not finite (nan)"), so that a reader can tell an undefined metric from a missing one. A nil
-    /// `value` (the metric does not apply) writes nothing.
+    /// `value` writes nothing when there is no `why` (the metric does not apply), and `null` with the
+    /// reason when there is one (it applies but cannot be computed: the AUC of one class).
     public mutating func encodeMetric(_ value: Double?, forKey key: Key, undefined why: String? = nil) throws {
-        guard let value else { return }
+        guard let value else {
+            guard let why, let reasonKey = Key(stringValue: key.stringValue + "_undefined") else { return }
+            try encodeNil(forKey: key)
+            try encode(why, forKey: reasonKey)
+            return
+        }
         if value.isFinite {
             try encode(value, forKey: key)
             return

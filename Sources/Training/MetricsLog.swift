@@ -12,10 +12,13 @@ import Foundation
 /// ```
 public final class MetricsLog {
     public let path: String
+    /// Every record gets `elapsed_seconds` since this moment (the run's start).
+    public let start: Date
     private let handle: FileHandle
 
-    public init(path: String, truncate: Bool = true) throws {
+    public init(path: String, truncate: Bool = true, start: Date = Date()) throws {
         self.path = path
+        self.start = start
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0o644)
         guard fd >= 0 else {
             throw TrainingError("\(path): cannot open the metrics file for writing (\(String(cString: strerror(errno))))")
@@ -25,9 +28,34 @@ public final class MetricsLog {
 
     deinit { try? handle.close() }
 
-    /// Writes one record as a line of JSON with sorted keys.
+    /// Writes one record as a line of JSON with sorted keys, stamped with the wall-clock `time`
+    /// (ISO 8601, UTC, milliseconds) and `elapsed_seconds` since `start`.
     public func append<Record: Encodable>(_ record: Record) throws {
-        try handle.write(contentsOf: Data((try JSONOutput.line(record) + "\n").utf8))
+        let now = Date()
+        let stamped = Stamped(record: record, time: Self.timestamp.string(from: now),
+                              elapsedSeconds: (now.timeIntervalSince(start) * 1000).rounded() / 1000)
+        try handle.write(contentsOf: Data((try JSONOutput.line(stamped) + "\n").utf8))
+    }
+
+    nonisolated(unsafe) private static let timestamp: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter
+    }()
+}
+
+/// A record's own keys plus `time` and `elapsed_seconds`, in one JSON object.
+private struct Stamped<Record: Encodable>: Encodable {
+    let record: Record
+    let time: String
+    let elapsedSeconds: Double
+
+    func encode(to encoder: Encoder) throws {
+        try record.encode(to: encoder)
+        var out = encoder.container(keyedBy: JSONKey.self)
+        try out.encode(time, forKey: "time")
+        try out.encode(elapsedSeconds, forKey: "elapsed_seconds")
     }
 }
 

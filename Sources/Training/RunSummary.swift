@@ -3,28 +3,45 @@
 /// reason beside it (`JSONOutput`); reading it back gives NaN.
 public struct RunSummary: Codable, Sendable, Equatable {
     public struct Validation: Codable, Sendable, Equatable {
-        public var loss: Double
+        /// Nil when the run had no validation split.
+        public var loss: Double?
         public var accuracy: Double?
         public var auc: Double?
 
-        public init(loss: Double, accuracy: Double?, auc: Double?) {
+        /// Why the AUC is undefined (one class in the validation split, NaN scores), when it is.
+        public var aucUndefined: String?
+
+        public init(loss: Double?, accuracy: Double?, auc: Double?, aucUndefined: String? = nil) {
             self.loss = loss
             self.accuracy = accuracy
             self.auc = auc
+            self.aucUndefined = aucUndefined
+        }
+
+        /// The summary's view of a final evaluation (nil: the run had no validation split).
+        public init(_ evaluation: EvaluationResult?) {
+            self.init(loss: evaluation?.loss, accuracy: evaluation?.accuracy, auc: evaluation?.auc,
+                      aucUndefined: evaluation?.undefined["auc"])
         }
 
         public init(from decoder: Decoder) throws {
             let values = try decoder.container(keyedBy: JSONKey.self)
-            loss = try values.decodeMetric(forKey: "loss")
+            loss = values.contains("loss") ? try values.decodeMetric(forKey: "loss") : nil
             accuracy = values.contains("accuracy") ? try values.decodeMetric(forKey: "accuracy") : nil
             auc = values.contains("auc") ? try values.decodeMetric(forKey: "auc") : nil
+            aucUndefined = try values.decodeIfPresent(String.self, forKey: "auc_undefined")
         }
 
         public func encode(to encoder: Encoder) throws {
             var out = encoder.container(keyedBy: JSONKey.self)
             try out.encodeMetric(loss, forKey: "loss")
             try out.encodeMetric(accuracy, forKey: "accuracy")
-            try out.encodeMetric(auc, forKey: "auc", undefined: EvaluationResult.aucUndefinedReason)
+            if auc == nil, let aucUndefined {
+                try out.encodeNil(forKey: "auc")
+                try out.encode(aucUndefined, forKey: "auc_undefined")
+            } else {
+                try out.encodeMetric(auc, forKey: "auc", undefined: aucUndefined)
+            }
         }
     }
 
@@ -49,6 +66,12 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var restarts: Int
     /// The run's stretches between (re)starts, with the world size of each (rank 0's summary).
     public var segments: [RunSegment]
+    /// With early stopping or save_best: the step of the best evaluation, the metric and its value.
+    public var bestStep: Int? = nil
+    public var bestMetric: String? = nil
+    public var bestValue: Double? = nil
+    /// With early stopping: whether it ended the run before train.steps.
+    public var stoppedEarly: Bool? = nil
 
     enum CodingKeys: String, CodingKey {
         case steps, reduction, validation, seed
@@ -58,12 +81,14 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case paramsSHA256 = "params_sha256", configDigest = "config_digest"
         case communicationSecondsPerStep = "communication_seconds_per_step"
         case restarts, segments
+        case bestStep = "best_step", bestMetric = "best_metric", bestValue = "best_value", stoppedEarly = "stopped_early"
     }
 
     public init(steps: Int, worldSize: Int, globalBatch: Int, microBatch: Int, accumulation: Int, reduction: String,
                 finalTrainLoss: Double, validation: Validation, samplesPerSecond: Double, secondsPerStep: Double,
                 wallSeconds: Double, parameterCount: Int, paramsSHA256: String, configDigest: String, seed: UInt64,
-                communicationSecondsPerStep: Double, restarts: Int = 0, segments: [RunSegment] = []) {
+                communicationSecondsPerStep: Double, restarts: Int = 0, segments: [RunSegment] = [],
+                bestStep: Int? = nil, bestMetric: String? = nil, bestValue: Double? = nil, stoppedEarly: Bool? = nil) {
         self.steps = steps
         self.worldSize = worldSize
         self.globalBatch = globalBatch
@@ -82,6 +107,10 @@ public struct RunSummary: Codable, Sendable, Equatable {
         self.communicationSecondsPerStep = communicationSecondsPerStep
         self.restarts = restarts
         self.segments = segments
+        self.bestStep = bestStep
+        self.bestMetric = bestMetric
+        self.bestValue = bestValue
+        self.stoppedEarly = stoppedEarly
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -105,6 +134,10 @@ public struct RunSummary: Codable, Sendable, Equatable {
         try out.encodeMetric(communicationSecondsPerStep, forKey: key(.communicationSecondsPerStep))
         try out.encode(restarts, forKey: key(.restarts))
         try out.encode(segments, forKey: key(.segments))
+        try out.encodeIfPresent(bestStep, forKey: key(.bestStep))
+        try out.encodeIfPresent(bestMetric, forKey: key(.bestMetric))
+        try out.encodeMetric(bestValue, forKey: key(.bestValue))
+        try out.encodeIfPresent(stoppedEarly, forKey: key(.stoppedEarly))
     }
 
     public init(from decoder: Decoder) throws {
@@ -127,5 +160,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
         communicationSecondsPerStep = try values.decodeMetric(forKey: .communicationSecondsPerStep)
         restarts = try values.decode(Int.self, forKey: .restarts)
         segments = try values.decode([RunSegment].self, forKey: .segments)
+        bestStep = try values.decodeIfPresent(Int.self, forKey: .bestStep)
+        bestMetric = try values.decodeIfPresent(String.self, forKey: .bestMetric)
+        bestValue = values.contains(.bestValue) ? try values.decodeMetric(forKey: .bestValue) : nil
+        stoppedEarly = try values.decodeIfPresent(Bool.self, forKey: .stoppedEarly)
     }
 }

@@ -58,7 +58,8 @@ public final class Trainer {
     var firstLoss: Double?
 
     public init(config: RunConfig, data: PreparedData, communicator: Communicator = LocalCommunicator(),
-                initialState: [String: Tensor]? = nil, initialSource: String = "initial state") throws {
+                initialState: [String: Tensor]? = nil, initialSource: String = "initial state",
+                positiveWeight: Double? = nil) throws {
         self.config = config
         self.communicator = communicator
         self.data = data
@@ -73,7 +74,7 @@ public final class Trainer {
         parameterSegments = flat.entries.map(\.range)
         optimizer = try OptimizerFactory.makeOptimizer(config, parameters: model.namedParameters())
         schedule = try OptimizerFactory.makeSchedule(config)
-        evaluator = Evaluator(loss: config.loss)
+        evaluator = Evaluator(loss: config.loss, positiveWeight: positiveWeight)
         reducer = GradientReducer(mode: config.distributed.reduction,
                                   communicator: communicator)
         let tree = CanonicalTree(leaves: plan.microBatchesPerStep)

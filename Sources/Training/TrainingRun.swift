@@ -7,6 +7,7 @@ import NN
 import Checkpointing
 import Distributed
 import Config
+import Datasets
 
 /// A whole training run as the `lockstep train` command performs it: the trainer's steps, plus what
 /// rank 0 alone does around them (progress line, metrics log, evaluations, checkpoints, final outputs).
@@ -45,6 +46,17 @@ public final class TrainingRun {
     public var verifiesFiles = true
     /// Timestamps of every step, evaluation and checkpoint write when attached (`--timeline`).
     public var timeline: StepTimeline?
+    /// Columns, missing values, categories, task and validation file of a CSV source (future `data.*` keys).
+    public var dataOptions = DataOptions()
+    /// Stop when a validation metric stops improving (future `train.early_stopping`).
+    public var earlyStopping: EarlyStopping?
+    /// Keep `best.safetensors`, the weights of the best evaluation by `earlyStopping`'s metric (validation
+    /// loss without early stopping) (future `output.save_best`).
+    public var saveBest = false
+    /// Write TensorBoard scalar event files under `OUT/tensorboard/` (future `output.tensorboard`).
+    public var tensorboard = false
+    /// BCE's weight on positive rows (future `loss.pos_weight`).
+    public var positiveWeight: Double?
 
     public init(config: RunConfig, outputDirectory: String? = nil, communicator: Communicator = LocalCommunicator(),
                 initialStatePath: String? = nil, resume: Bool = false) {
@@ -62,16 +74,19 @@ public final class TrainingRun {
 
     @discardableResult
     public func run() throws -> RunSummary {
+        let runStart = Date()   // metrics records count elapsed seconds from here
         BLASThreads.set(1)
         try ResourceEstimate(config).check()
         // Output problems (a file where the directory should be, a read-only disk) are found before
         // any work is done, not after training.
         if isRankZero {
-            try OutputDirectory.check(outputDirectory, files: ["model.safetensors", "summary.json", "metrics.jsonl"])
+            try OutputDirectory.check(outputDirectory, files: ["model.safetensors", "summary.json", "metrics.jsonl"] + RunFolder.files)
         }
-        let data = try PreparedData(config: config)
-        let trainer = try Trainer(config: config, data: data, communicator: communicator)
+        let data = try PreparedData(config: config, options: dataOptions)
+        try earlyStopping?.check()
+        let trainer = try Trainer(config: config, data: data, communicator: communicator, positiveWeight: positiveWeight)
         trainer.timeline = timeline
+        var tracker = bestTracker(hasValidation: data.hasValidation)
         if let initialStatePath {
             try StateDictFile.restore(from: initialStatePath, into: trainer.model, verify: verifiesFiles)
         }
@@ -82,16 +97,23 @@ public final class TrainingRun {
         }
         try trainer.broadcastState()
         try trainer.checkReplicas()
-        if isRankZero { try OutputDirectory.create(outputDirectory) }
+        if isRankZero {
+            try OutputDirectory.create(outputDirectory)
+            // Before the first step, so that even a run stopped early leaves a usable folder.
+            try RunFolder.write(config: config, data: data, to: outputDirectory)
+        }
         let metricsPath = outputDirectory + "/metrics.jsonl"
         // A resumed run keeps the records up to its checkpoint (and every segment record) and appends.
         if isRankZero, resume { try MetricsLog.cutBack(metricsPath, toStep: firstStep) }
-        let metrics = isRankZero ? try MetricsLog(path: metricsPath, truncate: !resume) : nil
+        if isRankZero, resume, firstStep > 0 { replay(&tracker, metricsPath: metricsPath, upTo: firstStep) }
+        let metrics = isRankZero ? try MetricsLog(path: metricsPath, truncate: !resume, start: runStart) : nil
         try metrics?.append(RunSegment(worldSize: communicator.worldSize, startStep: firstStep,
                                        restart: restart.number, cause: restart.cause))
+        let board = isRankZero && tensorboard ? try TensorBoardWriter(directory: outputDirectory + "/tensorboard") : nil
         let progress = ProgressLine(totalSteps: config.train.steps, firstStep: firstStep)
         if isRankZero {
             let plan = trainer.plan, a = plan.accumulationSteps
+            if !data.hasValidation { log("no validation split (validation fraction 0): the run reports no validation metrics") }
             // Uneven blocks (W does not divide n): the first n mod W ranks take one micro-batch more.
             let split = plan.microBatchesPerStep % plan.worldSize == 0
                 ? "micro \(config.batch.micro) × accumulation \(a) × world \(communicator.worldSize)"
@@ -103,6 +125,7 @@ public final class TrainingRun {
         var stepSeconds = 0.0, timedSteps = 0
         var lastLoss = Double.nan
         var lastEvaluation: EvaluationResult?
+        var completed = config.train.steps
         for t in firstStep..<config.train.steps {
             let result = try trainer.step()
             lastLoss = result.loss
@@ -112,18 +135,29 @@ public final class TrainingRun {
             let done = t + 1
             let samplesPerSecond = Double(config.batch.global) * Double(timedSteps) / max(stepSeconds, 1e-9)
             if isRankZero, config.train.logEvery > 0, done % config.train.logEvery == 0 || done == config.train.steps {
-                if showsProgress { progress.update(step: done, loss: result.loss, samplesPerSecond: samplesPerSecond) }
+                if showsProgress { progress.update(step: done, loss: result.loss, learningRate: result.learningRate, samplesPerSecond: samplesPerSecond) }
                 try metrics?.append(TrainRecord(step: done, loss: result.loss, learningRate: result.learningRate,
                                                 samplesPerSecond: samplesPerSecond, gradientNorm: result.gradientNorm))
+                try board?.add(step: done, scalars: [("train/loss", result.loss), ("train/lr", result.learningRate),
+                                                     ("train/samples_per_second", samplesPerSecond)])
             }
             let evalDue = config.train.evalEvery > 0 && done % config.train.evalEvery == 0
-            if isRankZero, evalDue || done == config.train.steps {
+            if isRankZero, data.hasValidation, evalDue || done == config.train.steps {
                 let evaluation = try timeline.record(.evaluation, step: done) { try trainer.evaluate() }
                 lastEvaluation = evaluation
                 try metrics?.append(EvalRecord(step: done, validation: evaluation))
+                try board?.add(step: done, scalars: evaluation.scalars.map { ("validation/" + $0.name, $0.value) })
                 if showsProgress { progress.finish() }
                 log("step \(done): validation " + Self.describe(evaluation))
                 onProgress()
+            }
+            if tracker != nil, data.hasValidation, evalDue || done == config.train.steps {
+                // Rank 0 decides; every rank takes its decision, so all stop at the same step.
+                if try decideBest(&tracker, evaluation: lastEvaluation, step: done, trainer: trainer) {
+                    log("early stopping at step \(done): \(tracker?.metric ?? "") has not improved for \(earlyStopping?.patience ?? 0) evaluations (best \(tracker?.bestValue.map { String(format: "%.4f", $0) } ?? "n/a") at step \(tracker?.bestStep ?? 0))")
+                    completed = done
+                    break
+                }
             }
             if config.distributed.checkEvery > 0, done % config.distributed.checkEvery == 0 || done == config.train.steps {
                 try trainer.checkReplicas()
@@ -142,19 +176,23 @@ public final class TrainingRun {
         }
         let wall = Date().timeIntervalSince(start)
         // Rank 0 evaluated after the last step; the other ranks take its result instead of repeating it.
-        let evaluation = try shareFromRankZero(lastEvaluation ?? (isRankZero ? trainer.evaluate() : nil))
+        let evaluation = data.hasValidation ? try shareFromRankZero(lastEvaluation ?? (isRankZero ? trainer.evaluate() : nil)) : nil
         let digest = StateDictFile.archive(model: trainer.model).paramsSHA256().hex
         let secondsPerStep = timedSteps > 0 ? stepSeconds / Double(timedSteps) : 0
+        let samplesPerSecond = secondsPerStep > 0 ? Double(config.batch.global) / secondsPerStep : 0
+        let communication: Double = trainer.reducer.communicationSeconds / Double(max(1, completed - firstStep))
+        let segments = isRankZero ? MetricsLog.segments(metricsPath) : []
+        let stoppedEarly: Bool? = earlyStopping == nil ? nil : completed < config.train.steps
         let summary = RunSummary(
-            steps: config.train.steps, worldSize: communicator.worldSize, globalBatch: config.batch.global,
+            steps: completed, worldSize: communicator.worldSize, globalBatch: config.batch.global,
             microBatch: config.batch.micro, accumulation: trainer.plan.accumulationSteps,
             reduction: config.distributed.reduction.rawValue, finalTrainLoss: lastLoss,
-            validation: .init(loss: evaluation.loss, accuracy: evaluation.accuracy, auc: evaluation.auc),
-            samplesPerSecond: secondsPerStep > 0 ? Double(config.batch.global) / secondsPerStep : 0,
-            secondsPerStep: secondsPerStep, wallSeconds: wall, parameterCount: trainer.model.parameterCount,
+            validation: .init(evaluation),
+            samplesPerSecond: samplesPerSecond, secondsPerStep: secondsPerStep, wallSeconds: wall, parameterCount: trainer.model.parameterCount,
             paramsSHA256: digest, configDigest: config.configDigest, seed: config.seed,
-            communicationSecondsPerStep: trainer.reducer.communicationSeconds / Double(max(1, config.train.steps - firstStep)),
-            restarts: restart.number, segments: isRankZero ? MetricsLog.segments(metricsPath) : [])
+            communicationSecondsPerStep: communication, restarts: restart.number, segments: segments,
+            bestStep: tracker?.bestStep, bestMetric: tracker?.metric, bestValue: tracker?.bestValue,
+            stoppedEarly: stoppedEarly)
         if isRankZero {
             try writeOutputs(trainer, summary: summary)
             log("wrote \(outputDirectory)/model.safetensors and summary.json (params_sha256 \(digest.prefix(16))…)")
@@ -182,6 +220,7 @@ public final class TrainingRun {
         return EvaluationResult(loss: values[0], accuracy: values[1].isNaN ? nil : values[1],
                                 auc: values[2].isNaN ? nil : values[2], samples: Int(values[3]))
     }
+
 
     static func describe(_ e: EvaluationResult) -> String {
         var parts = ["loss \(String(format: "%.4f", e.loss))"]

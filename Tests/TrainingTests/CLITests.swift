@@ -199,10 +199,11 @@ struct CLITests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.isEmpty, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        let pattern = /^step +(\d+)\/20  loss (\d+\.\d{4})  ([\d,]+) samples\/s  ETA (\d+:\d\d)$/
+        let pattern = /^step +(\d+)\/20 +(\d+)%  loss (\d+\.\d{4})  lr \S+  ([\d,]+) samples\/s  elapsed (\d+:\d\d)  ETA (\d+:\d\d)$/
         let steps = lines.compactMap { line in (try? pattern.wholeMatch(in: line)).map { Int($0.output.1)! } }
         #expect(steps == [5, 10, 15, 20], "progress lines:\n\(result.stdout)")
         #expect(!result.stdout.contains("\r"), "non-TTY output must not rewrite lines in place")
+        #expect(!result.stdout.utf8.contains(0x1B), "non-TTY output must not hold escape codes")
         #expect(lines.first?.hasPrefix("training ") == true)
         #expect(lines.last?.hasPrefix("done: 20 steps") == true)
         #expect(FileManager.default.fileExists(atPath: directory + "/out/model.safetensors"))

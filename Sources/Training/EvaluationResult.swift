@@ -1,0 +1,89 @@
+import Foundation
+
+/// Metrics of a model on a labelled data set. Which are present depends on the task: binary →
+/// accuracy, AUC, precision, recall, F1 (threshold: logit > 0); multiclass → accuracy, per-class
+/// accuracy (recall of each class) and the confusion matrix; regression → MSE and MAE. A metric that
+/// cannot be computed (AUC with one class present, precision with no positive predictions) is nil and
+/// `undefined[name]` says why; JSON never holds NaN or infinity.
+public struct EvaluationResult: Sendable, Equatable {
+    public var loss: Double
+    /// Fraction classified correctly (classification tasks only).
+    public var accuracy: Double?
+    /// Area under the ROC curve (binary tasks only).
+    public var auc: Double?
+    public var samples: Int
+    public var precision: Double?
+    public var recall: Double?
+    public var f1: Double?
+    /// Per class: the fraction of its rows classified as it (nil for a class with no rows).
+    public var perClassAccuracy: [Double?]?
+    /// `confusion[true][predicted]` row counts (multiclass only).
+    public var confusion: [[Int]]?
+    public var mse: Double?
+    public var mae: Double?
+    /// Why a metric of the task is missing, by metric name.
+    public var undefined: [String: String] = [:]
+
+    public init(loss: Double, accuracy: Double? = nil, auc: Double? = nil, samples: Int) {
+        self.loss = loss
+        self.accuracy = accuracy
+        self.auc = auc
+        self.samples = samples
+    }
+
+    /// The scalar metrics by name (`loss`, `accuracy`, `auc`, `precision`, `recall`, `f1`, `mse`, `mae`):
+    /// what early stopping and TensorBoard read. Non-finite values are left out.
+    public var scalars: [(name: String, value: Double)] {
+        namedMetrics.compactMap { name, value in value.flatMap { $0.isFinite ? (name, $0) : nil } }
+    }
+
+    /// Every scalar metric under its JSON name, nil where the task has none.
+    var namedMetrics: [(name: String, value: Double?)] {
+        [("loss", loss), ("accuracy", accuracy), ("auc", auc), ("precision", precision),
+         ("recall", recall), ("f1", f1), ("mse", mse), ("mae", mae)]
+    }
+
+    public func metric(named name: String) -> Double? {
+        scalars.first { $0.name == name }?.value
+    }
+
+}
+
+extension EvaluationResult {
+    /// Binary metrics from logits and 0/1 labels.
+    mutating func addBinaryMetrics(scores: [Float], labels: [Float]) {
+        var tp = 0, fp = 0, fn = 0
+        for (s, y) in zip(scores, labels) {
+            let predicted = s > 0, actual = y > 0.5
+            if predicted && actual { tp += 1 } else if predicted { fp += 1 } else if actual { fn += 1 }
+        }
+        let a = auc(scoresOf: scores, labels: labels)
+        if a.isFinite { auc = a } else {
+            auc = nil
+            undefined["auc"] = scores.contains(where: \.isNaN) ? "the model output NaN scores" : "the data holds only one class"
+        }
+        if tp + fp > 0 { precision = Double(tp) / Double(tp + fp) } else { undefined["precision"] = "no row was predicted positive" }
+        if tp + fn > 0 { recall = Double(tp) / Double(tp + fn) } else { undefined["recall"] = "the data holds no positive row" }
+        if let p = precision, let r = recall, p + r > 0 { f1 = 2 * p * r / (p + r) }
+        else { undefined["f1"] = precision == nil || recall == nil ? "precision or recall is undefined" : "precision and recall are 0" }
+    }
+
+    private func auc(scoresOf scores: [Float], labels: [Float]) -> Double {
+        Training.areaUnderCurve(scores, labels)
+    }
+}
+
+/// `{"samples", "loss", …metrics, "per_class_accuracy"?, "confusion_matrix"?}` (metrics.jsonl's
+/// `validation`, `eval --json`): finite numbers only; a metric of the task that is undefined or not
+/// finite is `null`, with its reason beside it as `<metric>_undefined` (`JSONOutput`'s rule).
+extension EvaluationResult: Encodable {
+    public func encode(to encoder: Encoder) throws {
+        var out = encoder.container(keyedBy: JSONKey.self)
+        try out.encode(samples, forKey: "samples")
+        for (name, value) in namedMetrics {
+            try out.encodeMetric(value, forKey: JSONKey(name), undefined: undefined[name])
+        }
+        if let perClassAccuracy { try out.encode(perClassAccuracy, forKey: "per_class_accuracy") }
+        if let confusion { try out.encode(confusion, forKey: "confusion_matrix") }
+    }
+}
