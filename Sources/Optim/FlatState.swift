@@ -10,7 +10,7 @@ import TensorCore
 /// part), then `optimizer.<param>.step` (int64 scalar).
 ///
 /// ```swift
-/// let state = try FlatState(buffer, shard: nil, slots: ["exp_avg", "exp_avg_sq"], optimizer: "Adam")
+/// let state = try FlatState(buffer, shard: nil, slots: ["exp_avg", "exp_avg_sq"], countsSteps: true, optimizer: "Adam")
 /// state.slots[0]                  // (P) exp_avg, zeros
 /// ```
 final class FlatState {

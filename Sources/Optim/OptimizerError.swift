@@ -7,7 +7,7 @@ import TensorCore
 ///
 /// ```swift
 /// do { _ = try SGD(parameters: params, lr: -1) }
-/// catch let error as OptimizerError { print(error) }   // "SGD: invalid learning rate -1.0 (must be ≥ 0)"
+/// catch let error as OptimizerError { print(error) }   // "SGD: invalid learning rate -1.0 (must be finite and ≥ 0)"
 /// ```
 public enum OptimizerError: Error, Equatable, CustomStringConvertible {
     /// A hyper-parameter outside its valid range (`requirement` says what was expected).

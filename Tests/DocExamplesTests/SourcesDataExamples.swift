@@ -6,10 +6,11 @@ import NN
 import Datasets
 import Distributed
 import DistributedMPI
-import Checkpointing
+@testable import Checkpointing
 
 // The ```swift blocks of the `///` comments in Datasets, Distributed, DistributedMPI and
-// Checkpointing, each compiled inside a function.
+// Checkpointing, each compiled inside a function (Checkpointing's internal RegularFile needs the
+// @testable import).
 
 enum DatasetsExamples {
     static func aucExamples() {
@@ -147,9 +148,10 @@ enum CheckpointingExamples {
     static func directory(archive: SafetensorsArchive) throws {
         let checkpoints = CheckpointDirectory(path: "runs/exp1/checkpoints", keep: 3)
         try checkpoints.save(archive, step: 100)          // runs/exp1/checkpoints/step-00000100.safetensors
-        if let path = try checkpoints.latestPath() {       // on resume
-            let archive = try SafetensorsArchive(contentsOf: path)
+        let resumed = try checkpoints.resume { path in  // on resume: the newest checkpoint that loads
+            try SafetensorsArchive(contentsOf: path)
         }
+        _ = resumed
     }
 
     static func error() {
@@ -157,6 +159,18 @@ enum CheckpointingExamples {
         catch let error as CheckpointError where error.kind == .truncated { print(error) }
         // run/step-00000100.safetensors: truncated: tensor 'fc.weight' ends at data byte 2048, but the data section has 1000 bytes
         catch { print(error) }
+    }
+
+    static func contentDigest(archive: inout SafetensorsArchive, loaded: SafetensorsArchive, path: String) throws {
+        archive.recordDigests()                        // before writing
+        try loaded.verifyDigests(source: path)         // after reading: throws on any change
+    }
+
+    static func regularFile() throws {
+        let file = try RegularFile(path: "run/model.safetensors")
+        defer { file.close() }
+        var prefix = [UInt8](repeating: 0, count: 8)
+        try prefix.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
     }
 
     static func paramsDigest(archive: inout SafetensorsArchive, loaded: SafetensorsArchive, path: String) throws {

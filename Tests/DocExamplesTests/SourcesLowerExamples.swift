@@ -50,6 +50,12 @@ enum TensorCoreExamples {
         x[1, 2]                                              // 6.0
     }
 
+    static func zeroGradients(loss: Tensor, w: Tensor, b: Tensor) throws {
+        try loss.backward()
+        zeroGrad([w, b])                    // w.grad == nil
+        zeroGrad([w, b], setToNil: false)   // existing gradients become zeros
+    }
+
     static func storage(model: Module, x: Tensor) throws {
         TensorStorage.resetPeak()
         let before = TensorStorage.liveBytes
@@ -121,6 +127,10 @@ enum NNExamples {
         let bn = BatchNorm1d(64)
         let y = try bn(x)   // (N, 64), normalised per feature
         _ = y
+    }
+
+    static func loadableCount(bn: BatchNorm1d, state: [String: Tensor], path: String) throws {
+        try bn.checkLoadable(numBatchesTracked: state["bn1.num_batches_tracked"]!, name: "bn1.num_batches_tracked", source: path)
     }
 
     static func checkpointed(key: RandomKey, x: Tensor) throws {

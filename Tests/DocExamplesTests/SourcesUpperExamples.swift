@@ -5,6 +5,8 @@ import Autograd
 import NN
 import Datasets
 import Distributed
+import Checkpointing
+import Optim
 import Config
 import Training
 import Introspection
@@ -12,7 +14,7 @@ import Benchmarks
 @testable import LockstepCLI
 
 // The ```swift blocks of the `///` comments in Config, Training, Introspection, Benchmarks and
-// LockstepCLI, each compiled inside a function.
+// LockstepCLI, and those of Checkpointing that name Training's types, each compiled inside a function.
 
 enum UpperExamples {
     static func docTable(text: String) throws {
@@ -105,5 +107,29 @@ enum UpperExamples {
 
     static func resourceEstimate(config: RunConfig) throws {
         try ResourceEstimate(config).check(replicas: 4)     // four simulated ranks in this process
+    }
+}
+
+enum ResumeExamples {
+    static func searchEnd(step: Int, totalSteps: Int, path: String) throws {
+        guard step < totalSteps else { throw ResumeSearchEnd(TrainingError("\(path): the run already finished")) }
+    }
+
+    static func resume(checkpoints: CheckpointDirectory, trainer: Trainer) throws {
+        // As TrainingRun's: loads the checkpoint into the trainer, returns the steps it had completed.
+        func restore(_ trainer: Trainer, from path: String) throws -> Int {
+            let metadata = try StateDictFile.restore(from: path, into: trainer.model, optimizer: trainer.optimizer)
+            return Int(metadata["step"] ?? "") ?? 0
+        }
+        func log(_ line: String) { print(line) }
+        if let resumed = try checkpoints.resume(using: { path in try restore(trainer, from: path) }) {
+            log(resumed.report)   // resuming from run/checkpoints/step-00000010.safetensors (skipped 1 newer: …)
+        }
+    }
+
+    static func stateDictFile(model: Module, optimizer: Optimizer) throws {
+        let metadata = try StateDictFile.restore(from: "run/checkpoints/step-00000100.safetensors",
+                                                 into: model, optimizer: optimizer)
+        metadata["step"]   // "100"
     }
 }
