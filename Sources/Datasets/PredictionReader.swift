@@ -6,7 +6,9 @@
 /// ```swift
 /// let reader = try PredictionReader(path: "new.csv", preprocessing: saved, idColumn: "patient_id")
 /// var x: [Float] = [], ids: [String] = []
-/// while try reader.read(limit: 4096, into: &x, ids: &ids, skipBadRows: false, onSkip: { print($0) }) > 0 { … }
+/// while try reader.read(limit: 4096, into: &x, ids: &ids, skipBadRows: false, onSkip: { print($0) }) > 0 {
+///     x.removeAll(); ids.removeAll()   // once these rows are predicted
+/// }
 /// ```
 public final class PredictionReader {
     public let path: String
