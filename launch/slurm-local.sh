@@ -16,6 +16,7 @@
 # Environment:
 #   LOCKSTEP_SLURM_DIR       state directory (default /var/spool/lockstep-slurm)
 #   LOCKSTEP_SLURM_PORT      slurmctld port; slurmd uses the next one (default 6817)
+#   LOCKSTEP_SLURM_CRED_EXPIRE  seconds a requeued job waits before it may start again (default 10)
 #   LOCKSTEP_SLURM_NO_APT=1  never install packages; fail when they are missing
 set -euo pipefail
 
@@ -71,7 +72,7 @@ write_config() {
     [[ "$node_line" == NodeName=* ]] || die "slurmd -C did not print a node line: $node_line"
     host="${node_line%% *}"; host="${host#NodeName=}"
     sed -e "s|@STATE@|$state|g" -e "s|@HOST@|$host|g" -e "s|@NODE_LINE@|$node_line|g" \
-        -e "s|@CTLD_PORT@|$ctld_port|g" -e "s|@SLURMD_PORT@|$((ctld_port + 1))|g" \
+        -e "s|@CRED_EXPIRE@|${LOCKSTEP_SLURM_CRED_EXPIRE:-10}|g" -e "s|@CTLD_PORT@|$ctld_port|g" -e "s|@SLURMD_PORT@|$((ctld_port + 1))|g" \
         "$root/launch/slurm/slurm.conf.in" > "$conf.tmp"
     mv "$conf.tmp" "$conf"
 }
