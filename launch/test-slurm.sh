@@ -17,7 +17,8 @@
 #                                       #SBATCH --signal=B:TERM@60 does before the time limit
 #                              requeue  scontrol requeue: Slurm signals every process of the job and
 #                                       requeues it itself, as preemption in REQUEUE mode does
-#                              signal   scancel --signal=TERM --full: the batch shell and its children
+#                              signal   scancel --signal=TERM --full: the batch shell and mpirun (not
+#                                       the ranks, which mpirun puts in their own process groups)
 #   LOCKSTEP_SLURM_KEEP=1      keep the temporary directory (job log, outputs) and a Slurm it started
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -28,9 +29,10 @@ read -r -a modes <<< "${LOCKSTEP_SLURM_PREEMPT:-batch requeue}"
 for mode in "${modes[@]}"; do
     case "$mode" in batch|requeue|signal) ;; *) echo "error: LOCKSTEP_SLURM_PREEMPT takes batch, requeue and signal, got '$mode'" >&2; exit 2 ;; esac
 done
-# A short run of the reference model: 2,000 samples, 300 steps (a few seconds per segment here).
-overrides=(--set data.samples=2000 --set train.steps=300 --set train.eval_every=100)
-steps=300
+# A short run of the reference model: 2,000 samples, 600 steps (~5–15 s per run of the job here), long
+# enough that the run cannot finish between the preemption and the stop.
+overrides=(--set data.samples=2000 --set train.steps=600 --set train.eval_every=200)
+steps=600
 # Bounds, not timings: a healthy run here takes a few seconds per segment (docs/mpi.md).
 progress_limit=120   # submission until the first metrics record
 finish_limit=180     # preemption until the requeued job has finished
@@ -48,12 +50,13 @@ fail() {
 [ "$(id -u)" -eq 0 ] || skip "not root (the local Slurm runs its daemons as root)"
 started_slurm=0
 if ! bash launch/slurm-local.sh status >/dev/null 2>&1; then
+    # Daemons someone else started (a Slurm that is not up yet) are not this test's to stop.
+    already_running="$(bash launch/slurm-local.sh status 2>/dev/null | grep -c 'running (pid' || true)"
     start_log="$(mktemp)"
     if ! bash launch/slurm-local.sh start > "$start_log" 2>&1; then
         reason="$(grep -m1 'error:' "$start_log" || tail -n 1 "$start_log")"
         rm -f "$start_log"
-        # Stop whatever part of it did start.
-        bash launch/slurm-local.sh stop >/dev/null 2>&1 || true
+        [ "$already_running" -eq 0 ] && { bash launch/slurm-local.sh stop >/dev/null 2>&1 || true; }
         skip "the local Slurm did not start (${reason#slurm-local: })"
     fi
     rm -f "$start_log"
@@ -92,7 +95,9 @@ job_field() { scontrol show job "$job" 2>/dev/null | grep -o "$1=[^ ]*" | head -
 preempt_and_check() {   # preempt_and_check MODE: one job, preempted once, checked
     local mode="$1" submitted started_training preempted requeued_at="" finished state restarts resumed_step hash
     # The script's own #SBATCH lines ask for 2 nodes × 4 tasks; this machine is one node.
-    job="$(LOCKSTEP_LAUNCHER=mpirun LOCKSTEP_BIN="$binary" sbatch --parsable --nodes=1 --ntasks=2 \
+    # LOCKSTEP_FORWARD_DELAY=1: this model's step and checkpoint take milliseconds, and a shorter delay
+    # keeps the stop well before the end of the run.
+    job="$(LOCKSTEP_LAUNCHER=mpirun LOCKSTEP_BIN="$binary" LOCKSTEP_FORWARD_DELAY=1 sbatch --parsable --nodes=1 --ntasks=2 \
         --ntasks-per-node=2 --time=00:10:00 --output="$work/$mode.log" --job-name="lockstep-$mode" \
         launch/slurm.sbatch configs/clinical-mlp.yaml "${overrides[@]}" --out "$work/$mode" --quiet)" \
         || fail "sbatch refused the job"
