@@ -19,6 +19,7 @@
 #                                       requeues it itself, as preemption in REQUEUE mode does
 #                              signal   scancel --signal=TERM --full: the batch shell and mpirun (not
 #                                       the ranks, which mpirun puts in their own process groups)
+#   LOCKSTEP_SLURM_LAUNCHER    the job's LOCKSTEP_LAUNCHER: mpirun (default) or srun (srun --mpi=pmix)
 #   LOCKSTEP_SLURM_KEEP=1      keep the temporary directory (job log, outputs) and a Slurm it started
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -29,6 +30,8 @@ read -r -a modes <<< "${LOCKSTEP_SLURM_PREEMPT:-batch requeue}"
 for mode in "${modes[@]}"; do
     case "$mode" in batch|requeue|signal) ;; *) echo "error: LOCKSTEP_SLURM_PREEMPT takes batch, requeue and signal, got '$mode'" >&2; exit 2 ;; esac
 done
+launcher="${LOCKSTEP_SLURM_LAUNCHER:-mpirun}"
+case "$launcher" in mpirun|srun) ;; *) echo "error: LOCKSTEP_SLURM_LAUNCHER must be mpirun or srun, got '$launcher'" >&2; exit 2 ;; esac
 # A short run of the reference model: 2,000 samples, 600 steps (~5–15 s per run of the job here), long
 # enough that the run cannot finish between the preemption and the stop.
 overrides=(--set data.samples=2000 --set train.steps=600 --set train.eval_every=200)
@@ -97,7 +100,7 @@ preempt_and_check() {   # preempt_and_check MODE: one job, preempted once, check
     # The script's own #SBATCH lines ask for 2 nodes × 4 tasks; this machine is one node.
     # LOCKSTEP_FORWARD_DELAY=1: this model's step and checkpoint take milliseconds, and a shorter delay
     # keeps the stop well before the end of the run.
-    job="$(LOCKSTEP_LAUNCHER=mpirun LOCKSTEP_BIN="$binary" LOCKSTEP_FORWARD_DELAY=1 sbatch --parsable --nodes=1 --ntasks=2 \
+    job="$(LOCKSTEP_LAUNCHER="$launcher" LOCKSTEP_BIN="$binary" LOCKSTEP_FORWARD_DELAY=1 sbatch --parsable --nodes=1 --ntasks=2 \
         --ntasks-per-node=2 --time=00:10:00 --output="$work/$mode.log" --job-name="lockstep-$mode" \
         launch/slurm.sbatch configs/clinical-mlp.yaml "${overrides[@]}" --out "$work/$mode" --quiet)" \
         || fail "sbatch refused the job"
@@ -145,7 +148,7 @@ preempt_and_check() {   # preempt_and_check MODE: one job, preempted once, check
     [ "$hash" = "$reference" ] || fail "params_sha256 $hash differs from the uninterrupted run's $reference"
     job=""
 
-    echo "slurm preemption ($mode): requeued ${restarts}×, resumed after step $resumed_step of $steps, params_sha256 equal" \
+    echo "slurm preemption ($mode, $launcher): requeued ${restarts}×, resumed after step $resumed_step of $steps, params_sha256 equal" \
         "(training after ${started_training} s; requeued ${requeued_at:-?} s and finished ${finished} s after the preemption)"
 }
 
