@@ -18,7 +18,8 @@
 #                              requeue  scontrol requeue: Slurm signals every process of the job and
 #                                       requeues it itself, as preemption in REQUEUE mode does
 #                              signal   scancel --signal=TERM --full: the batch shell and mpirun (not
-#                                       the ranks, which mpirun puts in their own process groups)
+#                                       the ranks, which mpirun puts in their own process groups);
+#                                       not with srun, which ends the step on SIGTERM (docs/mpi.md)
 #   LOCKSTEP_SLURM_LAUNCHER    the job's LOCKSTEP_LAUNCHER: mpirun (default) or srun (srun --mpi=pmix)
 #   LOCKSTEP_SLURM_KEEP=1      keep the temporary directory (job log, outputs) and a Slurm it started
 set -euo pipefail
