@@ -8,8 +8,10 @@ import Synchronization
 /// SIGINT (Ctrl-C) and SIGTERM (Slurm preemption, `scancel`, a scheduler's grace period) as a request
 /// to stop cleanly: the handler only records the signal, and the training loop reads it between
 /// steps, so every rank finishes the step it is in, rank 0 writes a checkpoint, and the process exits
-/// with 128 + the signal (130, 143). A second signal while the first is being served ends the process
-/// at once: checkpoints are written atomically, so nothing already saved is lost.
+/// with 128 + the signal (130, 143). A second SIGINT while the first is being served ends the process
+/// at once (the user insists; checkpoints are written atomically, so nothing already saved is lost).
+/// A repeated SIGTERM does not: schedulers routinely deliver the same SIGTERM twice (Slurm to the
+/// task and the launcher forwarding it), and that must not cost the stop its checkpoint.
 ///
 /// ```swift
 /// StopSignal.install()
@@ -50,7 +52,7 @@ public enum StopSignal {
 
     private static let handle: @convention(c) (Int32) -> Void = { signal in
         let (exchanged, _) = StopSignal.received.compareExchange(expected: 0, desired: signal, ordering: .relaxed)
-        if !exchanged { _exit(128 + signal) }   // the second signal: the user insists
+        if !exchanged, signal == SIGINT { _exit(128 + signal) }   // a second Ctrl-C: the user insists
     }
 }
 

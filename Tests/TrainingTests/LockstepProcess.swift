@@ -51,6 +51,8 @@ enum LockstepProcess {
     struct Interrupt {
         var marker: String
         var signal: Int32
+        /// How many times the signal is sent (a scheduler may deliver the same SIGTERM twice).
+        var count = 1
     }
 
     /// `mpirun -np <ranks> lockstep <arguments>`, with this machine's settings (as launch/mpirun.sh).
@@ -96,7 +98,7 @@ enum LockstepProcess {
         while process.isRunning {
             if let pending = pendingInterrupt,
                let text = try? String(contentsOf: out, encoding: .utf8), text.contains(pending.marker) {
-                kill(process.processIdentifier, pending.signal)
+                for _ in 0..<pending.count { kill(process.processIdentifier, pending.signal) }
                 pendingInterrupt = nil
             }
             if Date().timeIntervalSince(start) > timeout {

@@ -81,6 +81,19 @@ struct StopSignalTests {
         #expect(try Self.hash(directory + "/part") == Self.hash(directory + "/full"))
     }
 
+    /// Slurm and a launcher may both deliver the same SIGTERM: the second must not cost the checkpoint.
+    @Test("SIGTERM delivered twice still stops after a step with a checkpoint (exit 143)")
+    func repeatedSIGTERM() throws {
+        let directory = try TT.temporaryDirectory("signal-twice")
+        defer { TT.remove(directory) }
+        try TT.write(Self.yaml(steps: 400), to: directory + "/run.yaml")
+        let stopped = try LockstepProcess.run(["train", "--config", "run.yaml", "--out", "part"], in: URL(fileURLWithPath: directory),
+                                              interrupt: .init(marker: "step 10: validation", signal: SIGTERM, count: 2))
+        #expect(stopped.status == 143, "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("interrupted by SIGTERM at step "), "\(stopped.stderr)")
+        #expect(try CheckpointDirectory(path: directory + "/part/checkpoints").checkpoints().count == 1)
+    }
+
     /// mpirun forwards SIGTERM to its ranks: both finish the same step, rank 0 checkpoints, each rank
     /// says so, and resuming on 2 ranks ends with the bits of an uninterrupted single-process run.
     @Test("SIGTERM to mpirun -np 2: every rank stops after the same step; resume gives the same bits",
