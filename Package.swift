@@ -35,11 +35,12 @@ let package = Package(
         .target(name: "Config", dependencies: [
             "Datasets", "Distributed", .product(name: "Yams", package: "Yams"),
         ]),
+        .target(name: "Charts"),
         .target(name: "Training", dependencies: [
-            "Config", "NN", "Optim", "Datasets", "Distributed", "Checkpointing",
+            "Config", "NN", "Optim", "Datasets", "Distributed", "Checkpointing", "Charts",
         ]),
         .target(name: "Introspection", dependencies: ["Config", "Training"]),
-        .target(name: "Benchmarks", dependencies: ["Config", "Training"]),
+        .target(name: "Benchmarks", dependencies: ["Config", "Training", "Charts"]),
         .executableTarget(name: "LockstepCLI", dependencies: [
             "Config", "Training", "Introspection", "Benchmarks", "Distributed", "DistributedMPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -56,10 +57,10 @@ let package = Package(
         // Every ```swift example of README.md, docs/ and `///` comments, compiled (DocExampleCoverageTests).
         .testTarget(name: "DocExamplesTests", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Datasets", "Distributed", "DistributedMPI", "Checkpointing",
-            "Config", "Training", "Introspection", "Benchmarks", "LockstepCLI",
+            "Config", "Training", "Introspection", "Benchmarks", "Charts", "LockstepCLI",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
-            "Config", "Training", "Introspection", "Benchmarks", "NN", "Datasets", "Distributed", "Checkpointing",
+            "Config", "Training", "Introspection", "Benchmarks", "Charts", "NN", "Datasets", "Distributed", "Checkpointing",
         ]),
     ]
 )

@@ -238,6 +238,10 @@ public final class TrainingRun {
         let archive = StateDictFile.archive(model: trainer.model, metadata: runMetadata(step: summary.steps))
         try archive.write(to: outputDirectory + "/model.safetensors")
         try AtomicFile.write(JSONOutput.pretty(summary), to: outputDirectory + "/summary.json")
+        // The loss curves of this run (metrics.jsonl, every segment); none when nothing was logged.
+        if let curves = try RunCurves.svgIfAny(runs: [outputDirectory], metric: "loss") {
+            try AtomicFile.write(Array(curves.utf8), to: outputDirectory + "/curves.svg")
+        }
     }
 
     func saveCheckpoint(_ trainer: Trainer, step: Int) throws {

@@ -122,4 +122,8 @@ enum LifecycleTrainingExamples {
     static func crc32c() {
         CRC32C.checksum(Array("123456789".utf8))   // 0xE3069283
     }
+
+    static func runCurves() throws {
+        try RunCurves.write(runs: ["runs/a", "runs/b"], metric: "auc", to: "auc.svg")
+    }
 }

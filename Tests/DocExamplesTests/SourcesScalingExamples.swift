@@ -4,6 +4,7 @@ import Distributed
 import Config
 import Training
 @testable import Benchmarks
+@testable import Charts
 
 // The ```swift blocks of the scaling suite's `///` comments (network model, benchmarks, charts,
 // timeline) and of docs/scaling.md, each compiled inside a function.

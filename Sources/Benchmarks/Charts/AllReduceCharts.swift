@@ -1,4 +1,5 @@
 import Foundation
+import Charts
 
 /// The charts of `lockstep bench allreduce --plot-dir DIR`: per backend and network, median time vs
 /// message size and bus bandwidth vs message size, one line per mode and world size. The plotted

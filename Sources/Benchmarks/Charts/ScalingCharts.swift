@@ -1,4 +1,5 @@
 import Foundation
+import Charts
 
 /// The charts of `lockstep bench scaling` and `lockstep bench project` (`--plot-dir DIR`):
 /// efficiency vs ranks, and the stacked step-time breakdown per rank count. Plotted figures are the

@@ -1,0 +1,77 @@
+import Foundation
+import Charts
+import Checkpointing
+
+/// The learning curves of runs, read back from their `metrics.jsonl`: the training loss of every
+/// logged step, and a validation metric at every evaluation, drawn as one SVG line chart whose legend
+/// names each run by its folder. `lockstep plot` draws several runs on one chart; training writes
+/// `OUT/curves.svg` for its own.
+///
+/// ```swift
+/// try RunCurves.write(runs: ["runs/a", "runs/b"], metric: "auc", to: "auc.svg")
+/// ```
+public enum RunCurves {
+    /// One line of the chart: a run's training loss, or its validation `metric`.
+    public struct Curve: Equatable {
+        public var name: String
+        public var points: [(step: Int, value: Double)]
+        public static func == (a: Curve, b: Curve) -> Bool {
+            a.name == b.name && a.points.map(\.step) == b.points.map(\.step) && a.points.map(\.value) == b.points.map(\.value)
+        }
+    }
+
+    /// The curves of one run: `train loss` (with metric `loss`) and `validation <metric>`, each left out
+    /// when the run has no such records. Undefined values (`null`) are skipped.
+    public static func curves(of run: String, metric: String) throws -> [Curve] {
+        let path = run + "/metrics.jsonl"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError("\(path): cannot read the run's metrics (is \(run) a run folder?)")
+        }
+        let name = URL(fileURLWithPath: run).standardizedFileURL.lastPathComponent
+        var train: [(Int, Double)] = [], validation: [(Int, Double)] = []
+        for line in data.split(separator: UInt8(ascii: "\n")) {
+            guard let record = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                  let step = record["step"] as? Int else { continue }
+            switch record["event"] as? String {
+            case "train" where metric == "loss":
+                if let loss = record["loss"] as? Double { train.append((step, loss)) }
+            case "eval":
+                if let value = (record["validation"] as? [String: Any])?[metric] as? Double { validation.append((step, value)) }
+            default:
+                break
+            }
+        }
+        var curves: [Curve] = []
+        if !train.isEmpty { curves.append(Curve(name: "\(name) train loss", points: train)) }
+        if !validation.isEmpty { curves.append(Curve(name: "\(name) validation \(metric)", points: validation)) }
+        return curves
+    }
+
+    /// The chart of `metric` over the runs, as SVG text. Throws when no run has a point to draw.
+    public static func svg(runs: [String], metric: String) throws -> String {
+        guard let text = try svgIfAny(runs: runs, metric: metric) else {
+            throw TrainingError("no \(metric == "loss" ? "loss" : "validation \(metric)") records in \(runs.joined(separator: ", "))")
+        }
+        return text
+    }
+
+    /// The chart, or nil when no run has a point to draw (a run that logged nothing).
+    public static func svgIfAny(runs: [String], metric: String) throws -> String? {
+        var chart = LineChart(title: metric == "loss" ? "Loss" : "Validation \(metric)", xLabel: "step",
+                              yLabel: metric == "loss" ? "loss (mean per sample)" : metric)
+        for (index, run) in runs.enumerated() {
+            for curve in try curves(of: run, metric: metric) {
+                let isTrain = curve.name.hasSuffix(" train loss")
+                chart.series.append(.init(name: curve.name,
+                                          points: curve.points.map { (Double($0.step), String($0.step), $0.value, String($0.value)) },
+                                          dashed: !isTrain && metric == "loss", colorIndex: index))
+            }
+        }
+        return chart.series.isEmpty ? nil : chart.svg()
+    }
+
+    /// Writes the chart atomically to `path`.
+    public static func write(runs: [String], metric: String, to path: String) throws {
+        try AtomicFile.write(Array(try svg(runs: runs, metric: metric).utf8), to: path)
+    }
+}
