@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing (libFuzzer, `swiftc -sanitize=fuzzer,address`) of the two parsers that read
+# Coverage-guided fuzzing (libFuzzer, `swiftc -sanitize=fuzzer,address`) of the three parsers that read
 # files a user hands to Lockstep: the safetensors reader (Tests/Fuzz/SafetensorsFuzz.swift, with
-# Sources/Checkpointing) and the CSV parser (Tests/Fuzz/CSVParserFuzz.swift, with Sources/Datasets).
+# Sources/Checkpointing), the CSV parser (Tests/Fuzz/CSVParserFuzz.swift, with Sources/Datasets) and
+# the config loader (Tests/Fuzz/ConfigFuzz.swift, with Sources/Config: YAML text and `--set` values).
 #
-#   launch/fuzz.sh [SECONDS]      # each target runs SECONDS (default 300); launch/test.sh runs 25
+#   launch/fuzz.sh [SECONDS]      # each target runs SECONDS (default 300); launch/test.sh runs 20
 #
 # The harnesses are compiled straight from the sources with swiftc (they are not SwiftPM targets);
-# TensorCore, which both depend on, is built once as a plain library. The seed corpus comes from real
-# files: checkpoints and a model written by a short `lockstep train` run, and the shipped digits CSV.
+# TensorCore, Datasets and Distributed are built as plain libraries. Yams, which the config loader
+# parses with, is compiled from SwiftPM's checkout (.build/checkouts/Yams) with the same
+# instrumentation as the harness, its C part (libyaml) with clang, so that coverage guides the fuzzer
+# through the YAML parser too; it is rebuilt only when its sources change. The seed corpus comes from
+# real files: checkpoints and a model written by a short `lockstep train` run, the shipped digits CSV
+# and the shipped configs.
 # Corpora grow in .build/fuzz/corpus-*; a crash leaves its input in .build/fuzz/crash-* and fails the
 # script. Without the fuzzer runtime (libclang_rt.fuzzer in the Swift toolchain) the script says so
 # and exits 0, so that the test command still runs on such machines.
@@ -26,25 +31,49 @@ if ! swiftc -sanitize=fuzzer -parse-as-library "$probe.swift" -o "$probe" >"$out
     exit 0
 fi
 
-# TensorCore as a static library + module, without instrumentation (it is not what is fuzzed).
+# TensorCore, Datasets and Distributed as static libraries + modules, without instrumentation (they
+# are not what is fuzzed; the config loader only reads a few of their types).
 blas_cflags=$(pkg-config --cflags openblas)
 blas_libs=$(pkg-config --libs openblas)
 echo "fuzz.sh: building the targets (log: $out/build.log)"
 : > "$out/build.log"
-swiftc -O -parse-as-library -module-name TensorCore -emit-module -emit-module-path "$out/TensorCore.swiftmodule" \
-    -emit-library -static -o "$out/libTensorCore.a" -I Sources/CBLAS -Xcc ${blas_cflags} Sources/TensorCore/*.swift >>"$out/build.log" 2>&1
+build_library() {   # module name; TensorCore first, the others import it
+    swiftc -O -parse-as-library -module-name "$1" -emit-module -emit-module-path "$out/$1.swiftmodule" \
+        -emit-library -static -o "$out/lib$1.a" -I "$out" -I Sources/CBLAS -Xcc ${blas_cflags} Sources/"$1"/*.swift \
+        >>"$out/build.log" 2>&1 || { echo "fuzz.sh: building $1 failed:"; grep -E "error" "$out/build.log" | head -20; exit 1; }
+}
+for module in TensorCore Datasets Distributed; do build_library "$module"; done
+
+# Yams from SwiftPM's checkout, instrumented: libyaml (CYaml) with clang, the Swift part with swiftc.
+yams=.build/checkouts/Yams/Sources
+[ -d "$yams" ] || swift package resolve >>"$out/build.log" 2>&1
+if [ ! -f "$out/libYams.a" ] || [ -n "$(find "$yams" -type f -newer "$out/libYams.a" -print -quit)" ]; then
+    rm -rf "$out/cyaml" && mkdir -p "$out/cyaml"
+    for c in "$yams"/CYaml/src/*.c; do
+        clang -O2 -fsanitize=fuzzer-no-link,address -DYAML_DECLARE_EXPORT -I "$yams/CYaml/include" \
+            -c "$c" -o "$out/cyaml/$(basename "$c" .c).o" >>"$out/build.log" 2>&1 \
+            || { echo "fuzz.sh: compiling $c failed (see $out/build.log)"; exit 1; }
+    done
+    rm -f "$out/libCYaml.a" && ar rcs "$out/libCYaml.a" "$out"/cyaml/*.o
+    # SWIFT_PACKAGE: Yams imports its C module only when built as a package.
+    swiftc -O -parse-as-library -sanitize=fuzzer,address -D SWIFT_PACKAGE -module-name Yams \
+        -emit-module -emit-module-path "$out/Yams.swiftmodule" -emit-library -static -o "$out/libYams.a" \
+        -I "$yams/CYaml/include" "$yams"/Yams/*.swift >>"$out/build.log" 2>&1 \
+        || { echo "fuzz.sh: building Yams failed:"; grep -E "error" "$out/build.log" | head -20; exit 1; }
+fi
 build_target() {   # name, harness, sources...
     local name=$1 harness=$2; shift 2
-    swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name "Fuzz$name" \
-        -I "$out" -I Sources/CBLAS -Xcc ${blas_cflags} -L "$out" -lTensorCore ${blas_libs} \
+    swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name "Fuzz$name" -I "$out" -I Sources/CBLAS \
+        -Xcc ${blas_cflags} -L "$out" -lDatasets -lDistributed -lTensorCore -lYams -lCYaml ${blas_libs} \
         "$@" "$harness" -o "$out/fuzz-$name" >>"$out/build.log" 2>&1 \
         || { echo "fuzz.sh: building fuzz-$name failed:"; grep -E "error" "$out/build.log" | head -20; exit 1; }
 }
 build_target safetensors Tests/Fuzz/SafetensorsFuzz.swift Sources/Checkpointing/*.swift
 build_target csv Tests/Fuzz/CSVParserFuzz.swift Sources/Datasets/*.swift
+build_target config Tests/Fuzz/ConfigFuzz.swift Sources/Config/*.swift
 
 # Seed corpora from real files (kept between runs; libFuzzer adds what it finds).
-mkdir -p "$out/corpus-safetensors" "$out/corpus-csv"
+mkdir -p "$out/corpus-safetensors" "$out/corpus-csv" "$out/corpus-config"
 if [ -z "$(ls -A "$out/corpus-safetensors")" ]; then
     swift build --product lockstep >/dev/null
     run="$out/seed-run"
@@ -62,10 +91,18 @@ if [ -z "$(ls -A "$out/corpus-csv")" ]; then
         > "$out/corpus-csv/awkward.csv"
 fi
 
+if [ -z "$(ls -A "$out/corpus-config")" ]; then
+    # NUL separates the YAML text from each `--set` argument (see ConfigFuzz.swift).
+    cp configs/*.yaml "$out/corpus-config/"
+    { cat configs/clinical-mlp.yaml
+      printf '\000train.steps=3\000optimizer.type=adam\000model.layers[0]={type: dropout, p: 0.2}'; } \
+        > "$out/corpus-config/clinical-with-overrides"
+fi
+
 # The sanitizer's and Swift's own crash reports are enough; the backtracer only slows each crash.
 export SWIFT_BACKTRACE=enable=no
 status=0
-for name in safetensors csv; do
+for name in safetensors csv config; do
     echo "fuzz.sh: $name for ${seconds}s"
     if ! (cd "$out" && "./fuzz-$name" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
             -print_final_stats=1 -artifact_prefix="crash-$name-" "corpus-$name" 2>"fuzz-$name.log"); then

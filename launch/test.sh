@@ -18,9 +18,10 @@ if ! command -v rsvg-convert >/dev/null 2>&1; then
 fi
 swift build --build-tests
 swift test --skip-build
-# A short coverage-guided fuzz run of the safetensors and CSV parsers (25 s each); it prints why it
-# skipped on a toolchain without the libFuzzer runtime. Longer runs: launch/fuzz.sh SECONDS.
-bash launch/fuzz.sh 25
+# A short coverage-guided fuzz run of the safetensors, CSV and config parsers (20 s each, 60 s in
+# all); it prints why it skipped on a toolchain without the libFuzzer runtime. Longer runs:
+# launch/fuzz.sh SECONDS.
+bash launch/fuzz.sh 20
 # Preemption and requeue under a local one-node Slurm (docs/mpi.md, "Slurm"); one line and no failure
 # when Slurm cannot be installed or started here.
 LOCKSTEP_BIN="$(swift build --show-bin-path)/lockstep" bash launch/test-slurm.sh
