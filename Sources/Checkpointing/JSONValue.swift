@@ -93,7 +93,7 @@ struct JSONParser {
         case UInt8(ascii: "f"): try expect("false"); return .bool(false)
         case UInt8(ascii: "n"): try expect("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
-        default: throw error("unexpected character '\(Character(Unicode.Scalar(b)))'")
+        default: throw error("unexpected character \(quoted(String(Character(Unicode.Scalar(b)))))")
         }
     }
 
@@ -229,7 +229,8 @@ struct JSONParser {
                     // Every code reaching here is a valid scalar (surrogates were handled above).
                     utf8.append(contentsOf: Array(String(Character(Unicode.Scalar(code)!)).utf8))
                 default:
-                    throw error("invalid escape '\\\(Character(Unicode.Scalar(e)))'")
+                    // Quoted: the escaped byte may be a newline, which would break the one-line message.
+                    throw error("invalid escape \(quoted("\\" + String(Character(Unicode.Scalar(e)))))")
                 }
             case 0x00..<0x20:
                 throw error("unescaped control character in a string")

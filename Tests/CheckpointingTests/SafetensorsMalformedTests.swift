@@ -49,6 +49,10 @@ struct SafetensorsMalformedTests {
         (#"{"a\nb":{"dtype":"X","shape":[],"data_offsets":[0,4]}}"#, 4, #"tensor 'a\nb' has unsupported dtype 'X'"#),
         (#"{"s":"\ud800"}"#, 0, "unpaired surrogate"),
         (String(repeating: "[", count: 100), 0, "nesting deeper than 64 levels"),
+        // Found by the libFuzzer target: an escaped newline (and a stray control character) once came
+        // back verbatim and broke the one-line message.
+        ("{\"a\":\"x\\\ny\"}", 0, #"invalid escape '\\\n'"#),
+        ("{\"a\":\u{7}}", 0, #"unexpected character '\u{7}'"#),
     ])
     func badHeader(header: String, dataLength: Int, fragment: String) {
         let error = failure(rawFile(header: header, data: [UInt8](repeating: 0, count: dataLength)))
