@@ -74,7 +74,7 @@ public final class Trainer {
         parameterSegments = flat.entries.map(\.range)
         optimizer = try OptimizerFactory.makeOptimizer(config, parameters: model.namedParameters())
         schedule = try OptimizerFactory.makeSchedule(config)
-        evaluator = Evaluator(loss: config.loss, positiveWeight: positiveWeight)
+        evaluator = Evaluator(loss: config.loss, positiveWeight: positiveWeight ?? config.positiveWeight)
         reducer = GradientReducer(mode: config.distributed.reduction,
                                   communicator: communicator)
         let tree = CanonicalTree(leaves: plan.microBatchesPerStep)
