@@ -47,6 +47,9 @@ struct ConfigOptionKeysTests {
             let again = try RunConfig(yaml: config.canonicalYAML, source: "canonical.yaml")
             #expect(again == config)
             #expect(again.canonicalYAML == config.canonicalYAML)
+            // Codable goes through the same reader: JSON of the canonical form decodes to an equal config.
+            let json = try JSONDecoder().decode(RunConfig.self, from: JSONEncoder().encode(config))
+            #expect(json == config)
         }
         let text = try Self.load(Self.everything).canonicalYAML
         for line in ["  features: [age, sex, site]", "  missing: constant", "  missing_value: -1.5", "  missing_indicators: true",
