@@ -83,6 +83,15 @@ struct ConfigOptionKeysTests {
         #expect(try RunConfig(yaml: zero.canonicalYAML, source: "c.yaml") == zero)
     }
 
+    /// `loss: NAME` is short for `{type: NAME}`: `--set loss.pos_weight=…` extends it, and the two
+    /// spellings are one config.
+    @Test func posWeightOverridesTheShortForm() throws {
+        let set = try Self.load(["loss.pos_weight=2.5"])
+        let spelled = try Self.load(["loss={type: bce_with_logits, pos_weight: 2.5}"])
+        #expect(set == spelled && set.positiveWeight == 2.5 && set.configDigest == spelled.configDigest)
+        #expect(try Self.load(["loss={type: bce_with_logits}"]).configDigest == Self.load([]).configDigest)
+    }
+
     @Test func earlyStoppingModeFollowsTheMetricUnlessGiven() throws {
         func rule(_ value: String) throws -> EarlyStopping? {
             try Self.load(["train.early_stopping=\(value)"]).train.earlyStopping
