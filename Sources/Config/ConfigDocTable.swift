@@ -17,7 +17,7 @@
 public enum ConfigDocTable {
     /// The mappings that have a table, by the name used in the markers.
     public static let sections = ["top", "model", "layer", "data", "batch", "optimizer", "optimizer.lr_scaling",
-                                  "schedule", "train", "distributed", "output"]
+                                  "schedule", "train", "train.early_stopping", "distributed", "output"]
 
     /// The markdown table of one mapping's keys.
     public static func render(_ section: String) throws -> String {
@@ -31,6 +31,7 @@ public enum ConfigDocTable {
         case "optimizer.lr_scaling": return table(ConfigSchema.lrScaling)
         case "schedule": return table(ConfigSchema.schedule)
         case "train": return table(ConfigSchema.train)
+        case "train.early_stopping": return table(ConfigSchema.earlyStopping)
         case "distributed": return table(ConfigSchema.distributed)
         case "output": return table(ConfigSchema.output)
         default: throw ConfigError(file: "docs", keyPath: "", message: "no key table named '\(section)' (tables: \(sections.joined(separator: ", ")))")

@@ -90,6 +90,10 @@ struct ConfigField<Root> {
     /// Leave the key out of the canonical form when it is null (a layer's `name`); otherwise a
     /// null optional is written as `null`.
     var omitWhenNull = false
+    /// Leave the key out of the canonical form when it holds its default (what the mapping's `blank`
+    /// emits for the key). Keys added after configs were shipped use it, so that a config which does
+    /// not set them keeps its canonical form and digest.
+    var omitWhenDefault = false
     let read: (inout Root, YAMLNode, ConfigPath, ConfigDecoder) throws -> Void
     let emit: (Root) -> ConfigValue
     /// Range checks: calls `fail(path, message)` for the first problem (`path` may go deeper, e.g.
@@ -99,6 +103,14 @@ struct ConfigField<Root> {
     func applies(to variant: String?) -> Bool {
         guard let variants, let variant else { return true }
         return variants.contains(variant)
+    }
+
+    /// This field, left out of the canonical form when it holds its default (`omitWhenDefault`), as
+    /// in `.bool("save_best", \.saveBest, doc: …).omittedWhenDefault()`.
+    func omittedWhenDefault() -> ConfigField {
+        var field = self
+        field.omitWhenDefault = true
+        return field
     }
 }
 
@@ -181,6 +193,8 @@ struct ConfigSection<Root> {
         for field in fields where field.applies(to: variant) {
             let emitted = field.emit(value)
             if field.omitWhenNull, case .null = emitted { continue }
+            // Compared as canonical text: the key is left out exactly when it would print as its default.
+            if field.omitWhenDefault, emitted.flow == field.emit(blank(variant)).flow { continue }
             pairs.append((field.key, emitted))
         }
         return .map(pairs)

@@ -85,8 +85,8 @@ extension ConfigField {
 
     /// A string that may be absent; left out of the canonical form when it is.
     static func optionalString(_ key: String, _ property: WritableKeyPath<Root, String?>, range: ConfigRange? = nil,
-                               doc: String) -> ConfigField {
-        var field = ConfigField(key: key, typeText: "string", required: false, variants: nil, doc: doc,
+                               for variants: [String]? = nil, doc: String) -> ConfigField {
+        var field = ConfigField(key: key, typeText: "string", required: false, variants: variants, doc: doc,
                                 read: { root, node, path, decoder in root[keyPath: property] = try decoder.string(node, path) },
                                 emit: { $0[keyPath: property].map(ConfigValue.string) ?? .null },
                                 check: { root, path, checker in
@@ -100,10 +100,11 @@ extension ConfigField {
 
     /// One of an enumeration's raw values: `loss: expected one of bce_with_logits, cross_entropy, mse`.
     static func choice<Value: RawRepresentable & CaseIterable>(
-        _ key: String, _ property: WritableKeyPath<Root, Value>, required: Bool = false, doc: String
+        _ key: String, _ property: WritableKeyPath<Root, Value>, required: Bool = false, for variants: [String]? = nil,
+        doc: String
     ) -> ConfigField where Value.RawValue == String {
         ConfigField(key: key, typeText: configChoiceText(Value.allCases.map(\.rawValue)), required: required,
-                    variants: nil, doc: doc,
+                    variants: variants, doc: doc,
                     read: { root, node, path, decoder in root[keyPath: property] = try decoder.choice(node, path, as: Value.self) },
                     emit: { .string($0[keyPath: property].rawValue) },
                     check: { _, _, _ in })

@@ -4,17 +4,21 @@
 /// derived from these tables. Defaults come from each type's initialiser (`blank`).
 ///
 /// Adding a key: add a stored property with its default to the type in RunConfig.swift, add one
-/// line here, run `lockstep config --doc-table --write docs/config.md`. The canonical form (and every
-/// digest) changes when a key is added: do it knowingly.
+/// line here, run `lockstep config --doc-table --write docs/config.md`. A key added to a mapping that
+/// shipped configs already use must not change their canonical form (and digest): give it
+/// `.omittedWhenDefault()`, or use a kind that leaves out its absent value (`optional…`,
+/// `optionalSection(omittedWhenAbsent:)`). ShippedConfigDigestTests pins the shipped digests.
 enum ConfigSchema {
     static var root: ConfigSection<RunConfig> {
         ConfigSection(discriminator: nil, fields: [
             .uint64("seed", \.seed, doc: "Seed of every counter-based random stream: initial weights, data order, dropout masks."),
             .section("model", \.model, model, required: true, doc: "The network, below."),
             .section("data", \.data, data, required: true, doc: "Where samples come from, below."),
-            .choice("loss", \.loss, required: true,
-                    doc: "`bce_with_logits`: binary classification on one logit. `cross_entropy`: one logit per class "
-                        + "(≥ 2). `mse`: regression on one output."),
+            .loss("loss",
+                  doc: "`bce_with_logits`: binary classification on one logit. `cross_entropy`: one logit per class "
+                    + "(≥ 2). `mse`: regression on one output. The mapping form `{type: bce_with_logits, pos_weight: 3}` "
+                    + "weights the positive term (number > 0, as PyTorch's `BCEWithLogitsLoss(pos_weight=…)`), "
+                    + "for imbalanced labels; `bce_with_logits` only."),
             .section("batch", \.batch, batch, required: true, doc: "Global and micro-batch sizes, below."),
             .section("optimizer", \.optimizer, optimizer, required: true, doc: "Below."),
             .section("schedule", \.schedule, schedule, doc: "Learning-rate schedule, below."),
@@ -63,7 +67,8 @@ enum ConfigSchema {
     }
 
     static var data: ConfigSection<DataConfig> {
-        ConfigSection(
+        let csv = ["csv"]
+        return ConfigSection(
             discriminator: .init(key: "source", names: DataConfig.Source.Kind.allCases.map(\.rawValue), fallback: nil,
                                  label: "data.source", variant: { $0.source.name }),
             fields: [
@@ -80,11 +85,40 @@ enum ConfigSchema {
                         doc: "A CSV file with a header row, relative to the current directory."),
                 .string("label", \.csvLabel, required: true, range: .nonEmpty("a column name"), for: ["csv"],
                         doc: "The target column; every other column is a feature."),
-                .number("validation_fraction", \.validationFraction, range: .openUnit(closedTop: false),
-                        doc: "Share held out for validation: `round(n × fraction)` samples, the rest train."),
+                .number("validation_fraction", \.validationFraction, range: .unit(closedTop: false),
+                        doc: "Share held out for validation: `round(n × fraction)` samples, the rest train. `0`: "
+                            + "train on every sample; the run then has no validation metrics."),
                 .bool("shuffle", \.shuffle, doc: "Reshuffle training samples each epoch (a pure function of seed and epoch)."),
                 .bool("standardize", \.standardize,
                       doc: "Scale each feature to mean 0, variance 1 with training-split statistics."),
+                .optionalStringList("features", \.options.features, what: "column name", for: csv,
+                                    doc: "The feature columns, in the order the model sees them. Absent: every column "
+                                        + "but the label and `exclude`, in file order."),
+                .stringList("exclude", \.options.exclude, what: "column name", for: csv,
+                            doc: "Columns never used as features (ids, free text); only without `features`.")
+                    .omittedWhenDefault(),
+                .missing("missing", for: csv,
+                         doc: "An empty feature cell: `error` refuses the row (naming file, line, column); `mean`, "
+                            + "`median`: the training split's; `constant`: `missing_value`.")
+                    .omittedWhenDefault(),
+                .missingValue("missing_value", for: csv, doc: "The value `missing: constant` fills in.")
+                    .omittedWhenDefault(),
+                .bool("missing_indicators", \.options.missingIndicators, for: csv,
+                      doc: "Add a 0/1 column `NAME__missing` after each numeric column that had an empty cell in "
+                        + "the training split.")
+                    .omittedWhenDefault(),
+                .stringList("categorical", \.options.categorical, what: "column name", for: csv,
+                            doc: "Text columns one-hot encoded; categories from the training split, sorted.")
+                    .omittedWhenDefault(),
+                .choice("unknown_category", \.options.unknownCategory, for: csv,
+                        doc: "A category the training split never showed: `error` refuses the row; `ignore`: "
+                            + "all-zero one-hot block.")
+                    .omittedWhenDefault(),
+                .optionalChoice("task", \.options.task, for: csv,
+                                doc: "The learning task. Absent: inferred from the label column (docs/datasets.md)."),
+                .optionalString("validation_path", \.options.validationPath, range: .nonEmpty("a file path"), for: csv,
+                                doc: "A separate labelled CSV for validation; every row of `path` then trains "
+                                    + "(`validation_fraction` is not used)."),
             ],
             blank: { DataConfig(source: DataConfig.Source.Kind(rawValue: $0 ?? "")?.blank ?? .syntheticClinical(samples: 0)) })
     }
@@ -155,7 +189,21 @@ enum ConfigSchema {
             .int("log_every", \.logEvery, range: .nonNegative, doc: "Log metrics every N steps; `0`: never."),
             .optionalNumber("grad_clip_norm", \.gradClipNorm, range: .positive,
                             doc: "Clip the global gradient L2 norm to this value."),
+            .optionalSection("early_stopping", \.earlyStopping, earlyStopping, omittedWhenAbsent: true,
+                             doc: "`{metric: auc, patience: 3}`: stop when a validation metric has not improved for "
+                                + "`patience` evaluations (below). Needs `eval_every` > 0 and validation rows. Absent: off."),
         ], blank: { _ in TrainConfig(steps: 0) })
+    }
+
+    static var earlyStopping: ConfigSection<EarlyStopping> {
+        ConfigSection(discriminator: nil, fields: [
+            .metric("metric", doc: "The validation metric watched at each evaluation."),
+            .choice("mode", \.mode, doc: "`max`: higher is better; `min`: lower. Default: `min` for loss, mse and mae, "
+                        + "`max` for the others."),
+            .int("patience", \.patience, range: .positive, doc: "Evaluations without improvement after which training stops."),
+            .number("min_delta", \.minDelta, range: .nonNegative,
+                    doc: "An improvement must beat the best value by more than this."),
+        ], blank: { _ in EarlyStopping() })
     }
 
     static var distributed: ConfigSection<DistributedConfig> {
@@ -185,6 +233,12 @@ enum ConfigSchema {
             .int("checkpoint_every", \.checkpointEvery, range: .nonNegative,
                  doc: "Write a checkpoint every N steps; `0`: never."),
             .int("keep_checkpoints", \.keepCheckpoints, range: .positive, doc: "Checkpoints kept; older ones are deleted."),
+            .bool("save_best", \.saveBest,
+                  doc: "Keep `best.safetensors`, the weights of the best evaluation (by `train.early_stopping`'s metric, "
+                    + "else validation loss); summary.json records its step and value.")
+                .omittedWhenDefault(),
+            .bool("tensorboard", \.tensorboard, doc: "Write TensorBoard scalar event files under `OUT/tensorboard/`.")
+                .omittedWhenDefault(),
         ], blank: { _ in OutputConfig(dir: "") })
     }
 }

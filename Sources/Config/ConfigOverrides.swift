@@ -67,6 +67,10 @@ struct ConfigOverride {
                 (tag, style, mark) = (mapping.tag, mapping.style, mapping.mark)
             case let other? where ConfigDecoder.isNull(other):
                 break
+            case let other? where prefix == ConfigPath.root.key("loss"):
+                // `loss: bce_with_logits` is short for `{type: bce_with_logits}`, so `--set loss.pos_weight=3`
+                // extends it (ConfigField.loss).
+                pairs = [(YAMLNode("type"), other)]
             case let other?:
                 throw fail(prefix, "cannot set '\(key)' here: expected a mapping, got \(ConfigDecoder.describe(other))")
             }

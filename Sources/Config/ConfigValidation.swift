@@ -160,8 +160,9 @@ extension RunConfig {
         return lines.joined(separator: "\n")
     }
 
-    /// Checks a data set's size once it is known (CSV files): there must be at least one validation
-    /// sample and at least `batch.global` training samples.
+    /// Checks a data set's size once it is known (CSV files): at least one validation sample (unless
+    /// `validation_fraction` is 0 or a separate validation file is given) and at least `batch.global`
+    /// training samples.
     public func checkSampleCount(_ sampleCount: Int) throws {
         let dataPath = ConfigPath.root.key("data")
         let subject: ConfigPath
@@ -174,7 +175,7 @@ extension RunConfig {
             described = "data.samples \(sampleCount)"
         }
         let split = data.split(sampleCount: sampleCount)
-        if split.validation < 1 {
+        if split.validation < 1 && data.validationFraction > 0 && data.options.validationPath == nil {
             throw fail(dataPath.key("validation_fraction"),
                        "\(described); validation_fraction \(configNumber(data.validationFraction)) leaves no validation sample")
         }
@@ -220,6 +221,22 @@ extension RunConfig {
                 throw fail(root.key("loss"), "data.source synthetic-wide has class labels; use cross_entropy or bce_with_logits, not mse")
             default:
                 break
+            }
+        }
+
+        // A feature list names every column used, so an exclusion list beside it says nothing.
+        if data.options.features != nil && !data.options.exclude.isEmpty {
+            throw fail(dataPath.key("exclude"), "not used with data.features (which lists the columns used); give one of them")
+        }
+
+        // early stopping needs evaluations to watch.
+        if train.earlyStopping != nil {
+            let stopPath = root.key("train").key("early_stopping")
+            if train.evalEvery == 0 {
+                throw fail(stopPath, "needs train.eval_every > 0 (evaluations to watch), got eval_every 0")
+            }
+            if !data.hasValidation {
+                throw fail(stopPath, "needs validation rows: data.validation_fraction is 0 and there is no data.validation_path")
             }
         }
 

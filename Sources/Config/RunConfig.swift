@@ -1,4 +1,5 @@
 import Distributed
+import Datasets
 
 /// A training run's configuration, as written in a YAML file (see docs/config.md for every key).
 ///
@@ -16,6 +17,9 @@ public struct RunConfig: Sendable, Equatable {
     public var model: ModelConfig
     public var data: DataConfig
     public var loss: Loss
+    /// `loss.pos_weight`: BCE's weight on the positive term (PyTorch's `BCEWithLogitsLoss(pos_weight=…)`),
+    /// for imbalanced binary labels; `bce_with_logits` only. Nil: 1.
+    public var positiveWeight: Double?
     public var batch: BatchConfig
     public var optimizer: OptimizerConfig
     public var schedule: ScheduleConfig
@@ -38,11 +42,12 @@ public struct RunConfig: Sendable, Equatable {
     public init(seed: UInt64 = 0, model: ModelConfig, data: DataConfig, loss: Loss, batch: BatchConfig,
                 optimizer: OptimizerConfig, schedule: ScheduleConfig = ScheduleConfig(), train: TrainConfig,
                 distributed: DistributedConfig = DistributedConfig(), output: OutputConfig,
-                source: String = "config") {
+                positiveWeight: Double? = nil, source: String = "config") {
         self.seed = seed
         self.model = model
         self.data = data
         self.loss = loss
+        self.positiveWeight = positiveWeight
         self.batch = batch
         self.optimizer = optimizer
         self.schedule = schedule
@@ -54,6 +59,7 @@ public struct RunConfig: Sendable, Equatable {
 
     public static func == (lhs: RunConfig, rhs: RunConfig) -> Bool {
         lhs.seed == rhs.seed && lhs.model == rhs.model && lhs.data == rhs.data && lhs.loss == rhs.loss
+            && lhs.positiveWeight == rhs.positiveWeight
             && lhs.batch == rhs.batch && lhs.optimizer == rhs.optimizer && lhs.schedule == rhs.schedule
             && lhs.train == rhs.train && lhs.distributed == rhs.distributed && lhs.output == rhs.output
     }
@@ -113,20 +119,30 @@ public struct LayerConfig: Sendable, Equatable {
 
 public struct DataConfig: Sendable, Equatable {
     public var source: Source
-    /// Fraction of the samples held out for validation, in (0, 1).
+    /// Fraction of the samples held out for validation, in [0, 1); 0 trains on every sample and the
+    /// run has no validation metrics.
     public var validationFraction: Double
     /// Shuffle the training samples every epoch (the permutation depends on seed and epoch only).
     public var shuffle: Bool
     /// Standardise every feature to mean 0, variance 1 using training-split statistics.
     /// Default: true for `csv`, false for the synthetic sources.
     public var standardize: Bool
+    /// A CSV source's columns, empty cells, categories, task and validation file (`data.features`,
+    /// `data.exclude`, `data.missing`, …). Its `validationFraction` stays nil: `validationFraction`
+    /// above is the config's one.
+    public var options: DataOptions
 
-    public init(source: Source, validationFraction: Double = 0.2, shuffle: Bool = true, standardize: Bool? = nil) {
+    public init(source: Source, validationFraction: Double = 0.2, shuffle: Bool = true, standardize: Bool? = nil,
+                options: DataOptions = DataOptions()) {
         self.source = source
         self.validationFraction = validationFraction
         self.shuffle = shuffle
         self.standardize = standardize ?? source.standardizesByDefault
+        self.options = options
     }
+
+    /// Whether the run has validation rows: a separate validation file or a non-zero fraction.
+    public var hasValidation: Bool { options.validationPath != nil || validationFraction > 0 }
 
     public enum Source: Sendable, Equatable {
         /// The built-in synthetic clinical data set (binary outcome).
@@ -152,8 +168,9 @@ public struct DataConfig: Sendable, Equatable {
     }
 
     /// How `sampleCount` samples split: `validation = round(sampleCount × validationFraction)` (halves
-    /// away from zero), `train` = the rest.
+    /// away from zero), `train` = the rest; with a separate validation file every sample trains.
     public func split(sampleCount: Int) -> (train: Int, validation: Int) {
+        if options.validationPath != nil { return (sampleCount, 0) }
         let validation = Int((Double(sampleCount) * validationFraction).rounded(.toNearestOrAwayFromZero))
         return (sampleCount - validation, validation)
     }
@@ -284,12 +301,16 @@ public struct TrainConfig: Sendable, Equatable {
     public var logEvery: Int
     /// Clip the global gradient L2 norm to this value; nil = no clipping.
     public var gradClipNorm: Double?
+    /// Stop when a validation metric stops improving; nil = off. Needs `evalEvery` > 0 and validation rows.
+    public var earlyStopping: EarlyStopping?
 
-    public init(steps: Int, evalEvery: Int = 0, logEvery: Int = 10, gradClipNorm: Double? = nil) {
+    public init(steps: Int, evalEvery: Int = 0, logEvery: Int = 10, gradClipNorm: Double? = nil,
+                earlyStopping: EarlyStopping? = nil) {
         self.steps = steps
         self.evalEvery = evalEvery
         self.logEvery = logEvery
         self.gradClipNorm = gradClipNorm
+        self.earlyStopping = earlyStopping
     }
 }
 
@@ -333,10 +354,18 @@ public struct OutputConfig: Sendable, Equatable {
     public var checkpointEvery: Int
     /// How many checkpoints to keep (oldest are deleted).
     public var keepCheckpoints: Int
+    /// Keep `best.safetensors`, the weights of the best evaluation (by `train.early_stopping`'s metric,
+    /// else validation loss), and record its step in summary.json.
+    public var saveBest: Bool
+    /// Write TensorBoard scalar event files under `OUT/tensorboard/`.
+    public var tensorboard: Bool
 
-    public init(dir: String, checkpointEvery: Int = 0, keepCheckpoints: Int = 3) {
+    public init(dir: String, checkpointEvery: Int = 0, keepCheckpoints: Int = 3, saveBest: Bool = false,
+                tensorboard: Bool = false) {
         self.dir = dir
         self.checkpointEvery = checkpointEvery
         self.keepCheckpoints = keepCheckpoints
+        self.saveBest = saveBest
+        self.tensorboard = tensorboard
     }
 }

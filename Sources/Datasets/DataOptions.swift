@@ -2,8 +2,8 @@
 /// categories, and which task the label column holds. Every default keeps today's behaviour (all
 /// non-label columns, numeric, no empty cells, task inferred from the labels).
 ///
-/// The lead declares these as `data.*` config keys; until then they are set through the API
-/// (`PreparedData(config:options:)`, `TrainingRun.dataOptions`).
+/// A config file sets them with the `data.*` keys of a `csv` source (docs/config.md), which Config
+/// stores as `DataConfig.options`; code can also pass them to `PreparedData(config:options:)`.
 ///
 /// ```swift
 /// var options = DataOptions()
@@ -26,7 +26,7 @@ public struct DataOptions: Sendable, Hashable, Codable {
     }
 
     /// What to do with a category that the training split never showed.
-    public enum UnknownCategory: String, Sendable, Hashable, Codable {
+    public enum UnknownCategory: String, Sendable, Hashable, Codable, CaseIterable {
         /// The row is refused with an error naming file, line, column and value.
         case error
         /// The category's one-hot block is all zeros (as scikit-learn's `handle_unknown="ignore"`).
@@ -34,7 +34,7 @@ public struct DataOptions: Sendable, Hashable, Codable {
     }
 
     /// The learning task; `nil` infers it from the labels (see `CSVLoader`).
-    public enum TaskKind: String, Sendable, Hashable, Codable {
+    public enum TaskKind: String, Sendable, Hashable, Codable, CaseIterable {
         case binary, multiclass, regression
     }
 
@@ -73,4 +73,30 @@ public struct DataOptions: Sendable, Hashable, Codable {
 
     /// Whether an empty cell is refused.
     var refusesMissing: Bool { missing == .error }
+}
+
+extension DataOptions.Missing {
+    /// The policies by name, as the config key `data.missing` spells them.
+    public static let names = ["error", "mean", "median", "constant"]
+
+    /// The policy called `name` (`constant` fills in `value`); nil for an unknown name.
+    public init?(name: String, value: Float) {
+        switch name {
+        case "error": self = .error
+        case "mean": self = .mean
+        case "median": self = .median
+        case "constant": self = .constant(value)
+        default: return nil
+        }
+    }
+
+    /// `error`, `mean`, `median` or `constant`.
+    public var name: String {
+        switch self {
+        case .error: return "error"
+        case .mean: return "mean"
+        case .median: return "median"
+        case .constant: return "constant"
+        }
+    }
 }

@@ -79,7 +79,7 @@ struct Eval: ParsableCommand {
             }
         }
         let model = try SavedWeights.load(weightsPath, config: config, verify: verification.verify)
-        let result = try Evaluator(loss: config.loss).evaluate(model, on: dataset)
+        let result = try Evaluator(loss: config.loss, positiveWeight: config.positiveWeight).evaluate(model, on: dataset)
         if json {
             print(try JSONOutput.line(EvalReport(result: result, data: source, weights: weightsPath)))
         } else {

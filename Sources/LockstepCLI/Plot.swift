@@ -1,5 +1,6 @@
 import ArgumentParser
 import Training
+import Config
 
 /// `lockstep plot RUN_DIR… [--metric M] --output FILE.svg`: learning curves of one or several runs on
 /// one chart, read from their metrics.jsonl.

@@ -1,30 +1,7 @@
-/// When to stop training and which step was best: a validation metric watched at each evaluation
-/// (`train.eval_every`), improving when it beats the best so far by more than `minDelta` in the
-/// direction of `mode`; training stops after `patience` evaluations without improvement.
-///
-/// ```swift
-/// run.earlyStopping = EarlyStopping(metric: "auc", patience: 3, minDelta: 0.001)   // mode: max (from the metric)
-/// ```
-public struct EarlyStopping: Sendable, Hashable, Codable {
-    public enum Mode: String, Sendable, Hashable, Codable { case max, min }
+import Config
 
-    /// Metric names an evaluation can report (see `EvaluationResult.scalars`).
-    public static let metrics = ["loss", "accuracy", "auc", "precision", "recall", "f1", "mse", "mae"]
-
-    public var metric: String
-    public var mode: Mode
-    /// Evaluations without improvement after which training stops.
-    public var patience: Int
-    public var minDelta: Double
-
-    /// `mode` defaults to `min` for loss, mse and mae, `max` for the others.
-    public init(metric: String = "loss", mode: Mode? = nil, patience: Int = 5, minDelta: Double = 0) {
-        self.metric = metric
-        self.mode = mode ?? (["loss", "mse", "mae"].contains(metric) ? .min : .max)
-        self.patience = patience
-        self.minDelta = minDelta
-    }
-
+/// Training's checks of an `EarlyStopping` rule (the value type is Config's, `train.early_stopping`).
+extension EarlyStopping {
     /// One line per problem, for the config's validation.
     public func check() throws {
         guard Self.metrics.contains(metric) else {

@@ -25,14 +25,20 @@ public struct PreparedData: Sendable {
     /// Whether there is a validation split (false with validation fraction 0).
     public var hasValidation: Bool { validation.count > 0 }
 
+    /// The config's data with its own options (`data.exclude`, `data.missing`, …).
     public init(config: RunConfig) throws {
-        try self.init(config: config, options: DataOptions())
+        try self.init(config: config, options: config.data.options)
     }
 
     /// Loads or generates the data, splits it by the config's seed (or takes `options.validationPath`
     /// as the validation set) and fits the preprocessing on the training rows, or applies `fitted`.
-    public init(config: RunConfig, options: DataOptions, fitted: Preprocessing? = nil) throws {
-        let fraction = options.validationFraction ?? config.data.validationFraction
+    /// `options` replace the config's `data.options` (and its `validationFraction`, when set).
+    public init(config given: RunConfig, options: DataOptions, fitted: Preprocessing? = nil) throws {
+        var config = given   // one view of the options, so that the sample-count checks see them too
+        config.data.options = options
+        config.data.options.validationFraction = nil
+        if let fraction = options.validationFraction { config.data.validationFraction = fraction }
+        let fraction = config.data.validationFraction
         switch config.data.source {
         case .syntheticClinical(let samples):
             try self.init(synthetic: SyntheticClinical(seed: config.seed).dataset(count: samples), name: config.data.source.name,

@@ -57,6 +57,7 @@ public final class Trainer {
     /// The loss of this trainer's first step: the scale against which divergence is judged.
     var firstLoss: Double?
 
+    /// `positiveWeight` overrides the config's `loss.pos_weight` (`config.positiveWeight`) when given.
     public init(config: RunConfig, data: PreparedData, communicator: Communicator = LocalCommunicator(),
                 initialState: [String: Tensor]? = nil, initialSource: String = "initial state",
                 positiveWeight: Double? = nil) throws {
@@ -74,7 +75,7 @@ public final class Trainer {
         parameterSegments = flat.entries.map(\.range)
         optimizer = try OptimizerFactory.makeOptimizer(config, parameters: model.namedParameters())
         schedule = try OptimizerFactory.makeSchedule(config)
-        evaluator = Evaluator(loss: config.loss, positiveWeight: positiveWeight)
+        evaluator = Evaluator(loss: config.loss, positiveWeight: positiveWeight ?? config.positiveWeight)
         reducer = GradientReducer(mode: config.distributed.reduction,
                                   communicator: communicator)
         let tree = CanonicalTree(leaves: plan.microBatchesPerStep)

@@ -20,7 +20,9 @@ import Datasets
 /// let summary = try TrainingRun(config: config, outputDirectory: "runs/x").run()
 /// ```
 public final class TrainingRun {
-    public let config: RunConfig
+    /// The run's configuration. The data options, early stopping, best checkpoint, TensorBoard and
+    /// `pos_weight` below are views of it, so the config.yaml the run writes holds whatever was set.
+    public private(set) var config: RunConfig
     public let communicator: Communicator
     public let outputDirectory: String
     public let initialStatePath: String?
@@ -46,17 +48,37 @@ public final class TrainingRun {
     public var verifiesFiles = true
     /// Timestamps of every step, evaluation and checkpoint write when attached (`--timeline`).
     public var timeline: StepTimeline?
-    /// Columns, missing values, categories, task and validation file of a CSV source (future `data.*` keys).
-    public var dataOptions = DataOptions()
-    /// Stop when a validation metric stops improving (future `train.early_stopping`).
-    public var earlyStopping: EarlyStopping?
+    /// Columns, missing values, categories, task and validation file of a CSV source (`data.*` keys,
+    /// `config.data.options`). Setting `validationFraction` sets `data.validation_fraction`.
+    public var dataOptions: DataOptions {
+        get { config.data.options }
+        set {
+            config.data.options = newValue
+            config.data.options.validationFraction = nil
+            if let fraction = newValue.validationFraction { config.data.validationFraction = fraction }
+        }
+    }
+    /// Stop when a validation metric stops improving (`train.early_stopping`).
+    public var earlyStopping: EarlyStopping? {
+        get { config.train.earlyStopping }
+        set { config.train.earlyStopping = newValue }
+    }
     /// Keep `best.safetensors`, the weights of the best evaluation by `earlyStopping`'s metric (validation
-    /// loss without early stopping) (future `output.save_best`).
-    public var saveBest = false
-    /// Write TensorBoard scalar event files under `OUT/tensorboard/` (future `output.tensorboard`).
-    public var tensorboard = false
-    /// BCE's weight on positive rows (future `loss.pos_weight`).
-    public var positiveWeight: Double?
+    /// loss without early stopping) (`output.save_best`).
+    public var saveBest: Bool {
+        get { config.output.saveBest }
+        set { config.output.saveBest = newValue }
+    }
+    /// Write TensorBoard scalar event files under `OUT/tensorboard/` (`output.tensorboard`).
+    public var tensorboard: Bool {
+        get { config.output.tensorboard }
+        set { config.output.tensorboard = newValue }
+    }
+    /// BCE's weight on positive rows (`loss.pos_weight`).
+    public var positiveWeight: Double? {
+        get { config.positiveWeight }
+        set { config.positiveWeight = newValue }
+    }
 
     public init(config: RunConfig, outputDirectory: String? = nil, communicator: Communicator = LocalCommunicator(),
                 initialStatePath: String? = nil, resume: Bool = false) {
@@ -82,9 +104,9 @@ public final class TrainingRun {
         if isRankZero {
             try OutputDirectory.check(outputDirectory, files: ["model.safetensors", "summary.json", "metrics.jsonl"] + RunFolder.files)
         }
-        let data = try PreparedData(config: config, options: dataOptions)
+        let data = try PreparedData(config: config)
         try earlyStopping?.check()
-        let trainer = try Trainer(config: config, data: data, communicator: communicator, positiveWeight: positiveWeight)
+        let trainer = try Trainer(config: config, data: data, communicator: communicator)
         trainer.timeline = timeline
         var tracker = bestTracker(hasValidation: data.hasValidation)
         if let initialStatePath {

@@ -1,5 +1,6 @@
 import Foundation
 import Checkpointing
+import Config
 
 extension TrainingRun {
     /// The tracker for early stopping and save_best; nil when neither is on or there is no validation.

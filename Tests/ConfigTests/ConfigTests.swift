@@ -241,9 +241,10 @@ struct ConfigErrorTests {
         expectConfigError(configClinical(replacing: "p: 0.3", with: "p: 1"),
                           "clinical.yaml: model.layers[3].p: expected a number in [0, 1), got 1")
         expectConfigError(configClinical(replacing: "validation_fraction: 0.2", with: "validation_fraction: 1.2"),
-                          "clinical.yaml: data.validation_fraction: expected a number in (0, 1), got 1.2")
-        expectConfigError(configClinical(replacing: "validation_fraction: 0.2", with: "validation_fraction: 0"),
-                          "clinical.yaml: data.validation_fraction: expected a number in (0, 1), got 0")
+                          "clinical.yaml: data.validation_fraction: expected a number in [0, 1), got 1.2")
+        // 0 is allowed (train on every sample, ConfigOptionKeysTests); below 0 is not.
+        expectConfigError(configClinical(replacing: "validation_fraction: 0.2", with: "validation_fraction: -0.1"),
+                          "clinical.yaml: data.validation_fraction: expected a number in [0, 1), got -0.1")
         expectConfigError(configClinical(replacing: "momentum: 0.9", with: "momentum: 1.0"),
                           "clinical.yaml: optimizer.momentum: expected a number in [0, 1), got 1")
         expectConfigError(configClinical(replacing: "steps: 600", with: "steps: 0"),

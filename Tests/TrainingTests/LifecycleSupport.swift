@@ -60,6 +60,8 @@ enum PatientsCSV {
     }
 
     /// Writes the training file and config into `directory` and trains with `PatientsCSV.options`.
+    /// Returns the run's config: the file's, with the options `configure` set (they are config keys,
+    /// so the weights and the run folder record this config's digest).
     @discardableResult
     static func train(in directory: String, steps: Int = 60, configure: (TrainingRun) -> Void = { _ in }) throws -> (config: RunConfig, summary: RunSummary, out: String) {
         let csv = directory + "/patients.csv", out = directory + "/run"
@@ -70,6 +72,6 @@ enum PatientsCSV {
         run.dataOptions = options
         configure(run)
         let summary = try run.run()
-        return (config, summary, out)
+        return (run.config, summary, out)
     }
 }
