@@ -16,6 +16,14 @@ if ! command -v rsvg-convert >/dev/null 2>&1; then
         echo "skip: rsvg-convert unavailable (no apt or install failed); charts are checked as XML only" >&2
     fi
 fi
+# The reference safetensors implementation reads Lockstep's files in PythonInteropTests (the README
+# promises `safetensors.torch.load_file`); installed from PyPI when missing, else that test says it skipped.
+if command -v python3 >/dev/null 2>&1; then
+    python3 -c "import safetensors.numpy" >/dev/null 2>&1 \
+        || python3 -m pip install --quiet safetensors >/dev/null 2>&1 \
+        || echo "skip: could not pip install safetensors; the Python interop test will skip" >&2
+    export LOCKSTEP_SAFETENSORS_PYTHON="$(command -v python3)"
+fi
 swift build --build-tests
 swift test --skip-build
 # A short coverage-guided fuzz run of the safetensors, CSV and config parsers (20 s each, 60 s in
