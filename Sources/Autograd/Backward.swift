@@ -8,12 +8,18 @@ extension Tensor {
     /// once all the gradients flowing into it have arrived. Unless `retainGraph`, each node frees its
     /// saved tensors as soon as it has run, and a second backward through it throws.
     ///
+    /// `onLeafGradientFinal` is called (on this thread) for each leaf as soon as the last node that
+    /// feeds it has run, so its `.grad` will not change again in this pass: what a data-parallel
+    /// runner needs to start reducing a bucket of gradients while backward goes on. A leaf that no
+    /// gradient reaches is not reported.
+    ///
     /// ```swift
     /// let loss = try (w * x + b - target).pow(2).sum()
     /// try loss.backward()
     /// w.grad   // ∂loss/∂w
     /// ```
-    public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false) throws {
+    public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false,
+                         onLeafGradientFinal: ((Tensor) -> Void)? = nil) throws {
         guard requiresGrad else { throw AutogradError.backwardWithoutGrad }
         let seed: Tensor
         if let gradient {
@@ -27,9 +33,17 @@ extension Tensor {
         }
         guard let root = gradFn as? Node else {
             Tensor.accumulate(seed, intoLeaf: self)
+            onLeafGradientFinal?(self)
             return
         }
         let nodes = try Self.discover(from: root)
+        // How many edges still lead into each leaf; counted only when someone listens.
+        var pendingLeafEdges: [ObjectIdentifier: Int] = [:]
+        if onLeafGradientFinal != nil {
+            for node in nodes {
+                for case .leaf(let leaf) in node.edges { pendingLeafEdges[ObjectIdentifier(leaf), default: 0] += 1 }
+            }
+        }
         defer { for node in nodes { node.isDiscovered = false; node.pendingGradient = nil; node.unmetDependencies = 0 } }
 
         root.pendingGradient = seed
@@ -53,6 +67,12 @@ extension Tensor {
                     continue
                 case .leaf(let leaf):
                     if let gradient { Tensor.accumulate(gradient, intoLeaf: leaf) }
+                    if let onLeafGradientFinal {
+                        let key = ObjectIdentifier(leaf)
+                        let left = pendingLeafEdges[key]! - 1
+                        pendingLeafEdges[key] = left
+                        if left == 0, leaf.grad != nil { onLeafGradientFinal(leaf) }
+                    }
                 case .node(let next):
                     if let gradient {
                         // Out of place: a rule may hand the same tensor to several inputs.

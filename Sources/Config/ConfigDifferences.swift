@@ -38,3 +38,16 @@ extension RunConfig {
         }
     }
 }
+
+extension RunConfig {
+    /// The keys that change how a run executes but never its bits (the schema's `executionOnlyKey()`):
+    /// overlap, buckets, optimizer sharding, the modelled network. A resumed run may change them freely.
+    public static var executionOnlyKeys: [String] {
+        ConfigSchema.distributed.fields.filter(\.executionOnly).map { "distributed." + $0.key }
+    }
+
+    /// Whether `difference` is in an execution-only key (or inside one, as `distributed.network.gbps`).
+    public static func isExecutionOnly(_ difference: ConfigDifference) -> Bool {
+        executionOnlyKeys.contains { difference.key == $0 || difference.key.hasPrefix($0 + ".") }
+    }
+}

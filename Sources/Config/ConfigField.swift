@@ -94,6 +94,9 @@ struct ConfigField<Root> {
     /// emits for the key). Keys added after configs were shipped use it, so that a config which does
     /// not set them keeps its canonical form and digest.
     var omitWhenDefault = false
+    /// The key changes how a run executes (its speed, its memory) but never its bits, so a resumed run
+    /// may change it without `--allow-config-change` (`RunConfig.executionOnlyKeys`).
+    var executionOnly = false
     let read: (inout Root, YAMLNode, ConfigPath, ConfigDecoder) throws -> Void
     let emit: (Root) -> ConfigValue
     /// Range checks: calls `fail(path, message)` for the first problem (`path` may go deeper, e.g.
@@ -110,6 +113,13 @@ struct ConfigField<Root> {
     func omittedWhenDefault() -> ConfigField {
         var field = self
         field.omitWhenDefault = true
+        return field
+    }
+
+    /// This field, marked as changing only how a run executes (`executionOnly`).
+    func executionOnlyKey() -> ConfigField {
+        var field = self
+        field.executionOnly = true
         return field
     }
 }

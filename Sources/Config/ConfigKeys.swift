@@ -215,7 +215,22 @@ enum ConfigSchema {
                  doc: "Compare a digest of the parameters across ranks every N steps; `0`: never."),
             .optionalSection("network", \.network, network, omittedWhenAbsent: true,
                              doc: "`{latency_us: 5, gbps: 10}`: charge every transfer the time of that network "
-                                + "(time only, never bits; docs/scaling.md). Absent: the real transport."),
+                                + "(time only, never bits; docs/scaling.md). Absent: the real transport.")
+                .executionOnlyKey(),
+            .bool("overlap", \.overlap,
+                  doc: "Reduce gradient buckets on a communication thread during the last micro-batch's backward "
+                    + "(same bits; docs/mpi.md says when it pays).")
+                .omittedWhenDefault().executionOnlyKey(),
+            .number("bucket_mb", \.bucketMB, range: .positive,
+                    doc: "Bucket size for `overlap`, in MB; a larger parameter is a bucket of its own.")
+                .omittedWhenDefault().executionOnlyKey(),
+            .number("first_bucket_mb", \.firstBucketMB, range: .positive,
+                    doc: "Size of the first bucket (the last layers', ready first), in MB.")
+                .omittedWhenDefault().executionOnlyKey(),
+            .bool("shard_optimizer", \.shardOptimizer,
+                  doc: "ZeRO-1: each rank holds and updates the optimizer state of its 1/W of the parameters, then "
+                    + "parameters are allgathered (same bits; `reduction: deterministic` only).")
+                .omittedWhenDefault().executionOnlyKey(),
         ], blank: { _ in DistributedConfig() })
     }
 

@@ -252,6 +252,13 @@ extension RunConfig {
                        + "\(configNumber(optimizer.momentum)) and dampening \(configNumber(optimizer.dampening))")
         }
 
+        // distributed: sharding stops the deterministic reduction half way, which MPI_Allreduce has no step for.
+        let distributedPath = root.key("distributed")
+        if distributed.shardOptimizer && distributed.reduction == .mpi {
+            throw fail(distributedPath.key("shard_optimizer"),
+                       "needs reduction: deterministic (it keeps the reduce-scatter half of that reduction); got reduction: mpi")
+        }
+
         // schedule against the run.
         let schedPath = root.key("schedule")
         if schedule.warmupSteps > train.steps {

@@ -324,11 +324,26 @@ public struct DistributedConfig: Sendable, Equatable {
     /// A modelled network (`ShapedCommunicator`): every transfer takes at least latency + bytes /
     /// bandwidth. Time only: the bits are the real transport's. Nil = the real transport.
     public var network: NetworkConfig?
+    /// Reduce gradient buckets on a communication thread while backward runs (`BucketedReduction`).
+    /// Time only: the bits are those of one reduction after backward.
+    public var overlap: Bool
+    /// Bucket size in MB (10⁶ bytes) for `overlap`; a parameter larger than a bucket is a bucket of its own.
+    public var bucketMB: Double
+    /// Size in MB of the first bucket, the last layers', which backward finishes first.
+    public var firstBucketMB: Double
+    /// ZeRO-1: each rank keeps the optimizer state of its shard of the flat parameters only, updates
+    /// that shard, and an allgather of parameters replaces the gradients' allgather. Same bits.
+    public var shardOptimizer: Bool
 
-    public init(reduction: ReductionMode = .deterministic, checkEvery: Int = 50, network: NetworkConfig? = nil) {
+    public init(reduction: ReductionMode = .deterministic, checkEvery: Int = 50, network: NetworkConfig? = nil,
+                overlap: Bool = false, bucketMB: Double = 25, firstBucketMB: Double = 1, shardOptimizer: Bool = false) {
         self.reduction = reduction
         self.checkEvery = checkEvery
         self.network = network
+        self.overlap = overlap
+        self.bucketMB = bucketMB
+        self.firstBucketMB = firstBucketMB
+        self.shardOptimizer = shardOptimizer
     }
 }
 

@@ -46,22 +46,30 @@ public final class BlockAccumulator {
 
     /// Pushes one leaf (copied), merging partial sums as the canonical tree does.
     public func add(_ leaf: UnsafePointer<Float>) {
+        push().apply(leaf, elements: 0..<length)
+    }
+
+    /// Accounts for one more leaf and returns the copies and additions that fold it in, without doing
+    /// them: `apply` them to every element (in any number of ranges, in any order, on any thread)
+    /// before the buffers are read. Each element's operations are those of `add`, so folding a leaf
+    /// bucket by bucket while backward is still writing it gives the same bits.
+    public func push() -> LeafFold {
         precondition(!isComplete, "the block already has its \(leafTotal) leaves")
-        let top = finished + heights.count
+        var top = finished + heights.count
         if top == buffers.count { buffers.append(.allocate(capacity: max(length, 1))) }
-        buffers[top].baseAddress!.update(from: leaf, count: length)
+        var fold = LeafFold(destination: buffers[top].baseAddress!)
         heights.append(0)
         leafCount += 1
         leavesInFragment += 1
         while heights.count >= 2, heights[heights.count - 1] == heights[heights.count - 2] {
-            let top = finished + heights.count - 1
-            Self.addInPlace(left: buffers[top - 1].baseAddress!, right: buffers[top].baseAddress!, count: length)
+            top = finished + heights.count - 1
+            fold.additions.append((buffers[top - 1].baseAddress!, buffers[top].baseAddress!, intoLeft: true))
             heights.removeLast()
             heights[heights.count - 1] += 1
         }
-        if leavesInFragment == fragments[finished].count { closeFragment() }
+        if leavesInFragment == fragments[finished].count { closeFragment(&fold) }
+        return fold
     }
-
     /// Pushes the elements of a float32 tensor of `length` elements.
     public func add(_ leaf: Tensor) {
         precondition(leaf.count == length && leaf.dtype == .float32, "leaf of \(leaf.count) \(leaf.dtype) for length \(length)")
@@ -77,11 +85,10 @@ public final class BlockAccumulator {
     }
 
     /// The fragment's partial sums, of strictly decreasing height, added right to left into the first.
-    private func closeFragment() {
+    private func closeFragment(_ fold: inout LeafFold) {
         var k = finished + heights.count - 1
         while k > finished {
-            let left = buffers[k - 1].baseAddress!, right = buffers[k].baseAddress!
-            for i in 0..<length { right[i] = left[i] + right[i] }
+            fold.additions.append((buffers[k - 1].baseAddress!, buffers[k].baseAddress!, intoLeft: false))
             swapAt(k - 1, k)                       // the sum moves down without a copy
             k -= 1
         }
@@ -95,5 +102,32 @@ public final class BlockAccumulator {
     @inline(__always)
     static func addInPlace(left: UnsafeMutablePointer<Float>, right: UnsafePointer<Float>, count: Int) {
         for i in 0..<count { left[i] = left[i] + right[i] }
+    }
+}
+
+/// The work of folding one leaf into a `BlockAccumulator` (`push()`): copy the leaf into a buffer,
+/// then add partial sums pairwise, left operand first. Every operation is elementwise, so it may run
+/// over the whole buffer at once or range by range.
+public struct LeafFold {
+    let destination: UnsafeMutablePointer<Float>
+    /// `left + right`, stored into the left operand or the right one.
+    var additions: [(left: UnsafeMutablePointer<Float>, right: UnsafeMutablePointer<Float>, intoLeft: Bool)] = []
+
+    init(destination: UnsafeMutablePointer<Float>) {
+        self.destination = destination
+    }
+
+    /// Folds elements `range` of `leaf`.
+    public func apply(_ leaf: UnsafePointer<Float>, elements range: Range<Int>) {
+        let lo = range.lowerBound, n = range.count
+        (destination + lo).update(from: leaf + lo, count: n)
+        for (left, right, intoLeft) in additions {
+            let l = left + lo, r = right + lo
+            if intoLeft {
+                for i in 0..<n { l[i] = l[i] + r[i] }
+            } else {
+                for i in 0..<n { r[i] = l[i] + r[i] }
+            }
+        }
     }
 }

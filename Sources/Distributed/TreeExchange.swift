@@ -46,13 +46,30 @@ public final class TreeExchange {
         }
     }
 
+    /// Step 1 with the elements cut as the caller says: rank c evaluates the upper tree for the
+    /// elements `part(c)` (disjoint ranges, possibly empty; optimizer sharding passes each rank's
+    /// shard clamped to a bucket). Returns `part(rank)`.
+    @discardableResult
+    public func reduceScatter(fragments: [UnsafeMutablePointer<Float>], layout: TreeLayout,
+                              into output: UnsafeMutablePointer<Float>, over comm: Communicator,
+                              parts part: (Int) -> Range<Int>) throws -> Range<Int> {
+        try exchange(fragments: fragments, layout: layout, into: output, over: comm, part: part)
+    }
+
     /// Step 2: every rank sends its chunk of `range` (from `reduceScatter`) to every other rank.
     public func allGather(_ output: UnsafeMutablePointer<Float>, range: Range<Int>, over comm: Communicator) throws {
+        let parts = comm.worldSize
+        try allGather(output, over: comm) { Self.chunk($0, of: range, parts: parts) }
+    }
+
+    /// Step 2 with the caller's cut: every rank sends its elements `part(rank)` to every other rank.
+    public func allGather(_ output: UnsafeMutablePointer<Float>, over comm: Communicator,
+                          parts part: (Int) -> Range<Int>) throws {
         let w = comm.worldSize, r = comm.rank
-        let mine = Self.chunk(r, of: range, parts: w)
+        let mine = part(r)
         for k in 1..<max(w, 1) {
             let destination = (r + k) % w, source = (r - k + w) % w
-            let theirs = Self.chunk(source, of: range, parts: w)
+            let theirs = part(source)
             try comm.sendReceive(send: UnsafeBufferPointer(start: output + mine.lowerBound, count: mine.count), to: destination,
                                  receive: UnsafeMutableBufferPointer(start: output + theirs.lowerBound, count: theirs.count),
                                  from: source)

@@ -94,7 +94,11 @@ public final class Adam: Optimizer {
     public func stateTensors() -> [(name: String, tensor: Tensor)] { state.stateTensors() }
 
     public func loadState(_ tensors: [String: Tensor]) throws {
-        try StateSlots.load(tensors, into: stateTensors())
+        try state.load(tensors, buffer: buffer)
+    }
+
+    public func gatheredStateTensors(shards: [Range<Int>], allGather: StateAllGather) throws -> [(name: String, tensor: Tensor)] {
+        try state.gathered(shards: shards, buffer: buffer, allGather: allGather)
     }
 }
 

@@ -6,9 +6,10 @@ import TensorCore
 /// `total = sqrt(Σ g²)` over every element of every non-nil `.grad`; each gradient is multiplied by
 /// `min(maxNorm / (total + 1e-6), 1)`. Parameters without a gradient are skipped.
 ///
-/// The sum runs in a fixed order — each gradient's squares summed in element order from zero, then
-/// those per-tensor sums added in parameter order — and accumulates in Double for float32 and
-/// float64 alike, so the result depends on nothing but the gradients. PyTorch instead takes the norm
+/// The sum has one fixed grouping (`GradientNorm`): the gradients, end to end, cut into blocks of
+/// `GradientNorm.blockSize` elements, each block summed in Double, the block sums added in order. It
+/// depends on nothing but the gradients, and a rank holding a block-aligned shard computes its
+/// blocks' sums alone, so optimizer-state sharding gives the same bits. PyTorch instead takes the norm
 /// of the per-tensor norms in the gradient's dtype; the two agree to rounding (float64 ~1e-16,
 /// float32 ~1e-7 relative). In data-parallel training, clip after the allreduce: every replica then
 /// sees the same gradients and computes the same norm.
@@ -24,16 +25,15 @@ import TensorCore
 /// ```
 @discardableResult
 public func clipGradNorm(_ parameters: [Tensor], maxNorm: Double) -> Double {
-    let grads = parameters.compactMap(\.grad)
-    var sumOfSquares = 0.0
-    for grad in grads {
-        sumOfSquares += squaredSum(grad, 0..<grad.count)
+    var sums = GradientNorm.BlockSums()
+    for p in parameters {
+        if let grad = p.grad { sums.add(grad) } else { sums.skip(p.count) }
     }
-    let total = sumOfSquares.squareRoot()
-    let coefficient = clipCoefficient(total: total, maxNorm: maxNorm)
+    let total = sums.total.squareRoot()
+    let coefficient = GradientNorm.clipCoefficient(total: total, maxNorm: maxNorm)
     // Multiplying by exactly 1 changes no bit, so the common unclipped case skips the pass.
     if coefficient == 1 { return total }
-    for grad in grads { scale(grad, 0..<grad.count, by: coefficient) }
+    for grad in parameters.compactMap(\.grad) { GradientNorm.scale(grad, 0..<grad.count, by: coefficient) }
     return total
 }
 
@@ -43,77 +43,142 @@ public func clipGradNorm(_ parameters: [(name: String, tensor: Tensor)], maxNorm
     clipGradNorm(parameters.map(\.tensor), maxNorm: maxNorm)
 }
 
-/// `clipGradNorm` over a flat gradient buffer whose parameters occupy `segments` (in order, as
-/// `FlatParameters.entries`' ranges): the same sum in the same order, so the same bits as the
-/// per-tensor form when every parameter has its gradient in the buffer, and one scaling pass over
-/// the whole buffer. Every segment counts (bind missing gradients to zeros first).
+/// `clipGradNorm` over a flat gradient buffer (every parameter's gradient bound into it): the same
+/// sum, so the same bits as the per-tensor form, and one scaling pass over the whole buffer.
 ///
 /// ```swift
-/// let norm = clipGradNorm(flatGradients: flat.gradients, segments: flat.entries.map(\.range), maxNorm: 1)
+/// let norm = clipGradNorm(flatGradients: flat.gradients, maxNorm: 1)
 /// ```
 @discardableResult
-public func clipGradNorm(flatGradients gradients: Tensor, segments: [Range<Int>], maxNorm: Double) -> Double {
-    let total = gradientSquaredSum(gradients, segments: segments).squareRoot()
-    let coefficient = clipCoefficient(total: total, maxNorm: maxNorm)
+public func clipGradNorm(flatGradients gradients: Tensor, maxNorm: Double) -> Double {
+    let total = GradientNorm.total(GradientNorm.blockSquaredSums(gradients, elements: 0..<gradients.count)).squareRoot()
+    let coefficient = GradientNorm.clipCoefficient(total: total, maxNorm: maxNorm)
     if coefficient == 1 { return total }
-    scale(gradients, 0..<gradients.count, by: coefficient)
+    GradientNorm.scale(gradients, 0..<gradients.count, by: coefficient)
     return total
 }
 
-/// Σ g² over the elements of `gradients` that lie in both `segments` and `range` (default: all):
-/// each segment's part summed from zero in element order, the parts added in segment order, in
-/// Double. Over the whole buffer this is the sum `clipGradNorm` takes. For a range cut at segment
-/// boundaries it is one rank's share under optimizer-state sharding; adding the shares changes the
-/// grouping of the additions, so the total then agrees to rounding, not to the bit, unless the
-/// per-segment parts themselves are gathered and added in order.
+/// The squared L2 norm of a flat gradient buffer in the one grouping `clipGradNorm` uses, in pieces
+/// that ranks can compute apart: blocks of `blockSize` elements from the buffer's start, each summed
+/// in Double over 8 interleaved lanes (element i of a block into lane i mod 8, the lanes then added
+/// pairwise), and the block sums added in order from zero. A rank whose shard starts and ends on
+/// block boundaries computes its blocks' sums; gathered in block order, they give every rank the
+/// total of the whole buffer, bit for bit.
 ///
 /// ```swift
-/// let mine = gradientSquaredSum(flat.gradients, segments: ranges, within: 0..<4096)
+/// let mine = GradientNorm.blockSquaredSums(flat.gradients, elements: 0..<4096)   // 4 blocks
+/// let total = GradientNorm.total(mine)
 /// ```
-public func gradientSquaredSum(_ gradients: Tensor, segments: [Range<Int>], within range: Range<Int>? = nil) -> Double {
-    let range = range ?? 0..<gradients.count
-    var sum = 0.0
-    for segment in segments {
-        let part = segment.clamped(to: range)
-        if !part.isEmpty { sum += squaredSum(gradients, part) }
+public enum GradientNorm {
+    public static let blockSize = 1024
+
+    /// The sums of squares of the blocks covering `elements` (which must start on a block boundary,
+    /// and end on one or at the buffer's end; empty: none).
+    public static func blockSquaredSums(_ t: Tensor, elements: Range<Int>) -> [Double] {
+        precondition(elements.isEmpty || elements.lowerBound % blockSize == 0 && (elements.upperBound % blockSize == 0 || elements.upperBound == t.count),
+                     "GradientNorm: \(elements) is not block-aligned")
+        var sums = BlockSums()
+        sums.add(t, elements)
+        return sums.finished + (sums.open.map { [$0] } ?? [])
     }
-    return sum
-}
 
-/// `maxNorm / (total + 1e-6)` clamped to at most 1. torch.clamp(max=1) keeps a NaN coefficient;
-/// spelled out so as not to rely on `min`'s NaN rule.
-private func clipCoefficient(total: Double, maxNorm: Double) -> Double {
-    let raw = maxNorm / (total + 1e-6)
-    return raw.isNaN || raw < 1 ? raw : 1
-}
+    /// The block sums added in order, from zero.
+    public static func total(_ blockSums: [Double]) -> Double {
+        var total = 0.0
+        for b in blockSums { total += b }
+        return total
+    }
 
-/// Σ x² over elements `range` of a float tensor, accumulated in Double from zero, in order.
-private func squaredSum(_ t: Tensor, _ range: Range<Int>) -> Double {
-    func sum<T: TensorScalar>(_ p: UnsafeMutablePointer<T>) -> Double {
-        var acc = 0.0
-        for i in range {
-            let x = Double(p[i])
-            acc += x * x
+    /// `maxNorm / (total + 1e-6)` clamped to at most 1. torch.clamp(max=1) keeps a NaN coefficient;
+    /// spelled out so as not to rely on `min`'s NaN rule.
+    public static func clipCoefficient(total: Double, maxNorm: Double) -> Double {
+        let raw = maxNorm / (total + 1e-6)
+        return raw.isNaN || raw < 1 ? raw : 1
+    }
+
+    /// x ← x·scale over elements `range`, the scale rounded once to the element type (as PyTorch's
+    /// `mul_` by a tensor of the gradient's dtype).
+    public static func scale(_ t: Tensor, _ range: Range<Int>, by scale: Double) {
+        func run<T: TensorScalar>(_ p: UnsafeMutablePointer<T>) {
+            let s = T(scale)
+            for i in range { p[i] = p[i] * s }
         }
-        return acc
+        switch t.dtype {
+        case .float32: run(t.pointer(as: Float.self))
+        case .float64: run(t.pointer(as: Double.self))
+        case .int64: preconditionFailure("clipGradNorm: int64 gradient")
+        }
     }
-    switch t.dtype {
-    case .float32: return sum(t.pointer(as: Float.self))
-    case .float64: return sum(t.pointer(as: Double.self))
-    case .int64: preconditionFailure("clipGradNorm: int64 gradient")
-    }
-}
 
-/// x ← x·scale over elements `range`, the scale rounded once to the element type (as PyTorch's
-/// `mul_` by a tensor of the gradient's dtype).
-private func scale(_ t: Tensor, _ range: Range<Int>, by scale: Double) {
-    func run<T: TensorScalar>(_ p: UnsafeMutablePointer<T>) {
-        let s = T(scale)
-        for i in range { p[i] = p[i] * s }
-    }
-    switch t.dtype {
-    case .float32: run(t.pointer(as: Float.self))
-    case .float64: run(t.pointer(as: Double.self))
-    case .int64: preconditionFailure("clipGradNorm: int64 gradient")
+    /// Walks gradients end to end (several tensors or one buffer), keeping the block being filled.
+    struct BlockSums {
+        var finished: [Double] = []
+        /// Lanes of the block being filled, and how many of its elements have been seen.
+        var lanes = [Double](repeating: 0, count: 8)
+        var filled = 0
+        var open: Double? { filled == 0 ? nil : laneTotal }
+
+        var total: Double { GradientNorm.total(finished + (open.map { [$0] } ?? [])) }
+
+        private var laneTotal: Double {
+            ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+        }
+
+        /// Elements of a parameter without a gradient: zeros, which change no sum.
+        mutating func skip(_ count: Int) {
+            var left = count
+            while left > 0 {
+                let n = min(left, blockSize - filled)
+                filled += n
+                left -= n
+                if filled == blockSize { close() }
+            }
+        }
+
+        mutating func add(_ t: Tensor, _ range: Range<Int>? = nil) {
+            let range = range ?? 0..<t.count
+            switch t.dtype {
+            case .float32: add(t.pointer(as: Float.self), range)
+            case .float64: add(t.pointer(as: Double.self), range)
+            case .int64: preconditionFailure("clipGradNorm: int64 gradient")
+            }
+        }
+
+        private mutating func add<T: TensorScalar>(_ p: UnsafeMutablePointer<T>, _ range: Range<Int>) {
+            var i = range.lowerBound
+            while i < range.upperBound {
+                let n = min(range.upperBound - i, blockSize - filled)
+                if filled == 0, n == blockSize {
+                    finished.append(Self.fullBlock(p + i))        // the common case, vectorised
+                } else {
+                    for k in 0..<n {
+                        let x = Double(p[i + k])
+                        lanes[(filled + k) & 7] += x * x
+                    }
+                    filled += n
+                    if filled == blockSize { close() }
+                }
+                i += n
+            }
+        }
+
+        private mutating func close() {
+            finished.append(laneTotal)
+            for k in 0..<8 { lanes[k] = 0 }
+            filled = 0
+        }
+
+        /// One whole block: the same lanes and the same final additions as the element-wise path.
+        private static func fullBlock<T: TensorScalar>(_ p: UnsafeMutablePointer<T>) -> Double {
+            var a = SIMD8<Double>(repeating: 0)
+            var k = 0
+            while k < blockSize {
+                var x = SIMD8<Double>()
+                for j in 0..<8 { x[j] = Double(p[k + j]) }
+                a += x * x
+                k += 8
+            }
+            return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+        }
     }
 }

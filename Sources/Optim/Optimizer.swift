@@ -37,7 +37,17 @@ public protocol Optimizer: AnyObject {
     /// These are the optimizer's own tensors, not copies: write them out before the next `step()`.
     func stateTensors() -> [(name: String, tensor: Tensor)]
 
-    /// Restores state written by `stateTensors()`. `tensors` may hold other entries (the whole
+    /// The elements `[lo, hi)` of the flat parameter buffer this optimizer updates and holds state
+    /// for: all of them unless it was built with a `shard` (optimizer-state sharding, ZeRO-1).
+    var shard: Range<Int> { get }
+
+    /// The whole state as an unsharded optimizer would hold it (`stateTensors()` of the full buffer),
+    /// assembled from every rank's shard: `shards` lists each rank's shard in rank order, `allGather`
+    /// moves each rank's bytes to all. Every rank must call it. Unsharded, it is `stateTensors()`.
+    func gatheredStateTensors(shards: [Range<Int>], allGather: StateAllGather) throws -> [(name: String, tensor: Tensor)]
+
+    /// Restores state written by `stateTensors()` of an unsharded optimizer (a sharded one takes its
+    /// shard's part of each tensor). `tensors` may hold other entries (the whole
     /// checkpoint); names outside `optimizer.` are ignored. Every slot must be present with its
     /// parameter's shape and dtype, and no unknown `optimizer.` name may appear; nothing is changed
     /// unless all checks pass. Values are copied, so the caller's tensors stay independent.

@@ -230,6 +230,12 @@ public final class Tensor {
         return Tensor(storage: storage, offset: offset, shape: newShape, dtype: dtype)
     }
 
+    /// A 1-D view of elements `range` (in element order; no copy), e.g. one rank's shard of a flat buffer.
+    public func elements(_ range: Range<Int>) -> Tensor {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "elements \(range) of a tensor of \(count)")
+        return Tensor(storage: storage, offset: offset + range.lowerBound, shape: [range.count], dtype: dtype)
+    }
+
     /// A copy converted to `target` dtype.
     public func converted(to target: DType) -> Tensor {
         if target == dtype { return copy() }

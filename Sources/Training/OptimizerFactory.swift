@@ -4,17 +4,19 @@ import Config
 
 /// Makes the optimizer and learning-rate schedule a config names.
 public enum OptimizerFactory {
-    public static func makeOptimizer(_ config: RunConfig, parameters: [(name: String, tensor: Tensor)]) throws -> Optimizer {
+    /// `shard`: the flat-buffer elements this rank updates under optimizer-state sharding (nil: all).
+    public static func makeOptimizer(_ config: RunConfig, parameters: [(name: String, tensor: Tensor)],
+                                     shard: Range<Int>? = nil) throws -> Optimizer {
         let o = config.optimizer
         let lr = o.scaledLR(globalBatch: config.batch.global)
         switch o.type {
         case .sgd:
             return try SGD(parameters: parameters, lr: lr, momentum: o.momentum, dampening: o.dampening,
-                           weightDecay: o.weightDecay, nesterov: o.nesterov)
+                           weightDecay: o.weightDecay, nesterov: o.nesterov, shard: shard)
         case .adam:
-            return try Adam(parameters: parameters, lr: lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay)
+            return try Adam(parameters: parameters, lr: lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay, shard: shard)
         case .adamw:
-            return try AdamW(parameters: parameters, lr: lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay)
+            return try AdamW(parameters: parameters, lr: lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay, shard: shard)
         }
     }
 

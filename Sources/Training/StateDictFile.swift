@@ -18,8 +18,14 @@ public enum StateDictFile {
     /// The model's state dict (and optionally the optimizer's state) as an archive, with the run state
     /// in `__metadata__` and `params_sha256` (state dict) and `content_sha256` (everything) recorded.
     public static func archive(model: Module, optimizer: Optimizer? = nil, metadata: [String: String] = [:]) -> SafetensorsArchive {
-        var archive = SafetensorsArchive(tensors: model.stateDict(), metadata: metadata)
-        if let optimizer { archive.tensors += optimizer.stateTensors() }
+        archive(model: model, optimizerState: optimizer?.stateTensors() ?? [], metadata: metadata)
+    }
+
+    /// The same with the optimizer's state given as tensors (a sharded run's, gathered:
+    /// `Trainer.optimizerStateForCheckpoint()`).
+    public static func archive(model: Module, optimizerState: [(name: String, tensor: Tensor)],
+                               metadata: [String: String] = [:]) -> SafetensorsArchive {
+        var archive = SafetensorsArchive(tensors: model.stateDict() + optimizerState, metadata: metadata)
         archive.recordDigests()
         return archive
     }

@@ -48,9 +48,11 @@ public final class Trainer {
 
     let evaluator: Evaluator
     let batchNorms: [BatchNorm1d]
-    let parameterSegments: [Range<Int>]   // each parameter's elements in the flat buffers
-    public let reducer: GradientReducer
-    let gradientSum: BlockAccumulator
+    /// Folds, buckets and reduces the gradients (and shards them under ZeRO-1).
+    public let gradientSync: GradientSynchronizer
+    public var reducer: GradientReducer { gradientSync.reducer }
+    /// Each parameter tensor's index in the flat buffer, for backward's final-gradient reports.
+    let parameterIndex: [ObjectIdentifier: Int]
     let statisticsSum: BlockAccumulator
     let statistics: Tensor           // (S): [loss sum, per BN: mean (C), variance (C), mean² (C)]
     var permutation: (epoch: Int, order: [Int])?
@@ -72,15 +74,26 @@ public final class Trainer {
         batchNorms = model.namedModules().compactMap { $0.module as? BatchNorm1d }
         for bn in batchNorms { bn.defersRunningStatistics = true }
         flat = FlatParameters(model)
-        parameterSegments = flat.entries.map(\.range)
-        optimizer = try OptimizerFactory.makeOptimizer(config, parameters: model.namedParameters())
+        let segments = flat.entries.map(\.range)
+        parameterIndex = Dictionary(uniqueKeysWithValues: flat.entries.enumerated().map { (ObjectIdentifier($1.tensor), $0) })
+        let distributed = config.distributed
+        let shards = distributed.shardOptimizer
+            ? ParameterShards(count: flat.values.count, worldSize: communicator.worldSize, alignment: GradientNorm.blockSize)
+            : nil
+        optimizer = try OptimizerFactory.makeOptimizer(config, parameters: model.namedParameters(),
+                                                       shard: shards?.shard(ofRank: communicator.rank))
         schedule = try OptimizerFactory.makeSchedule(config)
         evaluator = Evaluator(loss: config.loss, positiveWeight: positiveWeight ?? config.positiveWeight)
-        reducer = GradientReducer(mode: config.distributed.reduction,
-                                  communicator: communicator)
         let tree = CanonicalTree(leaves: plan.microBatchesPerStep)
         let fragments = tree.fragments(of: plan.block(ofRank: communicator.rank))
-        gradientSum = BlockAccumulator(length: flat.values.count, fragments: fragments)
+        let floatsPerMB = 1e6 / Double(MemoryLayout<Float>.stride)
+        let buckets = distributed.overlap
+            ? GradientBuckets(segments: segments, bucketElements: max(1, Int(distributed.bucketMB * floatsPerMB)),
+                              firstBucketElements: max(1, Int(distributed.firstBucketMB * floatsPerMB)))
+            : GradientBuckets(wholeBufferOf: segments)
+        gradientSync = GradientSynchronizer(mode: distributed.reduction, communicator: communicator, gradients: flat.gradients,
+                                            leaves: plan.microBatchesPerStep, fragments: fragments, buckets: buckets,
+                                            overlap: distributed.overlap, shards: shards)
         let statisticsLength = 1 + batchNorms.reduce(0) { $0 + 3 * $1.features }
         statistics = Tensor.zeros([statisticsLength])
         statisticsSum = BlockAccumulator(length: statisticsLength, fragments: fragments)
@@ -95,48 +108,55 @@ public final class Trainer {
         let accumulation = plan.accumulationSteps(rank: communicator.rank)
         timeline?.beginStep(t)
 
-        for a in 0..<accumulation {
-            let indices = plan.microBatchIndices(step: t, rank: communicator.rank, accumulationStep: a, permutation: order)
-            let (x, y) = data.train.batch(indices: indices)          // (m, F), targets
-            optimizer.zeroGrad()
-            let context = SampleContext(seed: config.seed, step: t, sampleIndices: Array(indices))
+        do {
+            for a in 0..<accumulation {
+                let isLast = a == accumulation - 1
+                let indices = plan.microBatchIndices(step: t, rank: communicator.rank, accumulationStep: a, permutation: order)
+                let (x, y) = data.train.batch(indices: indices)          // (m, F), targets
+                optimizer.zeroGrad()
+                let context = SampleContext(seed: config.seed, step: t, sampleIndices: Array(indices))
+                timeline?.mark(.other)
+                let loss = try SampleContext.$current.withValue(context) {
+                    try evaluator.lossValue(model(x), y, reduction: .sum)   // Σ over the micro-batch
+                }
+                timeline?.mark(.forward)
+                let reportsFinal = gradientSync.beginBackward(isLast: isLast)
+                try loss.backward(onLeafGradientFinal: reportsFinal ? { [parameterIndex, gradientSync] leaf in
+                    gradientSync.parameterFinal(parameterIndex[ObjectIdentifier(leaf)]!)
+                } : nil)
+                flat.bindGradients()
+                gradientSync.endBackward(isLast: isLast)
+                timeline?.mark(.backward)
+                recordStatistics(loss: loss.item)
+                if accumulation > 1 { statisticsSum.add(statistics) }
+            }
             timeline?.mark(.other)
-            let loss = try SampleContext.$current.withValue(context) {
-                try evaluator.lossValue(model(x), y, reduction: .sum)   // Σ over the micro-batch
-            }
-            timeline?.mark(.forward)
-            try loss.backward()
-            timeline?.mark(.backward)
-            flat.bindGradients()
-            recordStatistics(loss: loss.item)
-            if accumulation > 1 {
-                gradientSum.add(flat.gradients)
-                statisticsSum.add(statistics)
-            }
+            try gradientSync.finish()
+        } catch {
+            gradientSync.abandon()
+            statisticsSum.reset()
+            throw error
         }
-        // A block of one micro-batch is its own fragment: the buffers are reduced as they are.
-        let gradientFragments = accumulation > 1 ? gradientSum.fragmentBuffers : [flat.gradients.floats]
-        let statisticsFragments = accumulation > 1 ? statisticsSum.fragmentBuffers : [statistics.floats]
-        let n = plan.microBatchesPerStep
-        timeline?.mark(.other)
-        try reducer.reduce(fragments: gradientFragments, leaves: n,
-                           into: UnsafeMutableBufferPointer(start: flat.gradients.floats, count: flat.gradients.count))
         timeline?.mark(.reduction)
-        try reducer.reduce(fragments: statisticsFragments, leaves: n,
+        // A block of one micro-batch is its own fragment: the vector is reduced as it is.
+        let statisticsFragments = accumulation > 1 ? statisticsSum.fragmentBuffers : [statistics.floats]
+        try reducer.reduce(fragments: statisticsFragments, leaves: plan.microBatchesPerStep,
                            into: UnsafeMutableBufferPointer(start: statistics.floats, count: statistics.count))
         timeline?.mark(.reduction)
-        gradientSum.reset()
         statisticsSum.reset()
 
+        // Sharded, a rank holds the sum for its elements only, and updates only those.
+        let owned = gradientSync.ownedElements
         let globalBatch = Double(plan.globalBatch)
-        flat.gradients.scaleInPlace(1 / globalBatch)                 // G = T(g) / B
+        flat.gradients.elements(owned).scaleInPlace(1 / globalBatch)         // G = T(g) / B
         var norm: Double?
         if let maxNorm = config.train.gradClipNorm {
-            norm = clipGradNorm(flatGradients: flat.gradients, segments: parameterSegments, maxNorm: maxNorm)
+            norm = try clipGradients(owned, maxNorm: maxNorm)
         }
         let lr = schedule.learningRate(atStep: t)
         optimizer.learningRate = lr
         try optimizer.step()
+        try gradientSync.gatherShards(of: flat.values)
         timeline?.mark(.optimizer)
         applyRunningStatistics()
         completedSteps += 1
@@ -152,6 +172,38 @@ public final class Trainer {
         timeline?.endStep()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return StepResult(step: t, loss: loss, learningRate: lr, gradientNorm: norm, seconds: seconds)
+    }
+
+    /// `clipGradNorm` over the summed gradients, of which this rank holds `owned`: with a shard, the
+    /// norm's block sums are computed per shard and gathered, so every rank gets the unsharded bits.
+    private func clipGradients(_ owned: Range<Int>, maxNorm: Double) throws -> Double {
+        guard let shards = gradientSync.shards else {
+            return clipGradNorm(flatGradients: flat.gradients, maxNorm: maxNorm)
+        }
+        let b = GradientNorm.blockSize
+        let blocks = { (r: Int) -> Range<Int> in
+            let shard = shards.shard(ofRank: r)
+            return shard.lowerBound / b ..< (shard.upperBound + b - 1) / b
+        }
+        var sums = [Double](repeating: 0, count: (flat.gradients.count + b - 1) / b)
+        let mine = GradientNorm.blockSquaredSums(flat.gradients, elements: owned)
+        sums.replaceSubrange(blocks(communicator.rank), with: mine)
+        try sums.withUnsafeMutableBytes { bytes in
+            try gradientSync.allGather(bytes: bytes) { r in blocks(r).lowerBound * 8 ..< blocks(r).upperBound * 8 }
+        }
+        let total = GradientNorm.total(sums).squareRoot()
+        let coefficient = GradientNorm.clipCoefficient(total: total, maxNorm: maxNorm)
+        if coefficient != 1 { GradientNorm.scale(flat.gradients, owned, by: coefficient) }
+        return total
+    }
+
+    /// The optimizer's whole state, as an unsharded run holds it (gathered from every rank's shard
+    /// under ZeRO-1, so that checkpoints do not depend on sharding). Every rank must call it.
+    public func optimizerStateForCheckpoint() throws -> [(name: String, tensor: Tensor)] {
+        guard let shards = gradientSync.shards else { return optimizer.stateTensors() }
+        return try optimizer.gatheredStateTensors(shards: (0..<communicator.worldSize).map(shards.shard(ofRank:))) {
+            try gradientSync.allGather(bytes: $0, part: $1)
+        }
     }
 
     /// Copies rank 0's parameters and buffers to every rank, so that all replicas start identical

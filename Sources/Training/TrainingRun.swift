@@ -185,12 +185,12 @@ public final class TrainingRun {
                 try trainer.checkReplicas()
             }
             let checkpointDue = config.output.checkpointEvery > 0 && done % config.output.checkpointEvery == 0
-            if checkpointDue, isRankZero {
+            if checkpointDue {
                 try timeline.record(.checkpoint, step: done) { try saveCheckpoint(trainer, step: done) }
                 onProgress()
             }
             if done < config.train.steps, let signal = try agreedStopSignal() {
-                if isRankZero, !checkpointDue { try saveCheckpoint(trainer, step: done) }
+                if !checkpointDue { try saveCheckpoint(trainer, step: done) }
                 try communicator.barrier()   // the checkpoint exists before any rank reports it
                 throw RunInterrupted(step: done, signal: signal,
                                      checkpoint: checkpointDirectory.path + "/" + CheckpointDirectory.fileName(step: done))
@@ -266,14 +266,18 @@ public final class TrainingRun {
         }
     }
 
+    /// Called by every rank: under optimizer sharding the state is gathered first (a collective);
+    /// rank 0 then writes the one file.
     func saveCheckpoint(_ trainer: Trainer, step: Int) throws {
-        let archive = StateDictFile.archive(model: trainer.model, optimizer: trainer.optimizer, metadata: runMetadata(step: step))
+        let optimizerState = try trainer.optimizerStateForCheckpoint()
+        guard isRankZero else { return }
+        let archive = StateDictFile.archive(model: trainer.model, optimizerState: optimizerState, metadata: runMetadata(step: step))
         try checkpointDirectory.save(archive, step: step)
     }
 
     /// The run's config against the one the checkpoint was written with: every differing key must be
     /// named in `allowedConfigChanges` (`--allow-config-change KEY…`), so a resumed run never changes
-    /// silently. Extending `train.steps` is the common case; with a cosine or step schedule it changes
+    /// silently; keys that cannot change the bits (`RunConfig.executionOnlyKeys`) may differ. Extending `train.steps` is the common case; with a cosine or step schedule it changes
     /// the learning rate of the remaining steps (the schedule is a function of step and total steps).
     /// Checkpoints that carry only a digest (older ones) must match it exactly.
     func checkConfig(of metadata: [String: String], source path: String) throws {
@@ -289,7 +293,9 @@ public final class TrainingRun {
         } catch {
             throw TrainingError("\(path): the config recorded in the checkpoint does not load: \(error)")
         }
-        let refused = config.differences(from: written).filter { !allowedConfigChanges.contains($0.key) }
+        let refused = config.differences(from: written).filter {
+            !allowedConfigChanges.contains($0.key) && !RunConfig.isExecutionOnly($0)
+        }
         guard refused.isEmpty else {
             let list = refused.map(\.description).joined(separator: ", ")
             throw TrainingError("\(path): checkpoint was written by a different config: \(list); to resume anyway, name the keys with --allow-config-change \(refused.map(\.key).joined(separator: " "))")
