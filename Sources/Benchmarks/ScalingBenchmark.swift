@@ -72,7 +72,8 @@ public enum StepStatistic: String, Sendable, Codable, CaseIterable {
 
 /// Where one step's time went, in milliseconds, from timestamps at the phase boundaries.
 /// `compute` is forward + backward; `communicationExposed` the reductions the step waited for;
-/// `communicationHidden` reductions that ran under compute (0: the reduction does not overlap yet);
+/// `communicationHidden` bucket reductions that ran on the communication thread while the step computed
+/// (overlap; 0 without it);
 /// `other` batch gathering, bookkeeping and statistics.
 public struct StepBreakdown: Sendable, Codable, Equatable {
     public let stepMilliseconds: Double
@@ -94,7 +95,12 @@ public struct StepBreakdown: Sendable, Codable, Equatable {
         forwardMilliseconds = ms(.forward)
         backwardMilliseconds = ms(.backward)
         communicationExposedMilliseconds = ms(.reduction)
-        communicationHiddenMilliseconds = 0
+        // A bucket reduced on the communication thread is hidden except while the step waited for it.
+        let waits = spans.filter { $0.phase == .reduction }
+        communicationHiddenMilliseconds = spans.filter { $0.phase == .bucketReduction }.reduce(0.0) { total, bucket in
+            let exposed = waits.reduce(0.0) { $0 + Double(max(0, Int64(min(bucket.end, $1.end)) - Int64(max(bucket.start, $1.start)))) }
+            return total + (Double(bucket.end - bucket.start) - exposed) / 1e6
+        }
         optimizerMilliseconds = ms(.optimizer)
         otherMilliseconds = ms(.other)
     }

@@ -13,10 +13,10 @@ import Foundation
 /// `wait()` returns only once no job is running, so no job outlives the buffers it was given.
 ///
 /// ```swift
-/// let comm = CommunicationThread(name: "rank-0-comm")
-/// comm.submit { try reducer.reduce(bucket) }
-/// try comm.wait()                       // every job done, or the first error
-/// comm.stop()
+/// let thread = CommunicationThread(name: "rank-0-comm")
+/// thread.submit { try allReduce.sum(bucket, over: comm) }
+/// try thread.wait()                     // every job done, or the first error
+/// thread.stop()
 /// ```
 public final class CommunicationThread: @unchecked Sendable {
     // Guarded by `condition`'s lock.

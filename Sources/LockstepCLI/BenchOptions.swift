@@ -26,6 +26,55 @@ struct BenchOutputOptions: ParsableArguments {
     }
 }
 
+/// How a benchmark's trainer synchronises gradients: the config's `distributed.overlap`,
+/// `bucket_mb`, `first_bucket_mb` and `shard_optimizer`, as flags.
+struct ExecutionOptions: ParsableArguments {
+    @Flag(help: "Reduce gradient buckets on a communication thread during backward (distributed.overlap).")
+    var overlap = false
+
+    @Option(help: "Bucket size in MB with --overlap (distributed.bucket_mb).")
+    var bucketMb = 25.0
+
+    @Option(help: "First bucket's size in MB with --overlap (distributed.first_bucket_mb).")
+    var firstBucketMb = 1.0
+
+    @Flag(help: "ZeRO-1: shard the optimizer state over the ranks (distributed.shard_optimizer).")
+    var shardOptimizer = false
+
+    func check(reduction: String) throws {
+        guard bucketMb > 0, bucketMb.isFinite, firstBucketMb > 0, firstBucketMb.isFinite else {
+            throw BenchmarkError("--bucket-mb and --first-bucket-mb must be positive, got \(bucketMb) and \(firstBucketMb)")
+        }
+        if shardOptimizer && reduction == "mpi" {
+            throw BenchmarkError("--shard-optimizer needs --reduction deterministic (it keeps that reduction's reduce-scatter)")
+        }
+    }
+
+    /// The config overrides (`--set` syntax).
+    var overrides: [String] {
+        ["distributed.overlap=\(overlap)", "distributed.bucket_mb=\(bucketMb)", "distributed.first_bucket_mb=\(firstBucketMb)",
+         "distributed.shard_optimizer=\(shardOptimizer)"]
+    }
+
+    /// The same options on a worker's command line.
+    var arguments: [String] {
+        (overlap ? ["--overlap"] : []) + ["--bucket-mb", String(bucketMb), "--first-bucket-mb", String(firstBucketMb)]
+            + (shardOptimizer ? ["--shard-optimizer"] : [])
+    }
+
+    /// `plain`, `overlap/4MB/1MB`, `shard`, `overlap/4MB/1MB+shard`.
+    var name: String {
+        let buckets = overlap ? "overlap/\(Self.mb(bucketMb))MB/\(Self.mb(firstBucketMb))MB" : nil
+        return [buckets, shardOptimizer ? "shard" : nil].compactMap { $0 }.joined(separator: "+").nonEmpty ?? "plain"
+    }
+
+    private static func mb(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+}
+
+private extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}
+
 /// `threads` (a `SimulatedWorld` in this process) or `mpi` (this executable under mpirun).
 enum Transport: String, ExpressibleByArgument, CaseIterable {
     case mpi, threads

@@ -28,6 +28,8 @@ struct BenchScaling: ParsableCommand {
     @Option(help: "mpi (processes under mpirun) or threads (simulated ranks).")
     var transport: Transport = .mpi
 
+    @OptionGroup var execution: ExecutionOptions
+
     @Option(help: "Samples per rank per step (weak scaling).")
     var perRankBatch = 256
 
@@ -64,16 +66,17 @@ struct BenchScaling: ParsableCommand {
             }
         }
         try output.check()
+        try execution.check(reduction: reduction)
     }
 
-    /// The config of `--model`: a built-in name or a file.
-    static func config(model: String, reduction: String) throws -> RunConfig {
+    /// The config of `--model`: a built-in name or a file, with `overrides` (`--set` syntax).
+    static func config(model: String, reduction: String, overrides: [String] = []) throws -> RunConfig {
         let path = ["wide-mlp": "configs/wide-mlp.yaml", "clinical-mlp": "configs/clinical-mlp.yaml"][model] ?? model
-        return try RunConfig.load(path: path, overrides: ["distributed.reduction=\(reduction)"])
+        return try RunConfig.load(path: path, overrides: ["distributed.reduction=\(reduction)"] + overrides)
     }
 
     func run() throws {
-        let config = try Self.config(model: model, reduction: reduction)
+        let config = try Self.config(model: model, reduction: reduction, overrides: execution.overrides)
         let net = try parseNetwork(network)
         if World.isMPILaunch || worker {
             var benchmark = ScalingBenchmark(config: config, perRankBatch: workerMicro > 0 ? workerMicro : perRankBatch)
@@ -88,9 +91,11 @@ struct BenchScaling: ParsableCommand {
             } else {
                 // Started by hand under mpirun: this one world, no efficiency (no W = 1 run to compare with).
                 let point = ScalingPoint(ranks: w, repetition: 0, globalBatch: benchmark.perRankBatch * w, breakdown: breakdown)
-                ScalingReport(command: "lockstep " + CommandLine.arguments.dropFirst().joined(separator: " "), mode: mode, model: model,
-                              network: net?.name ?? "real", reduction: reduction, transport: "mpi", stepStatistic: stepStatistic,
-                              points: [point]).lines.forEach { print($0) }
+                var report = ScalingReport(command: "lockstep " + CommandLine.arguments.dropFirst().joined(separator: " "), mode: mode,
+                                           model: model, network: net?.name ?? "real", reduction: reduction, transport: "mpi",
+                                           stepStatistic: stepStatistic, points: [point])
+                report.execution = execution.name
+                report.lines.forEach { print($0) }
             }
             return
         }
@@ -105,7 +110,8 @@ struct BenchScaling: ParsableCommand {
                 case .mpi:
                     breakdown = try runWorker(StepBreakdown.self, ranks: w, arguments: [
                         "bench", "scaling", "--worker", "--model", model, "--network", network, "--reduction", reduction,
-                        "--steps", String(steps), "--step-statistic", stepStatistic.rawValue, "--worker-micro", String(micro)])
+                        "--steps", String(steps), "--step-statistic", stepStatistic.rawValue, "--worker-micro", String(micro)]
+                        + execution.arguments)
                 case .threads:
                     var benchmark = ScalingBenchmark(config: config, perRankBatch: micro)
                     benchmark.timedSteps = steps
@@ -115,9 +121,10 @@ struct BenchScaling: ParsableCommand {
                 points.append(ScalingPoint(ranks: w, repetition: repetition, globalBatch: micro * w, breakdown: breakdown))
             }
         }
-        let report = ScalingReport(command: "lockstep " + CommandLine.arguments.dropFirst().joined(separator: " "), mode: mode,
+        var report = ScalingReport(command: "lockstep " + CommandLine.arguments.dropFirst().joined(separator: " "), mode: mode,
                                    model: model, network: net?.name ?? "real", reduction: reduction, transport: transport.rawValue,
                                    stepStatistic: stepStatistic, points: points)
+        report.execution = execution.name
         if list.contains(where: { $0 > ProcessInfo.processInfo.activeProcessorCount }) {
             print("# note: points above \(ProcessInfo.processInfo.activeProcessorCount) ranks share cores (status=oversubscribed): their times include time-slicing")
         }

@@ -6,8 +6,12 @@ public enum StepPhase: String, Sendable, Codable, CaseIterable {
     case other
     case forward
     case backward
-    /// One collective over the ranks (the gradients, then the statistics vector).
+    /// One collective over the ranks (the gradients, then the statistics vector) that the step waited
+    /// for: with overlap, the wait for the communication thread's last buckets.
     case reduction
+    /// One gradient bucket reduced on the communication thread (overlap), concurrent with the spans
+    /// of the rank's own thread.
+    case bucketReduction = "bucket reduction"
     /// Gradient scaling, clipping and the optimizer's update.
     case optimizer
     /// The whole step, from its first phase to its last (contains the others).
@@ -73,6 +77,14 @@ public final class StepTimeline {
     public func endStep() {
         mark(.other)
         spans.append(TimelineSpan(phase: .step, step: currentStep, start: stepStart, end: last))
+    }
+
+    /// Records spans that ran on another thread during the current step (the communication thread's
+    /// buckets), from monotonic-clock readings (`DispatchTime.uptimeNanoseconds`).
+    public func addConcurrent(_ phase: StepPhase, _ intervals: [(start: UInt64, end: UInt64)]) {
+        for (start, end) in intervals {
+            spans.append(TimelineSpan(phase: phase, step: currentStep, start: start - origin, end: end - origin))
+        }
     }
 
     /// Times `body` as one span of `phase` (evaluations, checkpoint writes) after step `step`.

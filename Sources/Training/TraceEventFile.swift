@@ -5,7 +5,8 @@ import Distributed
 /// Writes every rank's `StepTimeline` as one Chrome trace-event JSON file (loadable in Perfetto and
 /// chrome://tracing): a process per rank, `ph: "X"` complete events with microsecond timestamps —
 /// each step, and nested in it forward, backward, each reduction, the optimizer and the rest; and
-/// evaluations and checkpoint writes between steps.
+/// evaluations and checkpoint writes between steps. With overlap, each gradient bucket's reduction is
+/// a span on a second track of the rank (thread 1, "communication thread").
 ///
 /// Timestamps are the monotonic clock of the machine, so ranks on one machine (threads or processes)
 /// line up; they start at 0 at the earliest span.
@@ -39,12 +40,15 @@ public enum TraceEventFile {
         for (rank, spans) in perRank.enumerated() {
             events.append(#"{"name":"process_name","ph":"M","pid":\#(rank),"tid":0,"args":{"name":"rank \#(rank)"}}"#)
             events.append(#"{"name":"process_sort_index","ph":"M","pid":\#(rank),"tid":0,"args":{"sort_index":\#(rank)}}"#)
+            if spans.contains(where: { $0.phase == .bucketReduction }) {
+                events.append(#"{"name":"thread_name","ph":"M","pid":\#(rank),"tid":1,"args":{"name":"communication thread"}}"#)
+            }
             // Parents before children: by start, then longest first.
             let ordered = spans.sorted { ($0.start, $1.end) < ($1.start, $0.end) }
             for span in ordered {
                 let name = span.phase == .step ? "step \(span.step)" : span.phase.rawValue
                 let ts = Double(span.start - origin) / 1e3, dur = Double(span.end - span.start) / 1e3
-                events.append(#"{"name":"\#(name)","cat":"\#(span.phase.rawValue)","ph":"X","ts":\#(String(format: "%.3f", ts)),"dur":\#(String(format: "%.3f", dur)),"pid":\#(rank),"tid":0,"args":{"step":\#(span.step)}}"#)
+                events.append(#"{"name":"\#(name)","cat":"\#(span.phase.rawValue)","ph":"X","ts":\#(String(format: "%.3f", ts)),"dur":\#(String(format: "%.3f", dur)),"pid":\#(rank),"tid":\#(span.phase == .bucketReduction ? 1 : 0),"args":{"step":\#(span.step)}}"#)
             }
         }
         return "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n" + events.joined(separator: ",\n") + "\n]}\n"

@@ -138,6 +138,7 @@ public final class Trainer {
             throw error
         }
         timeline?.mark(.reduction)
+        timeline?.addConcurrent(.bucketReduction, gradientSync.bucketSpans)
         // A block of one micro-batch is its own fragment: the vector is reduced as it is.
         let statisticsFragments = accumulation > 1 ? statisticsSum.fragmentBuffers : [statistics.floats]
         try reducer.reduce(fragments: statisticsFragments, leaves: plan.microBatchesPerStep,

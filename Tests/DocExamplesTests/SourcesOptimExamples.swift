@@ -35,13 +35,14 @@ enum OptimExamples {
     }
 
     static func clipFlat(flat: FlatParameters) {
-        let norm = clipGradNorm(flatGradients: flat.gradients, segments: flat.entries.map(\.range), maxNorm: 1)
+        let norm = clipGradNorm(flatGradients: flat.gradients, maxNorm: 1)
         _ = norm
     }
 
-    static func squaredSum(flat: FlatParameters, ranges: [Range<Int>]) {
-        let mine = gradientSquaredSum(flat.gradients, segments: ranges, within: 0..<4096)
-        _ = mine
+    static func squaredSum(flat: FlatParameters) {
+        let mine = GradientNorm.blockSquaredSums(flat.gradients, elements: 0..<4096)   // 4 blocks
+        let total = GradientNorm.total(mine)
+        _ = total
     }
 
     static func schedule(optimizer: Optimizer) throws {

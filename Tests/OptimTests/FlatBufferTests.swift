@@ -79,6 +79,38 @@ struct FlatBufferTests {
         #expect(whole.values.bitwiseEqual(sharded.values), "\(c.name)")
     }
 
+    @Test("shards restore their part of an unsharded state and continue with its bits", arguments: OptimizerCase.all)
+    func shardsLoadTheWholeState(_ c: OptimizerCase) throws {
+        let whole = FlatFixture(.float64)
+        let one = try c.make(whole.params)
+        try whole.run(c, [one], steps: 0..<3)
+
+        // One step unsharded, its state saved; then three shards (cuts inside parameters) load it.
+        let resumed = FlatFixture(.float64)
+        let first = try c.make(resumed.params)
+        try resumed.run(c, [first], steps: 0..<1)
+        let saved = Dictionary(uniqueKeysWithValues: first.stateTensors().map { ($0.name, $0.tensor.copy()) })
+        let make = try #require(Self.sharded[c.name])
+        let cuts = [0, 4, 7, 11]
+        let shards = try (0..<3).map { k in try make(resumed.params, cuts[k]..<cuts[k + 1]) }
+        for shard in shards { try shard.loadState(saved) }
+        try resumed.run(c, shards, steps: 1..<3)
+        #expect(whole.values.bitwiseEqual(resumed.values), "\(c.name)")
+    }
+
+    @Test func aShardRefusesAStateOfTheWrongShape() throws {
+        let flat = FlatFixture(.float32)
+        let full = try SGD(parameters: flat.params, lr: 0.1, momentum: 0.9)
+        var state = Dictionary(uniqueKeysWithValues: full.stateTensors().map { ($0.name, $0.tensor) })
+        let shard = try SGD(parameters: flat.params, lr: 0.1, momentum: 0.9, shard: 4..<7)
+        try shard.loadState(state)
+        let name = try #require(state.keys.first { $0.hasSuffix("weight.momentum_buffer") })
+        state[name] = Tensor.zeros([3])
+        #expect(throws: OptimizerError.self) { try shard.loadState(state) }
+        state[name] = nil
+        #expect(throws: OptimizerError.self) { try shard.loadState(state) }
+    }
+
     @Test func shardHoldsStateForItsElementsOnly() throws {
         let flat = FlatFixture(.float32)
         let adam = try Adam(parameters: flat.params, shard: 4..<7)
@@ -127,25 +159,10 @@ struct FlatBufferTests {
             perTensor.setGrads(step: 0)
             flat.setGrads(step: 0)
             let a = clipGradNorm(perTensor.params, maxNorm: maxNorm)
-            let b = clipGradNorm(flatGradients: flat.gradients, segments: flat.segments, maxNorm: maxNorm)
+            let b = clipGradNorm(flatGradients: flat.gradients, maxNorm: maxNorm)
             #expect(a == b)
             #expect(perTensor.gradients.bitwiseEqual(flat.gradients), "maxNorm \(maxNorm)")
         }
-    }
-
-    @Test func partialSquaredSumsCoverTheirRange() {
-        let flat = FlatFixture(.float64)
-        flat.setGrads(step: 0)
-        let g = flat.gradients.scalars
-        let total = gradientSquaredSum(flat.gradients, segments: flat.segments)
-        let perSegment = flat.segments.map { $0.reduce(0.0) { $0 + g[$1] * g[$1] } }
-        #expect(total == perSegment.reduce(0, +))
-        // A range inside one segment is that segment's part, summed in order from zero.
-        let inside = gradientSquaredSum(flat.gradients, segments: flat.segments, within: 2..<5)
-        #expect(inside == (2..<5).reduce(0.0) { $0 + g[$1] * g[$1] })
-        // Shards cut at segment boundaries add up to the total, to rounding.
-        let shards = [0..<6, 6..<11].map { gradientSquaredSum(flat.gradients, segments: flat.segments, within: $0) }
-        #expect(abs(shards.reduce(0, +) - total) <= 1e-15 * total)
     }
 }
 
