@@ -23,6 +23,7 @@ public final class CommunicationThread: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [() throws -> Void] = []
     private var next = 0
+    private var completed = 0                 // jobs finished since the last `wait()`
     private var busy = false
     private var failure: Error?
     private var stopping = false
@@ -44,6 +45,16 @@ public final class CommunicationThread: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Blocks until the first `count` jobs submitted since the last `wait()` have run (so that the
+    /// caller may use what they produced while later ones still run); throws the queue's error, if
+    /// any, without clearing it.
+    public func wait(forFirst count: Int) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while completed < count && failure == nil { condition.wait() }
+        if let failure { throw failure }
+    }
+
     /// Blocks until every submitted job has run, then rethrows the first job's error, if any (once:
     /// the queue is usable again afterwards).
     public func wait() throws {
@@ -51,6 +62,7 @@ public final class CommunicationThread: @unchecked Sendable {
         while next < jobs.count || busy { condition.wait() }
         jobs.removeAll(keepingCapacity: true)
         next = 0
+        completed = 0
         let error = failure
         failure = nil
         condition.unlock()
@@ -79,6 +91,7 @@ public final class CommunicationThread: @unchecked Sendable {
             do { try job() } catch { thrown = error }
             condition.lock()
             busy = false
+            completed += 1
             if let thrown {
                 failure = thrown
                 next = jobs.count          // the rest would talk to a world that is failing

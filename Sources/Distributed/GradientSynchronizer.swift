@@ -64,9 +64,23 @@ public final class GradientSynchronizer {
         layout = reducer.tree.layout(leaves: leaves, worldSize: communicator.worldSize)
         let useThread = overlap && buckets.count > 1 && communicator.worldSize > 1
         thread = useThread ? CommunicationThread(name: "rank-\(communicator.rank)-comm") : nil
+        // On the communication thread every byte added or copied is taken from the rank's own GEMM:
+        // recursive doubling adds (and, shaped, sends) each bucket whole on every rank, halving +
+        // allgather half of it, so buckets use the latter above a latency-bound size (docs/scaling.md).
+        if useThread { reducer.tree.recursiveDoublingLimit = Self.overlapDoublingLimit }
     }
 
     deinit { thread?.stop() }
+
+    /// Buckets up to this many bytes use recursive doubling when overlapping (`DeterministicAllReduce`).
+    public static let overlapDoublingLimit = 64 << 10
+
+    /// Blocks until bucket `k` (and every bucket before it) is reduced, when overlapping; the step may
+    /// then use its elements while later buckets are still being reduced.
+    public func waitForBucket(_ k: Int) throws {
+        guard let thread else { return }
+        try thread.wait(forFirst: k + 1)
+    }
 
     /// The elements of the summed gradients this rank holds after `finish()`: its shard, or all.
     public var ownedElements: Range<Int> {

@@ -66,12 +66,16 @@ public final class Adam: Optimizer {
     }
 
     public func step() throws {
+        try step(elements: shard, gradientScale: 1)
+    }
+
+    public func step(elements: Range<Int>, gradientScale: Double) throws {
         try HyperparameterCheck.nonNegative(learningRate, "learning rate", in: name)
         let present = try buffer.gatherGradients()
-        state.forEachRun(present: present) { range, step in
+        state.forEachRun(present: present, within: elements) { range, step in
             switch buffer.dtype {
-            case .float32: update(range, step: step, Float.self)
-            case .float64: update(range, step: step, Double.self)
+            case .float32: update(range, step: step, gradientScale: gradientScale, Float.self)
+            case .float64: update(range, step: step, gradientScale: gradientScale, Double.self)
             case .int64: preconditionFailure("int64 parameters are refused when the optimizer is built")
             }
         }
@@ -79,14 +83,15 @@ public final class Adam: Optimizer {
 
     /// One fused pass of `adamKernel` over the flat elements `range`, whose parameters all have
     /// taken `step` steps (this one included).
-    private func update<T: TensorScalar>(_ range: Range<Int>, step: Int, _: T.Type) {
+    private func update<T: TensorScalar>(_ range: Range<Int>, step: Int, gradientScale: Double, _: T.Type) {
         let lo = range.lowerBound
         adamKernel(param: buffer.values.pointer(as: T.self) + lo, grad: buffer.gradients.pointer(as: T.self) + lo,
                    expAvg: state.slotPointer(0, at: lo, as: T.self),
                    expAvgSq: state.slotPointer(1, at: lo, as: T.self),
                    maxExpAvgSq: amsgrad ? state.slotPointer(2, at: lo, as: T.self) : nil, count: range.count,
                    AdamCoefficients<T>(lr: learningRate, beta1: betas.0, beta2: betas.1, eps: eps,
-                                       weightDecay: weightDecay, decoupled: decoupledWeightDecay, step: step))
+                                       weightDecay: weightDecay, decoupled: decoupledWeightDecay, step: step,
+                                       gradientScale: gradientScale))
     }
 
     public func zeroGrad(setToNil: Bool) { buffer.zeroGrad(setToNil: setToNil) }

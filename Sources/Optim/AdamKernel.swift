@@ -13,10 +13,12 @@ struct AdamCoefficients<T: TensorScalar> {
     let biasCorrection2Sqrt: T
     let eps: T
     let negStepSize: T        // -lr / bias_correction1
+    let gradientFactor: T     // the gradient's scale (1/B fused into the update; 1: none)
 
     /// `step` is the parameter's count *after* this update (1 on its first step).
     init(lr: Double, beta1: Double, beta2: Double, eps: Double, weightDecay: Double,
-         decoupled: Bool, step: Int) {
+         decoupled: Bool, step: Int, gradientScale: Double = 1) {
+        gradientFactor = T(gradientScale)
         decoupledDecay = decoupled && weightDecay != 0 ? T(1 - lr * weightDecay) : nil
         l2WeightDecay = !decoupled && weightDecay != 0 ? T(weightDecay) : nil
         lerpWeight = T(1 - beta1)
@@ -37,6 +39,7 @@ struct AdamCoefficients<T: TensorScalar> {
 /// One Adam/AdamW update of `count` elements in a single fused pass. Each element goes through the
 /// operations of `torch.optim.Adam`/`AdamW` (foreach=False, capturable=False) in the same order:
 ///
+///     g = g·s                               grad.mul_(s)  (s = 1/B in training; ×1 changes no bit)
 ///     p = p·(1 − lr·wd)                     AdamW: param.mul_(1 - lr*wd)
 ///     d = g + wd·p                          Adam:  grad.add(param, alpha=wd)
 ///     m = lerp(m, d, 1 − β1)                exp_avg.lerp_(grad, 1-beta1)  (ATen's two-branch lerp)
@@ -55,7 +58,7 @@ func adamKernel<T: TensorScalar>(param p: UnsafeMutablePointer<T>, grad g: Unsaf
                                  maxExpAvgSq vmax: UnsafeMutablePointer<T>?, count: Int,
                                  _ c: AdamCoefficients<T>) {
     for i in 0..<count {
-        var d = g[i]
+        var d = g[i] * c.gradientFactor
         if let decay = c.decoupledDecay { p[i] = p[i] * decay }
         if let wd = c.l2WeightDecay { d = d + wd * p[i] }
 

@@ -61,10 +61,17 @@ final class FlatState {
     /// `update(range, step)` once per maximal run of adjacent such pieces with equal counts: in
     /// training every parameter has a gradient every step, so this is one call over the whole shard.
     /// A parameter without a gradient is skipped and its count stays behind, as in PyTorch.
-    func forEachRun(present: [Bool], _ update: (_ range: Range<Int>, _ step: Int) -> Void) {
+    /// `within` (default: the whole shard) limits the step to the pieces inside it, which must hold
+    /// whole pieces (a bucket of whole parameters): each piece steps once per optimizer step.
+    func forEachRun(present: [Bool], within: Range<Int>? = nil, _ update: (_ range: Range<Int>, _ step: Int) -> Void) {
         let counts = steps.map { $0.rawPointer.assumingMemoryBound(to: Int64.self) }
         var run: (range: Range<Int>, step: Int)?
         for (k, (parameter, range)) in pieces.enumerated() {
+            if let within, !(within.contains(range.lowerBound) && range.upperBound <= within.upperBound) {
+                precondition(range.upperBound <= within.lowerBound || range.lowerBound >= within.upperBound,
+                             "a partial step over \(within) cuts the piece \(range)")
+                continue
+            }
             guard present[parameter] else {
                 if let r = run { update(r.range, r.step); run = nil }
                 continue

@@ -30,6 +30,13 @@ public protocol Optimizer: AnyObject {
     /// Throws if a gradient's dtype or shape differs from its parameter's, or the learning rate is invalid.
     func step() throws
 
+    /// `step()` restricted to the flat elements `elements` (whole parameters of the shard, e.g. one
+    /// reduced gradient bucket, so that the update of early buckets overlaps the reduction of later
+    /// ones), with every gradient first multiplied by `gradientScale` (rounded once to the element
+    /// type, as scaling the buffer beforehand would: `1/B` fused into the update saves a pass). Over
+    /// the whole shard with scale 1 it is `step()`; an elementwise update, so any cut gives the same bits.
+    func step(elements: Range<Int>, gradientScale: Double) throws
+
     /// Clears gradients: sets `.grad` to nil (`setToNil`, PyTorch's default) or fills it with zeros.
     func zeroGrad(setToNil: Bool)
 

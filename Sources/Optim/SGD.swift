@@ -62,25 +62,29 @@ public final class SGD: Optimizer {
     }
 
     public func step() throws {
+        try step(elements: shard, gradientScale: 1)
+    }
+
+    public func step(elements: Range<Int>, gradientScale: Double) throws {
         try HyperparameterCheck.nonNegative(learningRate, "learning rate", in: "SGD")
         let present = try buffer.gatherGradients()
-        state.forEachRun(present: present) { range, step in
+        state.forEachRun(present: present, within: elements) { range, step in
             switch buffer.dtype {
-            case .float32: update(range, firstStep: step == 1, Float.self)
-            case .float64: update(range, firstStep: step == 1, Double.self)
+            case .float32: update(range, firstStep: step == 1, gradientScale: gradientScale, Float.self)
+            case .float64: update(range, firstStep: step == 1, gradientScale: gradientScale, Double.self)
             case .int64: preconditionFailure("int64 parameters are refused when the optimizer is built")
             }
         }
     }
 
     /// One fused pass of `sgdKernel` over the flat elements `range`.
-    private func update<T: TensorScalar>(_ range: Range<Int>, firstStep: Bool, _: T.Type) {
+    private func update<T: TensorScalar>(_ range: Range<Int>, firstStep: Bool, gradientScale: Double, _: T.Type) {
         let lo = range.lowerBound
         sgdKernel(param: buffer.values.pointer(as: T.self) + lo, grad: buffer.gradients.pointer(as: T.self) + lo,
                   buffer: state.slots.isEmpty ? nil : state.slotPointer(0, at: lo, as: T.self),
                   firstStep: firstStep, count: range.count,
                   SGDCoefficients<T>(lr: learningRate, momentum: momentum, dampening: dampening,
-                                     weightDecay: weightDecay, nesterov: nesterov))
+                                     weightDecay: weightDecay, nesterov: nesterov, gradientScale: gradientScale))
     }
 
     public func zeroGrad(setToNil: Bool) { buffer.zeroGrad(setToNil: setToNil) }

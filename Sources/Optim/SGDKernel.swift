@@ -9,8 +9,11 @@ struct SGDCoefficients<T: TensorScalar> {
     let gradScale: T          // 1 - dampening
     let nesterov: Bool
     let negLR: T              // -lr
+    let gradientFactor: T     // the gradient's scale (1/B fused into the update; 1: none)
 
-    init(lr: Double, momentum: Double, dampening: Double, weightDecay: Double, nesterov: Bool) {
+    init(lr: Double, momentum: Double, dampening: Double, weightDecay: Double, nesterov: Bool,
+         gradientScale: Double = 1) {
+        gradientFactor = T(gradientScale)
         self.weightDecay = weightDecay != 0 ? T(weightDecay) : nil
         self.momentum = momentum != 0 ? T(momentum) : nil
         self.gradScale = T(1 - dampening)
@@ -20,8 +23,10 @@ struct SGDCoefficients<T: TensorScalar> {
 }
 
 /// One SGD update of `count` elements, fused into a single pass. Each element goes through exactly
-/// the operations of `torch.optim.SGD` (foreach=False), in the same order, with one rounding each:
+/// the operations of `torch.optim.SGD` (foreach=False), in the same order, with one rounding each,
+/// the gradient first scaled as `grad.mul_(s)` would (s = 1/B in training; ×1 changes no bit):
 ///
+///     g = g·s                               grad.mul_(s)
 ///     d = g + wd·p                          grad.add(param, alpha=wd)
 ///     b = d                   (first step)  grad.clone()
 ///     b = momentum·b + (1−dampening)·d      buf.mul_(momentum).add_(grad, alpha=1-dampening)
@@ -36,10 +41,11 @@ func sgdKernel<T: TensorScalar>(param p: UnsafeMutablePointer<T>, grad g: Unsafe
                                 _ c: SGDCoefficients<T>) {
     // Every branch is decided once per tensor, outside the element loops, so that each loop is a
     // straight line the compiler vectorises; the per-element operations are those listed above.
+    let s = c.gradientFactor
     if let wd = c.weightDecay {
-        sgdLoops(p, g, b, firstStep, count, c) { d, p in d + wd * p }
+        sgdLoops(p, g, b, firstStep, count, c) { g, p in g * s + wd * p }
     } else {
-        sgdLoops(p, g, b, firstStep, count, c) { d, _ in d }
+        sgdLoops(p, g, b, firstStep, count, c) { g, _ in g * s }
     }
 }
 

@@ -107,6 +107,8 @@ public final class Trainer {
         let order = epochOrder(step: t)
         let accumulation = plan.accumulationSteps(rank: communicator.rank)
         timeline?.beginStep(t)
+        let lr = schedule.learningRate(atStep: t)
+        var norm: Double?
 
         do {
             for a in 0..<accumulation {
@@ -131,37 +133,23 @@ public final class Trainer {
                 if accumulation > 1 { statisticsSum.add(statistics) }
             }
             timeline?.mark(.other)
-            try gradientSync.finish()
+            norm = try reduceAndUpdate(learningRate: lr)
         } catch {
             gradientSync.abandon()
             statisticsSum.reset()
             throw error
         }
-        timeline?.mark(.reduction)
         timeline?.addConcurrent(.bucketReduction, gradientSync.bucketSpans)
         // A block of one micro-batch is its own fragment: the vector is reduced as it is.
         let statisticsFragments = accumulation > 1 ? statisticsSum.fragmentBuffers : [statistics.floats]
         try reducer.reduce(fragments: statisticsFragments, leaves: plan.microBatchesPerStep,
                            into: UnsafeMutableBufferPointer(start: statistics.floats, count: statistics.count))
-        timeline?.mark(.reduction)
         statisticsSum.reset()
-
-        // Sharded, a rank holds the sum for its elements only, and updates only those.
-        let owned = gradientSync.ownedElements
-        let globalBatch = Double(plan.globalBatch)
-        flat.gradients.elements(owned).scaleInPlace(1 / globalBatch)         // G = T(g) / B
-        var norm: Double?
-        if let maxNorm = config.train.gradClipNorm {
-            norm = try clipGradients(owned, maxNorm: maxNorm)
-        }
-        let lr = schedule.learningRate(atStep: t)
-        optimizer.learningRate = lr
-        try optimizer.step()
-        try gradientSync.gatherShards(of: flat.values)
-        timeline?.mark(.optimizer)
+        try gradientSync.gatherShards(of: flat.values)     // ZeRO-1: every rank's updated shard to all
+        timeline?.mark(.reduction)
         applyRunningStatistics()
         completedSteps += 1
-        let loss = Double(statistics.floats[0]) / globalBatch
+        let loss = Double(statistics.floats[0]) / Double(plan.globalBatch)
         if firstLoss == nil { firstLoss = loss }
         // A loss a million times its starting value (or above 1e6 when it started below 1) is divergence
         // as surely as an infinite one: lr = 1e30 otherwise "trains" to a loss of 5e29 and exits 0.
@@ -173,6 +161,41 @@ public final class Trainer {
         timeline?.endStep()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return StepResult(step: t, loss: loss, learningRate: lr, gradientNorm: norm, seconds: seconds)
+    }
+
+    /// Waits for the summed gradients G = T(g) (this rank's shard of them under ZeRO-1) and takes the
+    /// optimizer step with G/B. Without clipping, 1/B is fused into the update, and with overlap each
+    /// bucket is updated as soon as its reduction completes, while later buckets are still reduced;
+    /// clipping needs the norm of all of G/B first. Every update is elementwise: the bits are the same
+    /// on every path. Returns the gradient norm when clipping.
+    private func reduceAndUpdate(learningRate lr: Double) throws -> Double? {
+        let owned = gradientSync.ownedElements
+        let scale = 1 / Double(plan.globalBatch)
+        optimizer.learningRate = lr
+        if let maxNorm = config.train.gradClipNorm {
+            try gradientSync.finish()
+            timeline?.mark(.reduction)
+            flat.gradients.elements(owned).scaleInPlace(scale)           // G / B
+            let norm = try clipGradients(owned, maxNorm: maxNorm)
+            try optimizer.step(elements: owned, gradientScale: 1)
+            timeline?.mark(.optimizer)
+            return norm
+        }
+        guard gradientSync.overlaps else {
+            try gradientSync.finish()
+            timeline?.mark(.reduction)
+            try optimizer.step(elements: owned, gradientScale: scale)
+            timeline?.mark(.optimizer)
+            return nil
+        }
+        for (k, bucket) in gradientSync.buckets.ranges.enumerated() {
+            try gradientSync.waitForBucket(k)
+            timeline?.mark(.reduction)
+            try optimizer.step(elements: bucket.clamped(to: owned), gradientScale: scale)
+            timeline?.mark(.optimizer)
+        }
+        try gradientSync.finish()
+        return nil
     }
 
     /// `clipGradNorm` over the summed gradients, of which this rank holds `owned`: with a shard, the
