@@ -3,6 +3,9 @@ import Foundation
 /// One background thread that runs a rank's collectives in the order they were submitted, so that
 /// gradient buckets can be reduced while backward goes on (`BucketedReduction`).
 ///
+/// Jobs should use the communicator's `forCommunicationThread()` form, which waits for peers by
+/// sleeping rather than spinning a core the rank's compute needs.
+///
 /// Only one thread of a rank talks to the communicator at a time: while jobs are pending the rank's
 /// own thread makes no communicator call, and `wait()` hands the communicator back. Under MPI this is
 /// the `MPI_THREAD_SERIALIZED` promise `MPIRuntime` initialises with (and its call lock enforces);
@@ -79,6 +82,8 @@ public final class CommunicationThread: @unchecked Sendable {
     }
 
     private func run() {
+        // This thread sleeps between polls and on a modelled network: wake it on time.
+        _ = TimerSlack.setForCurrentThread(nanoseconds: 1)
         condition.lock()
         while true {
             while next == jobs.count && !stopping { condition.wait() }

@@ -26,6 +26,16 @@ public protocol Communicator: AnyObject {
 
     /// Waits until every rank has arrived.
     func barrier() throws
+
+    /// The communicator a rank's background communication thread uses (`CommunicationThread`): the
+    /// same ranks and bits, but where the backend would spin a core while waiting for a peer (MPI's
+    /// blocking calls), it waits by sleeping, so that the rank's own compute keeps the core. The
+    /// default is `self`.
+    func forCommunicationThread() -> Communicator
+}
+
+extension Communicator {
+    public func forCommunicationThread() -> Communicator { self }
 }
 
 /// A world of one: every collective is the identity.

@@ -93,6 +93,15 @@ public final class DeterministicAllReduce {
                                    range: range, into: output, over: comm)
     }
 
+    /// Step one with the caller's cut of the elements: rank c ends with the sum of `part(c)`
+    /// (`TreeExchange.reduceScatter(…parts:)`; optimizer sharding cuts each bucket by the shards).
+    @discardableResult
+    public func reduceScatter(fragments: [UnsafeMutablePointer<Float>], leaves: Int, into output: UnsafeMutablePointer<Float>,
+                              over comm: Communicator, parts part: (Int) -> Range<Int>) throws -> Range<Int> {
+        try exchange.reduceScatter(fragments: fragments, layout: layout(leaves: leaves, worldSize: comm.worldSize),
+                                   into: output, over: comm, parts: part)
+    }
+
     /// Step two: every rank's chunk of `range` to every rank (`TreeExchange.allGather`).
     public func allGather(_ output: UnsafeMutablePointer<Float>, range: Range<Int>, over comm: Communicator) throws {
         try exchange.allGather(output, range: range, over: comm)

@@ -57,4 +57,15 @@ public final class GradientReducer {
         communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         reductions += 1
     }
+
+    /// The first half of `reduce` for optimizer sharding (deterministic mode only): afterwards rank c
+    /// holds in `output` the sum of its elements `part(c)` only, each in the canonical tree.
+    public func reduceScatter(fragments: [UnsafeMutablePointer<Float>], leaves: Int, into output: UnsafeMutablePointer<Float>,
+                              parts part: (Int) -> Range<Int>) throws {
+        precondition(mode == .deterministic, "a reduce-scatter is part of the deterministic reduction only")
+        let start = DispatchTime.now().uptimeNanoseconds
+        try tree.reduceScatter(fragments: fragments, leaves: leaves, into: output, over: communicator, parts: part)
+        communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        reductions += 1
+    }
 }

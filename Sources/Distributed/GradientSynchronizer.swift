@@ -39,8 +39,9 @@ public final class GradientSynchronizer {
 
     private let accumulator: BlockAccumulator?      // nil when the block is one micro-batch
     private let thread: CommunicationThread?
-    private let exchange = TreeExchange()
-    private let layout: TreeLayout
+    /// The communication thread's reducer, over `communicator.forCommunicationThread()`.
+    private let bucketReducer: GradientReducer?
+    private let exchange = TreeExchange()          // the parameters' allgather, on the rank's thread
     // Per step, last micro-batch.
     private var fold: LeafFold?
     private var fragments: [UnsafeMutablePointer<Float>] = []
@@ -61,13 +62,13 @@ public final class GradientSynchronizer {
         self.leaves = leaves
         let blockLeaves = blockFragments.last!.upperBound - blockFragments[0].lowerBound
         accumulator = blockLeaves > 1 ? BlockAccumulator(length: gradients.count, fragments: blockFragments) : nil
-        layout = reducer.tree.layout(leaves: leaves, worldSize: communicator.worldSize)
         let useThread = overlap && buckets.count > 1 && communicator.worldSize > 1
         thread = useThread ? CommunicationThread(name: "rank-\(communicator.rank)-comm") : nil
+        bucketReducer = useThread ? GradientReducer(mode: mode, communicator: communicator.forCommunicationThread()) : nil
         // On the communication thread every byte added or copied is taken from the rank's own GEMM:
         // recursive doubling adds (and, shaped, sends) each bucket whole on every rank, halving +
         // allgather half of it, so buckets use the latter above a latency-bound size (docs/scaling.md).
-        if useThread { reducer.tree.recursiveDoublingLimit = Self.overlapDoublingLimit }
+        bucketReducer?.tree.recursiveDoublingLimit = Self.overlapDoublingLimit
     }
 
     deinit { thread?.stop() }
@@ -80,6 +81,12 @@ public final class GradientSynchronizer {
     public func waitForBucket(_ k: Int) throws {
         guard let thread else { return }
         try thread.wait(forFirst: k + 1)
+    }
+
+    /// Seconds spent in gradient collectives since creation, on either thread (with overlap, mostly
+    /// hidden behind backward).
+    public var communicationSeconds: Double {
+        reducer.communicationSeconds + (bucketReducer?.communicationSeconds ?? 0)
     }
 
     /// The elements of the summed gradients this rank holds after `finish()`: its shard, or all.
@@ -125,7 +132,7 @@ public final class GradientSynchronizer {
         if let thread {
             try thread.wait()
         } else {
-            try reduce(0..<gradients.count)
+            try reduce(0..<gradients.count, using: reducer)
         }
     }
 
@@ -142,20 +149,18 @@ public final class GradientSynchronizer {
         let range = buckets.ranges[bucket]
         thread!.submit { [self] in
             let start = DispatchTime.now().uptimeNanoseconds
-            try reduce(range)
+            try reduce(range, using: bucketReducer!)
             bucketSpans.append((start, DispatchTime.now().uptimeNanoseconds))
         }
     }
 
     /// Folds the last micro-batch's elements `range` and sums them over the ranks: in place, or into
     /// this rank's shard.
-    private func reduce(_ range: Range<Int>) throws {
+    private func reduce(_ range: Range<Int>, using reducer: GradientReducer) throws {
         let base = gradients.floats
         fold?.apply(UnsafePointer(base), elements: range)
         if let shards {
-            try exchange.reduceScatter(fragments: fragments, layout: layout, into: base, over: communicator) {
-                shards.part(of: range, rank: $0)
-            }
+            try reducer.reduceScatter(fragments: fragments, leaves: leaves, into: base) { shards.part(of: range, rank: $0) }
         } else {
             try reducer.reduce(fragments: fragments.map { $0 + range.lowerBound }, leaves: leaves,
                                into: UnsafeMutableBufferPointer(start: base + range.lowerBound, count: range.count))

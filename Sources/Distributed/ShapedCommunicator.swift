@@ -49,6 +49,11 @@ public final class ShapedCommunicator: Communicator {
     public var rank: Int { inner.rank }
     public var worldSize: Int { inner.worldSize }
 
+    /// The same network over the inner communicator's background form.
+    public func forCommunicationThread() -> Communicator {
+        ShapedCommunicator(inner.forCommunicationThread(), network: network)
+    }
+
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         let w = Double(worldSize), bytes = Double(buffer.count * MemoryLayout<Float>.stride)
         let modelled = 2 * (w - 1) * network.latencySeconds + 2 * (w - 1) / w * bytes / network.bytesPerSecond

@@ -202,7 +202,7 @@ public final class TrainingRun {
         let digest = StateDictFile.archive(model: trainer.model).paramsSHA256().hex
         let secondsPerStep = timedSteps > 0 ? stepSeconds / Double(timedSteps) : 0
         let samplesPerSecond = secondsPerStep > 0 ? Double(config.batch.global) / secondsPerStep : 0
-        let communication: Double = trainer.reducer.communicationSeconds / Double(max(1, completed - firstStep))
+        let communication: Double = trainer.gradientSync.communicationSeconds / Double(max(1, completed - firstStep))
         let segments = isRankZero ? MetricsLog.segments(metricsPath) : []
         let stoppedEarly: Bool? = earlyStopping == nil ? nil : completed < config.train.steps
         let summary = RunSummary(
