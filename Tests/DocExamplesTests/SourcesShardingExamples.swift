@@ -1,6 +1,8 @@
 import TensorCore
 import Autograd
 import Distributed
+import Config
+import Benchmarks
 
 // The ```swift blocks of bucketed overlap and optimizer sharding (GradientBuckets, ParameterShards,
 // CommunicationThread, GradientSynchronizer), each compiled inside a function.
@@ -35,5 +37,12 @@ enum ShardingExamples {
             sync.endBackward(isLast: last)          // (after binding absent gradients to zeros)
         }
         try sync.finish()                           // the sum (or this rank's shard of it) is in `gradients`
+    }
+}
+
+enum ShardingBenchExamples {
+    static func optimizerState(wide: RunConfig) throws {
+        let row = try OptimizerStateMemory(name: "wide-mlp", config: wide).measure(ranks: 4)
+        print(row.line)     // optimizer_state model=wide-mlp … ranks=4 sharded_bytes_per_rank=… ratio=0.2500
     }
 }

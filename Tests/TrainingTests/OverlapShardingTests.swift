@@ -189,3 +189,28 @@ final class FailingCommunicator: Communicator {
     }
     func barrier() throws { try inner.barrier() }
 }
+
+extension OverlapShardingTests {
+    /// ZeRO-1's memory promise, from the trainer's own state tensors: each rank holds 1/W of the
+    /// optimizer state, within one block of the shard cut per slot (plus the step counters).
+    @Test(arguments: [2, 3, 4])
+    func shardedOptimizerStateIsOneWthPerRank(ranks: Int) throws {
+        let path = LockstepProcess.repositoryRoot.appendingPathComponent("configs/wide-mlp.yaml").path
+        func bytes(_ sharded: Bool) throws -> [Int] {
+            let c = try RunConfig.load(path: path, overrides: Self.wide + ["optimizer={type: adamw, lr: 0.001}",
+                                                                           "batch.global=192", "batch.micro=16",
+                                                                           "distributed.shard_optimizer=\(sharded)"])
+            let data = try PreparedData(config: c)
+            return try SimulatedWorld.run(ranks: ranks) { comm in
+                let trainer = try Trainer(config: c, data: data, communicator: comm)
+                return trainer.optimizer.stateTensors().reduce(0) { $0 + $1.tensor.byteCount }
+            }
+        }
+        let whole = try bytes(false), sharded = try bytes(true)
+        #expect(Set(whole).count == 1)
+        let slack = 2 * 1024 * 4 + 8 * 8                   // a block per slot (2 slots) + step counters
+        for (r, b) in sharded.enumerated() {
+            #expect(abs(b - whole[0] / ranks) <= slack, "rank \(r) of \(ranks): \(b) bytes, whole \(whole[0])")
+        }
+    }
+}
