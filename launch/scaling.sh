@@ -33,11 +33,27 @@ done
 $B bench scaling --step-statistic "$STAT" --model clinical-mlp --ranks 1,2 --repetitions "$REPS" \
     --csv "$D/scaling-clinical-mlp-real.csv" --json "$D/scaling-clinical-mlp-real.json" --plot-dir "$D"
 
+# Overlap (4 MB buckets, the wide MLP's layers one bucket each) against no overlap, per network, and with
+# ZeRO-1 sharding on top; 5 repetitions each (docs/scaling.md, "Overlap and ZeRO-1").
+OVL=(--overlap --bucket-mb 4 --first-bucket-mb 1)
+for net in 10gbit 25gbit 100gbit real; do
+    $B bench scaling --step-statistic "$STAT" --model wide-mlp --ranks 1,2 --network "$net" --repetitions "$REPS" \
+        --csv "$D/scaling-wide-mlp-$net-plain.csv" --json "$D/scaling-wide-mlp-$net-plain.json"
+    $B bench scaling --step-statistic "$STAT" --model wide-mlp --ranks 1,2 --network "$net" --repetitions "$REPS" "${OVL[@]}" \
+        --csv "$D/scaling-wide-mlp-$net-overlap.csv" --json "$D/scaling-wide-mlp-$net-overlap.json" --plot-dir "$D"
+    $B bench scaling --step-statistic "$STAT" --model wide-mlp --ranks 1,2 --network "$net" --repetitions "$REPS" "${OVL[@]}" \
+        --shard-optimizer --csv "$D/scaling-wide-mlp-$net-overlap-shard.csv" --json "$D/scaling-wide-mlp-$net-overlap-shard.json"
+done
+$B bench memory --ranks 1,2,4,8 | tee "$D/memory.txt"
+
 # Projections to 1,024 nodes, compared with every measured point.
 fits=(--allreduce "$D/allreduce-real.json" --allreduce "$D/allreduce-shaped.json")
 $B bench project --step-statistic "$STAT" --model wide-mlp "${fits[@]}" --network real --network 1gbit --network 10gbit --network 25gbit --network 100gbit \
+    --bucket-mb 4 --first-bucket-mb 1 \
     --scaling "$D/scaling-wide-mlp-real.json" --scaling "$D/scaling-wide-mlp-1gbit.json" \
     --scaling "$D/scaling-wide-mlp-10gbit.json" --scaling "$D/scaling-wide-mlp-25gbit.json" \
+    --scaling "$D/scaling-wide-mlp-10gbit-overlap.json" --scaling "$D/scaling-wide-mlp-25gbit-overlap.json" \
+    --scaling "$D/scaling-wide-mlp-100gbit-overlap.json" --scaling "$D/scaling-wide-mlp-real-overlap.json" \
     --csv "$D/projection-wide-mlp.csv" --json "$D/projection-wide-mlp.json" --plot-dir "$D"
 $B bench project --step-statistic "$STAT" --model clinical-mlp "${fits[@]}" --network real --network 10gbit --network 25gbit --network 100gbit \
     --scaling "$D/scaling-clinical-mlp-real.json" \

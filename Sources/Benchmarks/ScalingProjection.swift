@@ -7,10 +7,16 @@ import Distributed
 ///            + T_allreduce(W, statistics bytes) − T_hidden
 ///
 /// with T_allreduce the Hockney cost of the algorithm the reduction mode runs (`HockneyTerms`) and,
-/// with overlap, T_hidden = min(T_allreduce(gradients), T_backward): the most a bucketed reduction
-/// started during backward could hide, assuming a spare core or an offloading NIC per node (on this
-/// 2-core machine overlap lost, docs/benchmarks.md). Assumes every node computes as fast as the
-/// measured rank, and a full link per node (no contention, no stragglers).
+/// with overlap (`distributed.overlap`, as built):
+///
+///     T_hidden = min(T_allreduce(gradients − last bucket), T_backward)
+///              + min(T_allreduce(last bucket), T_optimizer · (1 − last bucket / gradients))
+///
+/// — every bucket but the last (the first layers', final only when backward ends) reduced under
+/// backward, and the last one's reduction under the update of the others. The reduction's own
+/// copies and additions are assumed to take no compute from the rank (a spare core per node; on
+/// this 2-core machine they do, docs/scaling.md "Overlap"). Assumes every node computes as fast as
+/// the measured rank, and a full link per node (no contention, no stragglers).
 ///
 /// ```swift
 /// let p = ScalingProjection(oneRank: breakdown, fit: fit)
@@ -35,7 +41,12 @@ public struct ScalingProjection: Sendable {
     }
 
     public func hiddenMilliseconds(nodes: Int, overlap: Bool) -> Double {
-        overlap ? min(fit.seconds(ranks: nodes, bytes: oneRank.gradientBytes) * 1e3, oneRank.backwardMilliseconds) : 0
+        guard overlap, oneRank.gradientBytes > 0 else { return 0 }
+        let all = fit.seconds(ranks: nodes, bytes: oneRank.gradientBytes) * 1e3
+        let lastBytes = oneRank.lastBucketBytes ?? oneRank.gradientBytes
+        let last = fit.seconds(ranks: nodes, bytes: lastBytes) * 1e3
+        let others = 1 - Double(lastBytes) / Double(oneRank.gradientBytes)
+        return min(max(all - last, 0), oneRank.backwardMilliseconds) + min(last, oneRank.optimizerMilliseconds * others)
     }
 
     public func stepMilliseconds(nodes: Int, overlap: Bool) -> Double {
@@ -59,8 +70,12 @@ public struct ProjectionReport: Sendable, Codable {
         public let allReduceMilliseconds: Double
         public let measuredStepMilliseconds: Double?
         public let measuredEfficiency: Double?
+        /// The step measured with overlap (a scaling report whose execution is `overlap/…`).
+        public var measuredOverlapStepMilliseconds: Double?
         /// (projected − measured) / measured, of the step time, when measured.
         public var error: Double? { measuredStepMilliseconds.map { (stepMilliseconds - $0) / $0 } }
+        /// The same with overlap.
+        public var overlapError: Double? { measuredOverlapStepMilliseconds.map { (overlapStepMilliseconds - $0) / $0 } }
     }
 
     public let command: String
@@ -73,7 +88,7 @@ public struct ProjectionReport: Sendable, Codable {
     public let rows: [Row]
 
     public init(command: String, model: String, network: String, projection: ScalingProjection, nodes: [Int],
-                measured: ScalingReport?, date: Date = Date()) {
+                measured: ScalingReport?, measuredOverlap: ScalingReport? = nil, date: Date = Date()) {
         self.command = command
         self.date = ISO8601DateFormatter().string(from: date)
         self.model = model
@@ -83,34 +98,41 @@ public struct ProjectionReport: Sendable, Codable {
         oneRank = projection.oneRank
         rows = nodes.map { w in
             let point = measured?.summary.first { $0.ranks == w }
-            return Row(nodes: w, stepMilliseconds: projection.stepMilliseconds(nodes: w, overlap: false),
+            var row = Row(nodes: w, stepMilliseconds: projection.stepMilliseconds(nodes: w, overlap: false),
                        efficiency: projection.efficiency(nodes: w, overlap: false),
                        overlapStepMilliseconds: projection.stepMilliseconds(nodes: w, overlap: true),
                        overlapEfficiency: projection.efficiency(nodes: w, overlap: true),
                        allReduceMilliseconds: projection.allReduceMilliseconds(nodes: w),
                        measuredStepMilliseconds: point?.breakdown.stepMilliseconds, measuredEfficiency: point?.efficiency)
+            row.measuredOverlapStepMilliseconds = measuredOverlap?.summary.first { $0.ranks == w }?.breakdown.stepMilliseconds
+            return row
         }
     }
 
-    public static let csvHeader = "model,network,reduction,nodes,step_ms,efficiency,overlap_step_ms,overlap_efficiency,allreduce_ms,measured_step_ms,measured_efficiency,error"
+    public static let csvHeader = "model,network,reduction,nodes,step_ms,efficiency,overlap_step_ms,overlap_efficiency,allreduce_ms,measured_step_ms,measured_efficiency,error,measured_overlap_step_ms,overlap_error"
 
     public var csv: String {
         ([Self.csvHeader] + rows.map { r in
             [model, network.replacingOccurrences(of: ",", with: ";"), reduction, String(r.nodes), f(r.stepMilliseconds, 3), f(r.efficiency, 4),
              f(r.overlapStepMilliseconds, 3), f(r.overlapEfficiency, 4), f(r.allReduceMilliseconds, 3),
              r.measuredStepMilliseconds.map { f($0, 3) } ?? "", r.measuredEfficiency.map { f($0, 4) } ?? "",
-             r.error.map { f($0, 4) } ?? ""].joined(separator: ",")
+             r.error.map { f($0, 4) } ?? "", r.measuredOverlapStepMilliseconds.map { f($0, 3) } ?? "",
+             r.overlapError.map { f($0, 4) } ?? ""].joined(separator: ",")
         }).joined(separator: "\n") + "\n"
     }
 
     public var lines: [String] {
         ["# projection model=\(model) network=\(network) reduction=\(reduction) one_rank_ms=\(f(oneRank.stepMilliseconds, 2)) "
-         + "compute_ms=\(f(oneRank.computeMilliseconds, 2)) gradient_bytes=\(oneRank.gradientBytes)", "# \(fit.line)"]
+         + "compute_ms=\(f(oneRank.computeMilliseconds, 2)) gradient_bytes=\(oneRank.gradientBytes) "
+         + "last_bucket_bytes=\(oneRank.lastBucketBytes ?? oneRank.gradientBytes)", "# \(fit.line)"]
             + rows.map { r in
                 var line = "project model=\(model) network=\(network) nodes=\(r.nodes) step_ms=\(f(r.stepMilliseconds, 2)) efficiency=\(f(r.efficiency, 3)) "
                     + "overlap_step_ms=\(f(r.overlapStepMilliseconds, 2)) overlap_efficiency=\(f(r.overlapEfficiency, 3)) allreduce_ms=\(f(r.allReduceMilliseconds, 2))"
                 if let m = r.measuredStepMilliseconds, let e = r.error {
                     line += " measured_step_ms=\(f(m, 2)) error=\(f(e * 100, 1))%"
+                }
+                if let m = r.measuredOverlapStepMilliseconds, let e = r.overlapError {
+                    line += " measured_overlap_step_ms=\(f(m, 2)) overlap_error=\(f(e * 100, 1))%"
                 }
                 return line
             }

@@ -44,8 +44,10 @@ public struct ScalingReport: Sendable, Codable {
     /// Which timed step stands for each point (`median` or `fastest`).
     public let stepStatistic: StepStatistic
     /// How gradients were synchronised: `plain` (one reduction after backward), `overlap/4MB/1MB`
-    /// (buckets of 4 MB, the first 1 MB, reduced during backward), `+shard` for ZeRO-1.
-    public var execution = "plain"
+    /// (buckets of 4 MB, the first 1 MB, reduced during backward), `+shard` for ZeRO-1. Nil in files
+    /// written before it was recorded: plain.
+    public var execution: String?
+    public var executionName: String { execution ?? "plain" }
     public let points: [ScalingPoint]
     public let summary: [ScalingPoint]
 
@@ -86,7 +88,7 @@ public struct ScalingReport: Sendable, Codable {
                 String(p.ranks), repetition, p.status, String(p.globalBatch), f(b.stepMilliseconds, 3), f(p.samplesPerSecond, 1),
                 p.efficiency.map { f($0, 4) } ?? "", f(b.computeMilliseconds, 3), f(b.forwardMilliseconds, 3), f(b.backwardMilliseconds, 3),
                 f(b.communicationExposedMilliseconds, 3), f(b.communicationHiddenMilliseconds, 3), f(b.optimizerMilliseconds, 3),
-                f(b.otherMilliseconds, 3), r.execution].joined(separator: ",")
+                f(b.otherMilliseconds, 3), r.executionName].joined(separator: ",")
     }
 
     /// Every repetition's rows, then the summary rows (repetition `median`).
@@ -99,7 +101,7 @@ public struct ScalingReport: Sendable, Codable {
         summary.map { p in
             let b = p.breakdown
             return "scaling model=\(model) mode=\(mode.rawValue) ranks=\(p.ranks) status=\(p.status) network=\(network) reduction=\(reduction) "
-                + "transport=\(transport) execution=\(execution) step=\(stepStatistic.rawValue) global_batch=\(p.globalBatch) step_ms=\(f(b.stepMilliseconds, 2)) samples_per_s=\(Int(p.samplesPerSecond)) "
+                + "transport=\(transport) execution=\(executionName) step=\(stepStatistic.rawValue) global_batch=\(p.globalBatch) step_ms=\(f(b.stepMilliseconds, 2)) samples_per_s=\(Int(p.samplesPerSecond)) "
                 + "efficiency=\(p.efficiency.map { f($0, 3) } ?? "-") compute_ms=\(f(b.computeMilliseconds, 2)) "
                 + "comm_exposed_ms=\(f(b.communicationExposedMilliseconds, 2)) comm_hidden_ms=\(f(b.communicationHiddenMilliseconds, 2)) "
                 + "optimizer_ms=\(f(b.optimizerMilliseconds, 2)) other_ms=\(f(b.otherMilliseconds, 2)) repetitions=\(points.filter { $0.ranks == p.ranks }.count)"

@@ -80,6 +80,14 @@ public enum MPIRuntime {
                 throw MPIError(call: "MPI_Init_thread", message:
                     "this MPI library provides thread level \(provided), Lockstep needs MPI_THREAD_SERIALIZED")
             }
+        } else {
+            // Initialised by the host program: its thread level must allow a communication thread.
+            var provided: Int32 = 0
+            try check(MPI_Query_thread(&provided), "MPI_Query_thread")
+            guard provided >= cmpi_thread_serialized() else {
+                throw MPIError(call: "MPI_Query_thread", message:
+                    "MPI was initialised with thread level \(provided); Lockstep needs MPI_THREAD_SERIALIZED (a rank's communication thread makes MPI calls)")
+            }
         }
         do {
             let world = cmpi_comm_world()

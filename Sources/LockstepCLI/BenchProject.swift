@@ -39,6 +39,12 @@ struct BenchProject: ParsableCommand {
     @Option(help: "Which timed step stands for the one-rank step: median, or fastest (compare with scaling runs of the same).")
     var stepStatistic: StepStatistic = .median
 
+    @Option(help: "Gradient bucket size in MB for the overlap columns (distributed.bucket_mb).")
+    var bucketMb = 25.0
+
+    @Option(help: "First bucket's size in MB for the overlap columns (distributed.first_bucket_mb).")
+    var firstBucketMb = 1.0
+
     @OptionGroup var output: BenchOutputOptions
 
     func validate() throws {
@@ -57,6 +63,9 @@ struct BenchProject: ParsableCommand {
         }
         for path in scaling { _ = try ReportFiles.read(ScalingReport.self, path: path, what: "scaling report") }
         guard perRankBatch >= 1, steps >= 1 else { throw BenchmarkError("--per-rank-batch and --steps must be positive") }
+        guard bucketMb > 0, bucketMb.isFinite, firstBucketMb > 0, firstBucketMb.isFinite else {
+            throw BenchmarkError("--bucket-mb and --first-bucket-mb must be positive, got \(bucketMb) and \(firstBucketMb)")
+        }
         try output.check()
     }
 
@@ -72,7 +81,8 @@ struct BenchProject: ParsableCommand {
         let mode = ReductionMode(rawValue: reduction)!
         let fits = try fits()
         let measuredReports = try scaling.map { try ReportFiles.read(ScalingReport.self, path: $0, what: "scaling report") }
-        let config = try BenchScaling.config(model: model, reduction: reduction)
+        let config = try BenchScaling.config(model: model, reduction: reduction,
+                                             overrides: ["distributed.bucket_mb=\(bucketMb)", "distributed.first_bucket_mb=\(firstBucketMb)"])
         var benchmark = ScalingBenchmark(config: config, perRankBatch: perRankBatch)
         benchmark.timedSteps = steps
         benchmark.statistic = stepStatistic
@@ -81,10 +91,11 @@ struct BenchProject: ParsableCommand {
         var reports: [ProjectionReport] = []
         for spec in networks {
             let name = try parseNetwork(spec)?.name ?? "real"
-            let measured = measuredReports.first { $0.network == name && $0.model == model && $0.reduction == reduction && $0.mode == .weak && $0.stepStatistic == stepStatistic }
+            let candidates = measuredReports.filter { $0.network == name && $0.model == model && $0.reduction == reduction && $0.mode == .weak && $0.stepStatistic == stepStatistic }
             let report = ProjectionReport(command: command, model: model, network: name,
                                           projection: ScalingProjection(oneRank: oneRank, fit: fits.fit(mode: mode, network: name)!),
-                                          nodes: try parseRanks(nodes), measured: measured)
+                                          nodes: try parseRanks(nodes), measured: candidates.first { $0.executionName == "plain" },
+                                          measuredOverlap: candidates.first { $0.executionName.hasPrefix("overlap") && !$0.executionName.contains("shard") })
             report.lines.forEach { print($0) }
             reports.append(report)
         }

@@ -192,7 +192,7 @@ final class FailingCommunicator: Communicator {
 
 extension OverlapShardingTests {
     /// ZeRO-1's memory promise, from the trainer's own state tensors: each rank holds 1/W of the
-    /// optimizer state, within one block of the shard cut per slot (plus the step counters).
+    /// optimizer state, within the shard cut's blocks (plus the step counters).
     @Test(arguments: [2, 3, 4])
     func shardedOptimizerStateIsOneWthPerRank(ranks: Int) throws {
         let path = LockstepProcess.repositoryRoot.appendingPathComponent("configs/wide-mlp.yaml").path
@@ -208,7 +208,9 @@ extension OverlapShardingTests {
         }
         let whole = try bytes(false), sharded = try bytes(true)
         #expect(Set(whole).count == 1)
-        let slack = 2 * 1024 * 4 + 8 * 8                   // a block per slot (2 slots) + step counters
+        // Shards are cut on 1,024-element blocks, and the buffer's last block is partial: a rank may be
+        // up to a block from its 1/W, and the rank with the partial block up to two (2 slots of 4 bytes).
+        let slack = 2 * (2 * 1024 * 4) + 8 * 8
         for (r, b) in sharded.enumerated() {
             #expect(abs(b - whole[0] / ranks) <= slack, "rank \(r) of \(ranks): \(b) bytes, whole \(whole[0])")
         }

@@ -20,11 +20,15 @@ public enum ScalingCharts {
 
     @discardableResult
     public static func write(_ report: ScalingReport, into folder: String) throws -> [String] {
+        // Plain runs keep their file names; overlap and sharding runs get the execution in theirs.
+        let execution = report.executionName == "plain" ? "" : report.executionName
         let stem = stem(report.model, report.mode.rawValue, report.network)
+            + (execution.isEmpty ? "" : "-" + AllReduceCharts.fileSafe(execution))
         var written: [String] = []
         let measured = report.summary.filter { $0.efficiency != nil }
         if !measured.isEmpty {
-            var chart = LineChart(title: "\(report.mode.rawValue.capitalized) scaling, \(report.model), network \(report.network)",
+            var chart = LineChart(title: "\(report.mode.rawValue.capitalized) scaling, \(report.model), network \(report.network)"
+                                      + (execution.isEmpty ? "" : ", \(execution)"),
                                   xLabel: "ranks W", yLabel: report.mode == .weak ? "efficiency T₁ / T_W" : "efficiency T₁ / (W·T_W)", xLog: true)
             chart.yMinimum = 0
             chart.yMaximum = 1.1
@@ -35,11 +39,12 @@ public enum ScalingCharts {
             written.append(path)
         }
         let s = report.summary
-        var bars = StackedBarChart(title: "Step time per rank count, \(report.model), network \(report.network)", xLabel: "ranks W",
+        var bars = StackedBarChart(title: "Step time per rank count, \(report.model), network \(report.network)"
+                                        + (execution.isEmpty ? "" : ", \(execution)"), xLabel: "ranks W",
                                    yLabel: "ms per step (median step)", categories: s.map { "\($0.ranks)\($0.status == "oversubscribed" ? "*" : "")" })
         let parts: [(String, (StepBreakdown) -> Double)] = [
             ("compute (fwd+bwd)", \.computeMilliseconds), ("communication exposed", \.communicationExposedMilliseconds),
-            ("communication hidden", \.communicationHiddenMilliseconds), ("optimizer", \.optimizerMilliseconds), ("other", \.otherMilliseconds)]
+            ("communication hidden (concurrent, on top)", \.communicationHiddenMilliseconds), ("optimizer", \.optimizerMilliseconds), ("other", \.otherMilliseconds)]
         for (name, value) in parts {
             bars.layers.append(.init(name: name, values: s.map { (value($0.breakdown), f(value($0.breakdown), 3)) }))
         }
