@@ -140,6 +140,13 @@ public struct HockneyFit: Sendable, Codable, Equatable {
         HockneyTerms(mode: reductionMode, ranks: ranks, bytes: bytes).seconds(alpha: alpha, beta: beta, gamma: gamma)
     }
 
+    /// One gradient bucket on the communication thread, which switches from recursive doubling to
+    /// halving + allgather at `GradientSynchronizer.overlapDoublingLimit`.
+    public func bucketSeconds(ranks: Int, bytes: Int) -> Double {
+        HockneyTerms(mode: reductionMode, ranks: ranks, bytes: bytes, doublingLimit: GradientSynchronizer.overlapDoublingLimit)
+            .seconds(alpha: alpha, beta: beta, gamma: gamma)
+    }
+
     public var line: String {
         "fit mode=\(mode) alpha_us=\(f(alpha * 1e6, 2)) beta_GBps=\(f(beta > 0 ? 1 / beta / 1e9 : .infinity, 3)) "
             + "gamma_ns_per_byte=\(f(gamma * 1e9, 4)) rms_rel_error=\(f(rmsRelativeError, 3)) max_rel_error=\(f(maxRelativeError, 3)) points=\(points)"

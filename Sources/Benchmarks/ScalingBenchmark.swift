@@ -54,7 +54,7 @@ public struct ScalingBenchmark: Sendable {
         try figures.withUnsafeMutableBytes { try control.broadcast($0, root: 0) }
         var result = StepBreakdown(figures: figures.map(Double.init),
                                    gradientBytes: trainer.flat.gradients.count * 4, statisticsBytes: Self.statisticsBytes(trainer.model))
-        result.lastBucketBytes = Self.lastBucketBytes(trainer, config: c)
+        result.bucketBytes = Self.bucketBytes(trainer, config: c)
         return result
     }
 }
@@ -62,14 +62,14 @@ public struct ScalingBenchmark: Sendable {
 extension ScalingBenchmark {
     /// Bytes of the trainer's second allreduce: the loss sum and, per batch norm, mean, variance and
     /// mean² of each feature (`Trainer`'s statistics vector).
-    /// Bytes of the gradient bucket backward finishes last (the first layers'), under the config's
-    /// bucket sizes whether or not it overlaps: what overlap cannot hide.
-    static func lastBucketBytes(_ trainer: Trainer, config: RunConfig) -> Int {
+    /// Bytes of each gradient bucket in the order backward finishes them, under the config's bucket
+    /// sizes whether or not this run overlapped (the projection's overlap model).
+    static func bucketBytes(_ trainer: Trainer, config: RunConfig) -> [Int] {
         let floatsPerMB = 1e6 / 4
         let buckets = GradientBuckets(segments: trainer.flat.entries.map(\.range),
                                       bucketElements: max(1, Int(config.distributed.bucketMB * floatsPerMB)),
                                       firstBucketElements: max(1, Int(config.distributed.firstBucketMB * floatsPerMB)))
-        return (buckets.ranges.last?.count ?? 0) * 4
+        return buckets.ranges.map { $0.count * 4 }
     }
 
     static func statisticsBytes(_ model: Module) -> Int {
@@ -98,9 +98,9 @@ public struct StepBreakdown: Sendable, Codable, Equatable {
     /// Bytes of the gradient allreduce and of the statistics allreduce of each step.
     public var gradientBytes = 0
     public var statisticsBytes = 0
-    /// Bytes of the bucket backward finishes last (`ScalingProjection`'s overlap model; nil in files
-    /// written before it was recorded: the whole gradient then counts as the last bucket).
-    public var lastBucketBytes: Int?
+    /// Bytes of each gradient bucket, in the order backward finishes them (`ScalingProjection`'s
+    /// overlap model; nil in files written before it was recorded: one bucket).
+    public var bucketBytes: [Int]?
 
     public var computeMilliseconds: Double { forwardMilliseconds + backwardMilliseconds }
 

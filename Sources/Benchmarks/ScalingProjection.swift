@@ -6,17 +6,18 @@ import Distributed
 ///     T(W) = T_compute + T_optimizer + T_other + T_allreduce(W, gradient bytes)
 ///            + T_allreduce(W, statistics bytes) − T_hidden
 ///
-/// with T_allreduce the Hockney cost of the algorithm the reduction mode runs (`HockneyTerms`) and,
-/// with overlap (`distributed.overlap`, as built):
+/// with T_allreduce the Hockney cost of the algorithm the reduction mode runs (`HockneyTerms`). With
+/// overlap (`distributed.overlap`, as built) the gradients go as buckets b₁…b_k (in the order backward
+/// finishes them, each with the communication thread's algorithm) and
 ///
-///     T_hidden = min(T_allreduce(gradients − last bucket), T_backward)
-///              + min(T_allreduce(last bucket), T_optimizer · (1 − last bucket / gradients))
+///     T(W) = T_compute + T_optimizer + T_other + Σᵢ T_bucket(W, bᵢ) + T_allreduce(W, statistics) − T_hidden
+///     T_hidden = min(Σ_{i<k} T_bucket(W, bᵢ), T_backward) + min(T_bucket(W, b_k), T_optimizer · (1 − b_k / Σ bᵢ))
 ///
 /// — every bucket but the last (the first layers', final only when backward ends) reduced under
 /// backward, and the last one's reduction under the update of the others. The reduction's own
 /// copies and additions are assumed to take no compute from the rank (a spare core per node; on
-/// this 2-core machine they do, docs/scaling.md "Overlap"). Assumes every node computes as fast as
-/// the measured rank, and a full link per node (no contention, no stragglers).
+/// this 2-core machine they do, docs/scaling.md "Overlap and ZeRO-1"). Assumes every node computes
+/// as fast as the measured rank, and a full link per node (no contention, no stragglers).
 ///
 /// ```swift
 /// let p = ScalingProjection(oneRank: breakdown, fit: fit)
@@ -40,17 +41,25 @@ public struct ScalingProjection: Sendable {
         (fit.seconds(ranks: nodes, bytes: oneRank.gradientBytes) + fit.seconds(ranks: nodes, bytes: oneRank.statisticsBytes)) * 1e3
     }
 
+    private var buckets: [Int] { oneRank.bucketBytes ?? [oneRank.gradientBytes] }
+
+    /// Σᵢ T_bucket(W, bᵢ): the gradients' reduction as the communication thread runs it.
+    public func bucketMilliseconds(nodes: Int) -> Double {
+        buckets.reduce(0) { $0 + fit.bucketSeconds(ranks: nodes, bytes: $1) } * 1e3
+    }
+
     public func hiddenMilliseconds(nodes: Int, overlap: Bool) -> Double {
-        guard overlap, oneRank.gradientBytes > 0 else { return 0 }
-        let all = fit.seconds(ranks: nodes, bytes: oneRank.gradientBytes) * 1e3
-        let lastBytes = oneRank.lastBucketBytes ?? oneRank.gradientBytes
-        let last = fit.seconds(ranks: nodes, bytes: lastBytes) * 1e3
-        let others = 1 - Double(lastBytes) / Double(oneRank.gradientBytes)
-        return min(max(all - last, 0), oneRank.backwardMilliseconds) + min(last, oneRank.optimizerMilliseconds * others)
+        guard overlap, let last = buckets.last, oneRank.gradientBytes > 0 else { return 0 }
+        let lastMs = fit.bucketSeconds(ranks: nodes, bytes: last) * 1e3
+        let others = 1 - Double(last) / Double(oneRank.gradientBytes)
+        return min(bucketMilliseconds(nodes: nodes) - lastMs, oneRank.backwardMilliseconds)
+            + min(lastMs, oneRank.optimizerMilliseconds * others)
     }
 
     public func stepMilliseconds(nodes: Int, overlap: Bool) -> Double {
-        localMilliseconds + allReduceMilliseconds(nodes: nodes) - hiddenMilliseconds(nodes: nodes, overlap: overlap)
+        guard overlap else { return localMilliseconds + allReduceMilliseconds(nodes: nodes) }
+        let statistics = fit.seconds(ranks: nodes, bytes: oneRank.statisticsBytes) * 1e3
+        return localMilliseconds + bucketMilliseconds(nodes: nodes) + statistics - hiddenMilliseconds(nodes: nodes, overlap: true)
     }
 
     /// Weak-scaling efficiency T(1)/T(W).
@@ -124,7 +133,7 @@ public struct ProjectionReport: Sendable, Codable {
     public var lines: [String] {
         ["# projection model=\(model) network=\(network) reduction=\(reduction) one_rank_ms=\(f(oneRank.stepMilliseconds, 2)) "
          + "compute_ms=\(f(oneRank.computeMilliseconds, 2)) gradient_bytes=\(oneRank.gradientBytes) "
-         + "last_bucket_bytes=\(oneRank.lastBucketBytes ?? oneRank.gradientBytes)", "# \(fit.line)"]
+         + "bucket_bytes=\((oneRank.bucketBytes ?? [oneRank.gradientBytes]).map(String.init).joined(separator: ","))", "# \(fit.line)"]
             + rows.map { r in
                 var line = "project model=\(model) network=\(network) nodes=\(r.nodes) step_ms=\(f(r.stepMilliseconds, 2)) efficiency=\(f(r.efficiency, 3)) "
                     + "overlap_step_ms=\(f(r.overlapStepMilliseconds, 2)) overlap_efficiency=\(f(r.overlapEfficiency, 3)) allreduce_ms=\(f(r.allReduceMilliseconds, 2))"

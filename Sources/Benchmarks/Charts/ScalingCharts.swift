@@ -44,7 +44,7 @@ public enum ScalingCharts {
                                    yLabel: "ms per step (median step)", categories: s.map { "\($0.ranks)\($0.status == "oversubscribed" ? "*" : "")" })
         let parts: [(String, (StepBreakdown) -> Double)] = [
             ("compute (fwd+bwd)", \.computeMilliseconds), ("communication exposed", \.communicationExposedMilliseconds),
-            ("communication hidden (concurrent, on top)", \.communicationHiddenMilliseconds), ("optimizer", \.optimizerMilliseconds), ("other", \.otherMilliseconds)]
+            ("hidden comm (concurrent)", \.communicationHiddenMilliseconds), ("optimizer", \.optimizerMilliseconds), ("other", \.otherMilliseconds)]
         for (name, value) in parts {
             bars.layers.append(.init(name: name, values: s.map { (value($0.breakdown), f(value($0.breakdown), 3)) }))
         }
