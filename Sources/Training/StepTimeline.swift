@@ -12,6 +12,11 @@ public enum StepPhase: String, Sendable, Codable, CaseIterable {
     /// One gradient bucket reduced on the communication thread (overlap), concurrent with the spans
     /// of the rank's own thread.
     case bucketReduction = "bucket reduction"
+    /// One layer's forward, nested in `forward` (the span's `label` names the layer).
+    case layerForward = "layer forward"
+    /// Backward up to the moment one layer's parameter gradients are final, nested in `backward`:
+    /// the layer's own backward and that of the parameter-free layers (activations, dropout) above it.
+    case layerBackward = "layer backward"
     /// Gradient scaling, clipping and the optimizer's update.
     case optimizer
     /// The whole step, from its first phase to its last (contains the others).
@@ -27,7 +32,17 @@ public struct TimelineSpan: Sendable, Equatable, Codable {
     public let step: Int
     public let start: UInt64
     public let end: UInt64
+    /// For layer spans, the index of the layer's name in the timeline's `labels`.
+    public var label: Int?
     public var seconds: Double { Double(end - start) / 1e9 }
+
+    public init(phase: StepPhase, step: Int, start: UInt64, end: UInt64, label: Int? = nil) {
+        self.phase = phase
+        self.step = step
+        self.start = start
+        self.end = end
+        self.label = label
+    }
 }
 
 /// Timestamps at the phase boundaries of `Trainer.step` (and of evaluations and checkpoints), for the
@@ -48,8 +63,14 @@ public final class StepTimeline {
     /// ranks' spans line up in a trace).
     public let origin: UInt64
     public private(set) var spans: [TimelineSpan] = []
+    /// Names of the layers that layer spans refer to (set by the trainer: `layer1 Linear(20→64)`).
+    public var labels: [String] = []
+    /// Whether layer forward spans are being recorded: the trainer sets it around a training
+    /// forward, so that evaluation's forward passes (which run the same hooks) leave none.
+    public var recordsLayers = false
     private var stepStart: UInt64 = 0
     private var last: UInt64 = 0
+    private var layerCursor: UInt64 = 0      // where the next layer span starts
     private var currentStep = 0
 
     public init(origin: UInt64 = DispatchTime.now().uptimeNanoseconds) {
@@ -64,6 +85,7 @@ public final class StepTimeline {
         currentStep = step
         stepStart = now()
         last = stepStart
+        layerCursor = stepStart
     }
 
     /// Closes the span since the previous mark as `phase`.
@@ -71,6 +93,16 @@ public final class StepTimeline {
         let t = now()
         spans.append(TimelineSpan(phase: phase, step: currentStep, start: last, end: t))
         last = t
+        layerCursor = t
+    }
+
+    /// Closes a layer span (`layerForward`, `layerBackward`) of layer `label` since the previous mark
+    /// or layer span, whichever is later; it nests in the phase span that the next mark closes.
+    public func markLayer(_ phase: StepPhase, label: Int) {
+        guard recordsLayers else { return }
+        let t = now()
+        spans.append(TimelineSpan(phase: phase, step: currentStep, start: layerCursor, end: t, label: label))
+        layerCursor = t
     }
 
     /// Closes the last span as `.other` and records the whole step as a `.step` span.

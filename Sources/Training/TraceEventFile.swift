@@ -4,7 +4,8 @@ import Distributed
 
 /// Writes every rank's `StepTimeline` as one Chrome trace-event JSON file (loadable in Perfetto and
 /// chrome://tracing): a process per rank, `ph: "X"` complete events with microsecond timestamps —
-/// each step, and nested in it forward, backward, each reduction, the optimizer and the rest; and
+/// each step, and nested in it forward and backward (and in those, each layer's), each reduction, the
+/// optimizer and the rest; and
 /// evaluations and checkpoint writes between steps. With overlap, each gradient bucket's reduction is
 /// a span on a second track of the rank (thread 1, "communication thread").
 ///
@@ -25,16 +26,17 @@ public enum TraceEventFile {
         for source in 0..<comm.worldSize {
             var count = [UInt64(comm.rank == source ? timeline.spans.count : 0)]
             try count.withUnsafeMutableBytes { try comm.broadcast($0, root: source) }
-            var words = comm.rank == source ? encode(timeline.spans) : [UInt64](repeating: 0, count: 4 * Int(count[0]))
+            var words = comm.rank == source ? encode(timeline.spans) : [UInt64](repeating: 0, count: wordsPerSpan * Int(count[0]))
             try words.withUnsafeMutableBytes { try comm.broadcast($0, root: source) }
             perRank.append(decode(words))
         }
         guard comm.rank == 0 else { return }
-        try AtomicFile.write(Array(json(perRank).utf8), to: path)
+        // Every rank runs the same model, so rank 0's layer names serve all.
+        try AtomicFile.write(Array(json(perRank, labels: timeline.labels).utf8), to: path)
     }
 
-    /// The trace of `perRank[r]` as rank r's process.
-    public static func json(_ perRank: [[TimelineSpan]]) -> String {
+    /// The trace of `perRank[r]` as rank r's process; layer spans are named by `labels`.
+    public static func json(_ perRank: [[TimelineSpan]], labels: [String] = []) -> String {
         let origin = perRank.joined().map(\.start).min() ?? 0
         var events: [String] = []
         for (rank, spans) in perRank.enumerated() {
@@ -46,7 +48,9 @@ public enum TraceEventFile {
             // Parents before children: by start, then longest first.
             let ordered = spans.sorted { ($0.start, $1.end) < ($1.start, $0.end) }
             for span in ordered {
-                let name = span.phase == .step ? "step \(span.step)" : span.phase.rawValue
+                let name = span.phase == .step ? "step \(span.step)"
+                    : span.label.map { (span.phase == .layerForward ? "forward " : "backward ") + (labels.indices.contains($0) ? labels[$0] : "layer \($0)") }
+                    ?? span.phase.rawValue
                 let ts = Double(span.start - origin) / 1e3, dur = Double(span.end - span.start) / 1e3
                 events.append(#"{"name":"\#(name)","cat":"\#(span.phase.rawValue)","ph":"X","ts":\#(String(format: "%.3f", ts)),"dur":\#(String(format: "%.3f", dur)),"pid":\#(rank),"tid":\#(span.phase == .bucketReduction ? 1 : 0),"args":{"step":\#(span.step)}}"#)
             }
@@ -54,13 +58,24 @@ public enum TraceEventFile {
         return "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n" + events.joined(separator: ",\n") + "\n]}\n"
     }
 
+    private static let wordsPerSpan = 5
+
     private static func encode(_ spans: [TimelineSpan]) -> [UInt64] {
-        spans.flatMap { [UInt64(StepPhase.allCases.firstIndex(of: $0.phase)!), UInt64($0.step), $0.start, $0.end] }
+        var words: [UInt64] = []
+        words.reserveCapacity(wordsPerSpan * spans.count)
+        for span in spans {
+            let phase = UInt64(StepPhase.allCases.firstIndex(of: span.phase)!)
+            let label: UInt64 = span.label.map { UInt64($0) + 1 } ?? 0      // 0: none
+            words += [phase, UInt64(span.step), span.start, span.end, label]
+        }
+        return words
     }
 
     private static func decode(_ words: [UInt64]) -> [TimelineSpan] {
-        stride(from: 0, to: words.count, by: 4).map {
-            TimelineSpan(phase: StepPhase.allCases[Int(words[$0])], step: Int(words[$0 + 1]), start: words[$0 + 2], end: words[$0 + 3])
+        stride(from: 0, to: words.count, by: wordsPerSpan).map { (i: Int) -> TimelineSpan in
+            let label: Int? = words[i + 4] == 0 ? nil : Int(words[i + 4] - 1)
+            return TimelineSpan(phase: StepPhase.allCases[Int(words[i])], step: Int(words[i + 1]),
+                                start: words[i + 2], end: words[i + 3], label: label)
         }
     }
 }

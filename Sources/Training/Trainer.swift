@@ -44,7 +44,9 @@ public final class Trainer {
     public private(set) var completedSteps = 0
     /// Timestamps of each step's phases when attached (`lockstep bench scaling`, `--timeline`); nil
     /// costs one check per phase and reads no clock.
-    public var timeline: StepTimeline?
+    public var timeline: StepTimeline? {
+        didSet { attachLayerSpans() }
+    }
 
     let evaluator: Evaluator
     let batchNorms: [BatchNorm1d]
@@ -53,6 +55,12 @@ public final class Trainer {
     public var reducer: GradientReducer { gradientSync.reducer }
     /// Each parameter tensor's index in the flat buffer, for backward's final-gradient reports.
     let parameterIndex: [ObjectIdentifier: Int]
+    /// Each parameter's layer (index in `model.layers`), and each layer's parameter count: a layer's
+    /// backward span ends when its last parameter gradient is final.
+    let layerOfParameter: [Int]
+    let parametersPerLayer: [Int]
+    private var pendingLayerParameters: [Int] = []
+    private var layerHooks: [HookHandle] = []
     let statisticsSum: BlockAccumulator
     let statistics: Tensor           // (S): [loss sum, per BN: mean (C), variance (C), mean² (C)]
     var permutation: (epoch: Int, order: [Int])?
@@ -76,6 +84,13 @@ public final class Trainer {
         flat = FlatParameters(model)
         let segments = flat.entries.map(\.range)
         parameterIndex = Dictionary(uniqueKeysWithValues: flat.entries.enumerated().map { (ObjectIdentifier($1.tensor), $0) })
+        var layerOf: [ObjectIdentifier: Int] = [:]
+        for (l, layer) in model.layers.enumerated() {
+            for p in layer.module.parameters() { layerOf[ObjectIdentifier(p)] = l }
+        }
+        let layerOfParameter = flat.entries.map { layerOf[ObjectIdentifier($0.tensor)] ?? 0 }
+        self.layerOfParameter = layerOfParameter
+        parametersPerLayer = model.layers.indices.map { l in layerOfParameter.filter { $0 == l }.count }
         let distributed = config.distributed
         let shards = distributed.shardOptimizer
             ? ParameterShards(count: flat.values.count, worldSize: communicator.worldSize, alignment: GradientNorm.blockSize)
@@ -118,13 +133,19 @@ public final class Trainer {
                 optimizer.zeroGrad()
                 let context = SampleContext(seed: config.seed, step: t, sampleIndices: Array(indices))
                 timeline?.mark(.other)
+                timeline?.recordsLayers = true
+                defer { timeline?.recordsLayers = false }
                 let loss = try SampleContext.$current.withValue(context) {
                     try evaluator.lossValue(model(x), y, reduction: .sum)   // Σ over the micro-batch
                 }
                 timeline?.mark(.forward)
                 let reportsFinal = gradientSync.beginBackward(isLast: isLast)
-                try loss.backward(onLeafGradientFinal: reportsFinal ? { [parameterIndex, gradientSync] leaf in
-                    gradientSync.parameterFinal(parameterIndex[ObjectIdentifier(leaf)]!)
+                let layerSpans = timeline != nil
+                if layerSpans { pendingLayerParameters = parametersPerLayer }
+                try loss.backward(onLeafGradientFinal: reportsFinal || layerSpans ? { leaf in
+                    let p = self.parameterIndex[ObjectIdentifier(leaf)]!
+                    if reportsFinal { self.gradientSync.parameterFinal(p) }
+                    if layerSpans { self.layerGradientFinal(parameter: p) }
                 } : nil)
                 flat.bindGradients()
                 gradientSync.endBackward(isLast: isLast)
@@ -196,6 +217,28 @@ public final class Trainer {
         }
         try gradientSync.finish()
         return nil
+    }
+
+    /// With a timeline, names its layers and times each one's forward (a forward hook per layer of
+    /// the model); without, removes the hooks.
+    private func attachLayerSpans() {
+        for hook in layerHooks { hook.remove() }
+        layerHooks = []
+        guard let timeline else { return }
+        timeline.labels = model.layers.map { "\($0.name) \($0.module.summary)" }
+        for (l, layer) in model.layers.enumerated() {
+            layerHooks.append(layer.module.registerForwardHook { [weak timeline] _, _, _ in
+                timeline?.markLayer(.layerForward, label: l)
+            })
+        }
+    }
+
+    /// Backward has finished parameter `p`'s gradient: the end of its layer's backward span once the
+    /// layer has no parameter left.
+    private func layerGradientFinal(parameter p: Int) {
+        let l = layerOfParameter[p]
+        pendingLayerParameters[l] -= 1
+        if pendingLayerParameters[l] == 0 { timeline?.markLayer(.layerBackward, label: l) }
     }
 
     /// `clipGradNorm` over the summed gradients, of which this rank holds `owned`: with a shard, the

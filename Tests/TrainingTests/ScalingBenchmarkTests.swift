@@ -58,8 +58,20 @@ struct ScalingBenchmarkTests {
         // W = 2: one exchange of 4 MB (3.2 ms + 5 µs) and of the 4-byte statistics (5 µs + 3.2 ns).
         #expect(abs(p.stepMilliseconds(nodes: 2, overlap: false) - (10 + 3.205 + 0.0050032)) < 1e-9)
         #expect(p.efficiency(nodes: 8, overlap: false) < p.efficiency(nodes: 2, overlap: false))
-        // Overlap hides at most the backward pass.
-        #expect(abs(p.hiddenMilliseconds(nodes: 2, overlap: true) - 3.205) < 1e-9)
+        // One bucket: overlap hides nothing (the bucket is final only when backward ends).
+        #expect(p.hiddenMilliseconds(nodes: 2, overlap: true) == 0)
+        // Buckets of 1 MB then 3 MB, each halving + allgather on the communication thread at W = 2:
+        // 2α + b/β, so 0.81 and 2.41 ms. The first hides under backward (5 ms); the last under the
+        // first bucket's share of the update (1 ms × 1/4).
+        one.bucketBytes = [1_000_000, 3_000_000]
+        let bucketed = ScalingProjection(oneRank: one, fit: fit)
+        #expect(abs(bucketed.bucketMilliseconds(nodes: 2) - 3.22) < 1e-9)
+        #expect(abs(bucketed.hiddenMilliseconds(nodes: 2, overlap: true) - (0.81 + 0.25)) < 1e-9)
+        #expect(abs(bucketed.stepMilliseconds(nodes: 2, overlap: true) - (10 + 3.22 + 0.0050032 - 1.06)) < 1e-9)
+        // Reversed, the last bucket's share hides under the update of the first three quarters, at most.
+        one.bucketBytes = [3_000_000, 1_000_000]
+        let reversed = ScalingProjection(oneRank: one, fit: fit)
+        #expect(abs(reversed.hiddenMilliseconds(nodes: 2, overlap: true) - (2.41 + 0.75)) < 1e-9)
     }
 
     // MARK: The binary's outputs
@@ -138,7 +150,10 @@ struct ScalingBenchmarkTests {
         let d = try TT.temporaryDirectory("timeline")
         defer { TT.remove(d) }
         try TT.write(TT.referenceYAML(steps: 3, evalEvery: 2, logEvery: 1, checkpointEvery: 2, outputDir: "out"), to: d + "/run.yaml")
-        let result = try CLI.run(["train", "--config", "run.yaml", "--ranks", "2", "--quiet", "--timeline", "t.json"], in: d)
+        // With overlap and small buckets, so that the communication thread's spans appear too.
+        let result = try CLI.run(["train", "--config", "run.yaml", "--ranks", "2", "--quiet", "--timeline", "t.json",
+                                  "--set", "distributed.overlap=true", "--set", "distributed.bucket_mb=0.004",
+                                  "--set", "distributed.first_bucket_mb=0.001"], in: d)
         #expect(result.status == 0, "\(result.stderr)")
         let trace = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: d + "/t.json"))) as! [String: Any]
         let events = trace["traceEvents"] as! [[String: Any]]
@@ -163,6 +178,29 @@ struct ScalingBenchmarkTests {
                 }
             }
         }
+        // Per layer: each layer's forward inside a forward span, each parametered layer's backward
+        // inside a backward span; bucket reductions on the communication thread's track, inside
+        // their step.
+        func inside(_ span: [String: Any], _ parents: [[String: Any]]) -> Bool {
+            let (s, e) = (span["ts"] as! Double, (span["ts"] as! Double) + (span["dur"] as! Double))
+            return parents.contains { p in
+                let (ps, pe) = (p["ts"] as! Double, (p["ts"] as! Double) + (p["dur"] as! Double))
+                return p["pid"] as! Int == span["pid"] as! Int && s >= ps - 0.002 && e <= pe + 0.002
+            }
+        }
+        for (prefix, parent) in [("forward ", "forward"), ("backward ", "backward")] {
+            let layers = spans.filter { ($0["name"] as! String).hasPrefix(prefix) }
+            let parents = spans.filter { $0["name"] as? String == parent }
+            let names = Set(layers.map { $0["name"] as! String })
+            #expect(names.contains(prefix + "layer1 Linear(20 → 64)") && names.contains(prefix + "bn2 BatchNorm1d(32)"), "\(names)")
+            if prefix == "forward " { #expect(names.contains("forward 2 ReLU")) }
+            for layer in layers { #expect(inside(layer, parents), "\(layer["name"]!) outside its \(parent)") }
+        }
+        let buckets = spans.filter { $0["name"] as? String == "bucket reduction" }
+        #expect(!buckets.isEmpty && buckets.allSatisfy { $0["tid"] as? Int == 1 })
+        let stepSpans = spans.filter { ($0["name"] as! String).hasPrefix("step ") }
+        for bucket in buckets { #expect(inside(bucket, stepSpans), "a bucket reduction outside its step") }
+        #expect(events.contains { $0["name"] as? String == "thread_name" })
         #expect(spans.contains { $0["name"] as? String == "evaluation" && $0["pid"] as? Int == 0 })
         #expect(spans.contains { $0["name"] as? String == "checkpoint" && $0["pid"] as? Int == 0 })
     }
