@@ -219,7 +219,7 @@ enum ConfigSchema {
                 .executionOnlyKey(),
             .bool("overlap", \.overlap,
                   doc: "Reduce gradient buckets on a communication thread during the last micro-batch's backward "
-                    + "(same bits; docs/mpi.md says when it pays).")
+                    + "(same bits; docs/scaling.md, \"Overlap and ZeRO-1\", says when it pays).")
                 .omittedWhenDefault().executionOnlyKey(),
             .number("bucket_mb", \.bucketMB, range: .positive,
                     doc: "Bucket size for `overlap`, in MB; a larger parameter is a bucket of its own.")

@@ -22,8 +22,9 @@ public struct StepResult: Sendable {
 /// The training loop of one rank, following the determinism contract (docs/architecture.md):
 /// each micro-batch of the rank's block runs forward and backward with a summed loss; their flat
 /// gradients fold into the block's fragments of the canonical tree over the step's n micro-batches;
-/// the deterministic allreduce adds the fragments of all ranks in the same tree; the sum is
-/// scaled by 1/B and the optimizer steps. Batch-norm statistics and the loss ride along in a small
+/// the deterministic allreduce adds the fragments of all ranks in the same tree (`GradientSynchronizer`:
+/// after backward, or bucket by bucket during it with `distributed.overlap`, and only this rank's
+/// shard with `distributed.shard_optimizer`); the sum is scaled by 1/B and the optimizer steps. Batch-norm statistics and the loss ride along in a small
 /// second vector combined the same way, so the running statistics and the reported loss are also
 /// independent of how the global batch was split.
 ///
@@ -143,7 +144,7 @@ public final class Trainer {
                 let layerSpans = timeline != nil
                 if layerSpans { pendingLayerParameters = parametersPerLayer }
                 try loss.backward(onLeafGradientFinal: reportsFinal || layerSpans ? { leaf in
-                    let p = self.parameterIndex[ObjectIdentifier(leaf)]!
+                    guard let p = self.parameterIndex[ObjectIdentifier(leaf)] else { return }   // not a parameter
                     if reportsFinal { self.gradientSync.parameterFinal(p) }
                     if layerSpans { self.layerGradientFinal(parameter: p) }
                 } : nil)

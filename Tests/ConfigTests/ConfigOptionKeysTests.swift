@@ -168,3 +168,26 @@ struct ConfigOptionKeysTests {
         }
     }
 }
+
+extension ConfigOptionKeysTests {
+    /// Overlap, buckets, sharding and the network model change how a run executes, never its bits:
+    /// they are left out of the digest at their defaults and may differ on resume; other keys may not.
+    @Test func executionOnlyKeysAreTheDistributedExecutionOptions() throws {
+        #expect(Set(RunConfig.executionOnlyKeys) == ["distributed.network", "distributed.overlap", "distributed.bucket_mb",
+                                                     "distributed.first_bucket_mb", "distributed.shard_optimizer"])
+        let base = try Self.load([])
+        let changed = try Self.load(["distributed.overlap=true", "distributed.bucket_mb=4", "distributed.first_bucket_mb=0.5",
+                                     "distributed.shard_optimizer=true", "distributed.network={latency_us: 5, gbps: 10}"])
+        #expect(changed.configDigest != base.configDigest)
+        let differences = changed.differences(from: base)
+        #expect(differences.count == 5 && differences.allSatisfy(RunConfig.isExecutionOnly), "\(differences)")
+        // The defaults leave the canonical form (and the shipped digests) as they were.
+        #expect(try Self.load(["distributed.overlap=false", "distributed.bucket_mb=25"]).configDigest == base.configDigest)
+        let reduction = try Self.load(["distributed.reduction=mpi"]).differences(from: base)
+        #expect(reduction.map(\.key) == ["distributed.reduction"] && !reduction.allSatisfy(RunConfig.isExecutionOnly))
+        // A nested key of the network counts as the network.
+        let faster = try Self.load(["distributed.network={latency_us: 5, gbps: 25}"])
+            .differences(from: try Self.load(["distributed.network={latency_us: 5, gbps: 10}"]))
+        #expect(faster.map(\.key) == ["distributed.network.gbps"] && faster.allSatisfy(RunConfig.isExecutionOnly))
+    }
+}
