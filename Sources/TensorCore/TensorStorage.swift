@@ -27,6 +27,7 @@ public final class TensorStorage: @unchecked Sendable {
 
     /// Uninitialised memory for `byteCount` bytes.
     public init(byteCount: Int) {
+        _ = HeapTuning.applied            // once per process: large blocks stay in the heap
         self.byteCount = byteCount
         allocation = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1) + 63, alignment: 16)
         base = UnsafeMutableRawPointer(bitPattern: (UInt(bitPattern: allocation) + 63) & ~63)!
@@ -46,6 +47,10 @@ public final class TensorStorage: @unchecked Sendable {
         Self.live.wrappingSubtract(byteCount, ordering: .relaxed)
         meter?.uncounted(byteCount)
     }
+
+    /// Whether large blocks are kept in the heap rather than mapped and unmapped one by one
+    /// (`HeapTuning`; true on Linux with glibc once a storage has been allocated).
+    public static var largeBlocksStayInHeap: Bool { HeapTuning.applied }
 
     // MARK: Process-wide byte counts
 

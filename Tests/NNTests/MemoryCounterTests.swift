@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 import TensorCore
 import Autograd
 import NN
@@ -85,5 +88,28 @@ struct MemoryCounterTests {
         #expect(checkpointed.saved * 3 < plain.saved)
         #expect(checkpointed.peak < plain.peak)
         for (a, b) in zip(plain.gradients, checkpointed.gradients) { #expect(a.bitwiseEqual(b)) }
+    }
+}
+
+/// Large tensor blocks stay in glibc's heap (`HeapTuning`): freeing and re-allocating a block of the
+/// same size — what every training step does — reuses mapped memory instead of mapping it afresh, so
+/// touching it again takes no page faults.
+@Suite struct HeapTuningTests {
+    @Test func largeBlocksAreReusedWithoutPageFaults() throws {
+        _ = Tensor.zeros([4])
+#if os(Linux)
+        #expect(TensorStorage.largeBlocksStayInHeap)
+        func minorFaults() -> Int {
+            var usage = rusage()
+            getrusage(__rusage_who_t(1), &usage)        // RUSAGE_THREAD: this thread only (tests run in parallel)
+            return usage.ru_minflt
+        }
+        _ = Tensor.zeros([1 << 20])                      // 4 MB, zero-filled: maps and touches it once
+        let before = minorFaults()
+        for _ in 0..<4 { _ = Tensor.zeros([1 << 20]) }   // freed and requested again, touched each time
+        let faults = minorFaults() - before
+        // Mapped afresh each time, 4 × 1,024 pages would fault in; kept in the heap, none.
+        #expect(faults < 256, "\(faults) page faults for 4 reuses of a 4 MB block")
+#endif
     }
 }
