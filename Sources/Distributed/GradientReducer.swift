@@ -12,8 +12,9 @@ public enum ReductionMode: String, Sendable, CaseIterable {
 /// the time spent doing so. Each rank brings the sums of its fragments of the canonical tree
 /// (`BlockAccumulator`, or the gradient buffer itself when its block is one micro-batch).
 ///
-/// Gradients already live in one flat buffer (`FlatParameters`), so they form a single bucket: no
-/// packing copy is needed, and one collective per step carries them all.
+/// Gradients already live in one flat buffer (`FlatParameters`), so a bucket is an element range of it
+/// (the whole buffer by default, one per `GradientBuckets` bucket with overlap): no packing copy is
+/// needed.
 ///
 /// ```swift
 /// let reducer = GradientReducer(mode: .deterministic, communicator: comm)
@@ -39,7 +40,27 @@ public final class GradientReducer {
     /// fragments added right to left, then the backend's allreduce.
     public func reduce(fragments: [UnsafeMutablePointer<Float>], leaves: Int,
                        into output: UnsafeMutableBufferPointer<Float>) throws {
+        try timed { try sum(fragments: fragments, leaves: leaves, into: output) }
+    }
+
+    /// The first half of `reduce` for optimizer sharding (deterministic mode only): afterwards rank c
+    /// holds in `output` the sum of its elements `part(c)` only, each in the canonical tree.
+    public func reduceScatter(fragments: [UnsafeMutablePointer<Float>], leaves: Int, into output: UnsafeMutablePointer<Float>,
+                              parts part: (Int) -> Range<Int>) throws {
+        precondition(mode == .deterministic, "a reduce-scatter is part of the deterministic reduction only")
+        try timed { try tree.reduceScatter(fragments: fragments, leaves: leaves, into: output, over: communicator, parts: part) }
+    }
+
+    /// Runs one collective, adding its time to `communicationSeconds`.
+    private func timed(_ body: () throws -> Void) rethrows {
         let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        reductions += 1
+    }
+
+    private func sum(fragments: [UnsafeMutablePointer<Float>], leaves: Int,
+                     into output: UnsafeMutableBufferPointer<Float>) throws {
         switch mode {
         case .deterministic:
             try tree.sum(fragments: fragments, leaves: leaves, into: output, over: communicator)
@@ -54,18 +75,5 @@ public final class GradientReducer {
             }
             if communicator.worldSize > 1 { try communicator.allReduceSum(output) }
         }
-        communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        reductions += 1
-    }
-
-    /// The first half of `reduce` for optimizer sharding (deterministic mode only): afterwards rank c
-    /// holds in `output` the sum of its elements `part(c)` only, each in the canonical tree.
-    public func reduceScatter(fragments: [UnsafeMutablePointer<Float>], leaves: Int, into output: UnsafeMutablePointer<Float>,
-                              parts part: (Int) -> Range<Int>) throws {
-        precondition(mode == .deterministic, "a reduce-scatter is part of the deterministic reduction only")
-        let start = DispatchTime.now().uptimeNanoseconds
-        try tree.reduceScatter(fragments: fragments, leaves: leaves, into: output, over: communicator, parts: part)
-        communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        reductions += 1
     }
 }
