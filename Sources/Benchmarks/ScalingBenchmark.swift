@@ -65,11 +65,8 @@ extension ScalingBenchmark {
     /// Bytes of each gradient bucket in the order backward finishes them, under the config's bucket
     /// sizes whether or not this run overlapped (the projection's overlap model).
     static func bucketBytes(_ trainer: Trainer, config: RunConfig) -> [Int] {
-        let floatsPerMB = 1e6 / 4
-        let buckets = GradientBuckets(segments: trainer.flat.entries.map(\.range),
-                                      bucketElements: max(1, Int(config.distributed.bucketMB * floatsPerMB)),
-                                      firstBucketElements: max(1, Int(config.distributed.firstBucketMB * floatsPerMB)))
-        return buckets.ranges.map { $0.count * 4 }
+        GradientBuckets(segments: trainer.flat.entries.map(\.range), bucketMB: config.distributed.bucketMB,
+                        firstBucketMB: config.distributed.firstBucketMB).ranges.map { $0.count * MemoryLayout<Float>.stride }
     }
 
     static func statisticsBytes(_ model: Module) -> Int {

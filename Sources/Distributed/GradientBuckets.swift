@@ -43,6 +43,14 @@ public struct GradientBuckets: Sendable, Equatable {
         self.bucketOfParameter = owner
     }
 
+    /// Buckets of float32 gradients sized in MB (10⁶ bytes), as `distributed.bucket_mb` and
+    /// `first_bucket_mb` give them.
+    public init(segments: [Range<Int>], bucketMB: Double, firstBucketMB: Double) {
+        let floatsPerMB = 1e6 / Double(MemoryLayout<Float>.stride)
+        self.init(segments: segments, bucketElements: max(1, Int(bucketMB * floatsPerMB)),
+                  firstBucketElements: max(1, Int(firstBucketMB * floatsPerMB)))
+    }
+
     /// One bucket holding everything (no overlap).
     public init(wholeBufferOf segments: [Range<Int>]) {
         let end = segments.last?.upperBound ?? 0

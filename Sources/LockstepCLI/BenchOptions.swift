@@ -26,25 +26,45 @@ struct BenchOutputOptions: ParsableArguments {
     }
 }
 
+/// Gradient bucket sizes, as the config's `distributed.bucket_mb` and `first_bucket_mb` (for
+/// `bench scaling --overlap` and `bench project`'s overlap columns).
+struct BucketOptions: ParsableArguments {
+    @Option(help: "Gradient bucket size in MB (distributed.bucket_mb).")
+    var bucketMb = 25.0
+
+    @Option(help: "First bucket's size in MB (distributed.first_bucket_mb).")
+    var firstBucketMb = 1.0
+
+    func check() throws {
+        guard bucketMb > 0, bucketMb.isFinite, firstBucketMb > 0, firstBucketMb.isFinite else {
+            throw BenchmarkError("--bucket-mb and --first-bucket-mb must be positive, got \(bucketMb) and \(firstBucketMb)")
+        }
+    }
+
+    /// The config overrides (`--set` syntax).
+    var overrides: [String] {
+        ["distributed.bucket_mb=\(bucketMb)", "distributed.first_bucket_mb=\(firstBucketMb)"]
+    }
+
+    /// The same options on a worker's command line.
+    var arguments: [String] {
+        ["--bucket-mb", String(bucketMb), "--first-bucket-mb", String(firstBucketMb)]
+    }
+}
+
 /// How a benchmark's trainer synchronises gradients: the config's `distributed.overlap`,
 /// `bucket_mb`, `first_bucket_mb` and `shard_optimizer`, as flags.
 struct ExecutionOptions: ParsableArguments {
     @Flag(help: "Reduce gradient buckets on a communication thread during backward (distributed.overlap).")
     var overlap = false
 
-    @Option(help: "Bucket size in MB with --overlap (distributed.bucket_mb).")
-    var bucketMb = 25.0
-
-    @Option(help: "First bucket's size in MB with --overlap (distributed.first_bucket_mb).")
-    var firstBucketMb = 1.0
+    @OptionGroup var buckets: BucketOptions
 
     @Flag(help: "ZeRO-1: shard the optimizer state over the ranks (distributed.shard_optimizer).")
     var shardOptimizer = false
 
     func check(reduction: String) throws {
-        guard bucketMb > 0, bucketMb.isFinite, firstBucketMb > 0, firstBucketMb.isFinite else {
-            throw BenchmarkError("--bucket-mb and --first-bucket-mb must be positive, got \(bucketMb) and \(firstBucketMb)")
-        }
+        try buckets.check()
         if shardOptimizer && reduction == "mpi" {
             throw BenchmarkError("--shard-optimizer needs --reduction deterministic (it keeps that reduction's reduce-scatter)")
         }
@@ -52,20 +72,18 @@ struct ExecutionOptions: ParsableArguments {
 
     /// The config overrides (`--set` syntax).
     var overrides: [String] {
-        ["distributed.overlap=\(overlap)", "distributed.bucket_mb=\(bucketMb)", "distributed.first_bucket_mb=\(firstBucketMb)",
-         "distributed.shard_optimizer=\(shardOptimizer)"]
+        ["distributed.overlap=\(overlap)", "distributed.shard_optimizer=\(shardOptimizer)"] + buckets.overrides
     }
 
     /// The same options on a worker's command line.
     var arguments: [String] {
-        (overlap ? ["--overlap"] : []) + ["--bucket-mb", String(bucketMb), "--first-bucket-mb", String(firstBucketMb)]
-            + (shardOptimizer ? ["--shard-optimizer"] : [])
+        (overlap ? ["--overlap"] : []) + buckets.arguments + (shardOptimizer ? ["--shard-optimizer"] : [])
     }
 
     /// `plain`, `overlap/4MB/1MB`, `shard`, `overlap/4MB/1MB+shard`.
     var name: String {
-        let buckets = overlap ? "overlap/\(Self.mb(bucketMb))MB/\(Self.mb(firstBucketMb))MB" : nil
-        return [buckets, shardOptimizer ? "shard" : nil].compactMap { $0 }.joined(separator: "+").nonEmpty ?? "plain"
+        let overlapName = overlap ? "overlap/\(Self.mb(buckets.bucketMb))MB/\(Self.mb(buckets.firstBucketMb))MB" : nil
+        return [overlapName, shardOptimizer ? "shard" : nil].compactMap { $0 }.joined(separator: "+").nonEmpty ?? "plain"
     }
 
     private static func mb(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }

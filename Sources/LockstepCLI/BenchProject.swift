@@ -39,11 +39,8 @@ struct BenchProject: ParsableCommand {
     @Option(help: "Which timed step stands for the one-rank step: median, or fastest (compare with scaling runs of the same).")
     var stepStatistic: StepStatistic = .median
 
-    @Option(help: "Gradient bucket size in MB for the overlap columns (distributed.bucket_mb).")
-    var bucketMb = 25.0
-
-    @Option(help: "First bucket's size in MB for the overlap columns (distributed.first_bucket_mb).")
-    var firstBucketMb = 1.0
+    /// The buckets of the overlap columns.
+    @OptionGroup var buckets: BucketOptions
 
     @OptionGroup var output: BenchOutputOptions
 
@@ -63,9 +60,7 @@ struct BenchProject: ParsableCommand {
         }
         for path in scaling { _ = try ReportFiles.read(ScalingReport.self, path: path, what: "scaling report") }
         guard perRankBatch >= 1, steps >= 1 else { throw BenchmarkError("--per-rank-batch and --steps must be positive") }
-        guard bucketMb > 0, bucketMb.isFinite, firstBucketMb > 0, firstBucketMb.isFinite else {
-            throw BenchmarkError("--bucket-mb and --first-bucket-mb must be positive, got \(bucketMb) and \(firstBucketMb)")
-        }
+        try buckets.check()
         try output.check()
     }
 
@@ -81,8 +76,7 @@ struct BenchProject: ParsableCommand {
         let mode = ReductionMode(rawValue: reduction)!
         let fits = try fits()
         let measuredReports = try scaling.map { try ReportFiles.read(ScalingReport.self, path: $0, what: "scaling report") }
-        let config = try BenchScaling.config(model: model, reduction: reduction,
-                                             overrides: ["distributed.bucket_mb=\(bucketMb)", "distributed.first_bucket_mb=\(firstBucketMb)"])
+        let config = try BenchScaling.config(model: model, reduction: reduction, overrides: buckets.overrides)
         var benchmark = ScalingBenchmark(config: config, perRankBatch: perRankBatch)
         benchmark.timedSteps = steps
         benchmark.statistic = stepStatistic

@@ -65,10 +65,6 @@ public final class Adam: Optimizer {
                               countsSteps: true, optimizer: name)
     }
 
-    public func step() throws {
-        try step(elements: shard, gradientScale: 1)
-    }
-
     public func step(elements: Range<Int>, gradientScale: Double) throws {
         try HyperparameterCheck.nonNegative(learningRate, "learning rate", in: name)
         let present = try buffer.gatherGradients()

@@ -64,4 +64,7 @@ public protocol Optimizer: AnyObject {
 extension Optimizer {
     /// Sets every gradient to nil (PyTorch's `zero_grad()` default, `set_to_none=True`).
     public func zeroGrad() { zeroGrad(setToNil: true) }
+
+    /// The whole shard, gradients as they are.
+    public func step() throws { try step(elements: shard, gradientScale: 1) }
 }

@@ -61,10 +61,6 @@ public final class SGD: Optimizer {
                               countsSteps: momentum != 0, optimizer: name)
     }
 
-    public func step() throws {
-        try step(elements: shard, gradientScale: 1)
-    }
-
     public func step(elements: Range<Int>, gradientScale: Double) throws {
         try HyperparameterCheck.nonNegative(learningRate, "learning rate", in: "SGD")
         let present = try buffer.gatherGradients()

@@ -40,18 +40,15 @@ extension FlatState {
     /// Restores this shard's state from `tensors` holding the whole state (`optimizer.<param>.<slot>`
     /// shaped like the parameter, as every checkpoint holds it, sharded run or not): each piece takes
     /// its part. Every slot of every stateful parameter must be present with the right shape and
-    /// dtype, step counters non-negative, and no other `optimizer.` name present; nothing is written
-    /// unless every check passes.
+    /// dtype, step counters non-negative, and no other `optimizer.` name present (sorted, so that the
+    /// error names the same stray tensor every time); nothing is written unless every check passes.
     func load(_ tensors: [String: Tensor], buffer: ParameterBuffer) throws {
-        guard steps != nil else {
-            try StateSlots.load(tensors, into: [])
-            return
-        }
         var expected = Set<String>()
         var copies: [(from: Tensor, fromOffset: Int, to: Tensor, toOffset: Int, count: Int)] = []
         let width = buffer.dtype.byteWidth
         let mine = Dictionary(uniqueKeysWithValues: pieces.enumerated().map { ($1.parameter, ($0, $1.range)) })
-        for (parameter, segment) in buffer.segments.enumerated() where !segment.isEmpty {
+        // A stateless optimizer (SGD without momentum) expects nothing, and refuses any `optimizer.` name.
+        for (parameter, segment) in buffer.segments.enumerated() where steps != nil && !segment.isEmpty {
             let (name, tensor) = buffer.entries[parameter]
             let piece = mine[parameter]
             for (slotName, slot) in zip(slotNames, slots) {

@@ -1,6 +1,7 @@
 import TensorCore
 
-/// Naming, step-count reading and checked loading of optimizer state, shared by all optimizers.
+/// Naming and step-count reading of optimizer state, shared by all optimizers (loading, checked, is
+/// `FlatState.load`).
 ///
 /// A slot is named `optimizer.<param>.<slot>` (the checkpoint layout in docs/architecture.md).
 /// Each stateful parameter has a `step` slot: an int64 scalar counting the updates *that parameter*
@@ -15,35 +16,5 @@ enum StateSlots {
     /// The value of a step counter.
     static func steps(_ counter: Tensor) -> Int {
         Int(counter.rawPointer.assumingMemoryBound(to: Int64.self).pointee)
-    }
-
-    /// Copies `source[name]` into each live slot of `slots`, after checking that every slot is
-    /// present with the right shape and dtype, that step counters are non-negative, and that
-    /// `source` has no other `optimizer.` names. Nothing is written unless every check passes,
-    /// so a failed load leaves the optimizer as it was.
-    static func load(_ source: [String: Tensor], into slots: [(name: String, tensor: Tensor)]) throws {
-        var expected = Set<String>()
-        var copies: [(from: Tensor, to: Tensor)] = []
-        copies.reserveCapacity(slots.count)
-        for (name, destination) in slots {
-            expected.insert(name)
-            guard let found = source[name] else { throw OptimizerError.missingState(name: name) }
-            guard found.shape == destination.shape, found.dtype == destination.dtype else {
-                throw OptimizerError.stateMismatch(name: name, expectedShape: destination.shape,
-                                                   expectedDType: destination.dtype,
-                                                   foundShape: found.shape, foundDType: found.dtype)
-            }
-            if found.dtype == .int64, steps(found) < 0 {
-                throw OptimizerError.invalidStepCount(name: name, value: Double(steps(found)))
-            }
-            copies.append((found, destination))
-        }
-        // Sorted so that the error names the same stray tensor on every run.
-        for name in source.keys.sorted() where name.hasPrefix("optimizer.") && !expected.contains(name) {
-            throw OptimizerError.unexpectedState(name: name)
-        }
-        for (from, to) in copies where from !== to {
-            to.copyElements(from: from)
-        }
     }
 }

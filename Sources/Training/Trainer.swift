@@ -102,10 +102,8 @@ public final class Trainer {
         evaluator = Evaluator(loss: config.loss, positiveWeight: positiveWeight ?? config.positiveWeight)
         let tree = CanonicalTree(leaves: plan.microBatchesPerStep)
         let fragments = tree.fragments(of: plan.block(ofRank: communicator.rank))
-        let floatsPerMB = 1e6 / Double(MemoryLayout<Float>.stride)
         let buckets = distributed.overlap
-            ? GradientBuckets(segments: segments, bucketElements: max(1, Int(distributed.bucketMB * floatsPerMB)),
-                              firstBucketElements: max(1, Int(distributed.firstBucketMB * floatsPerMB)))
+            ? GradientBuckets(segments: segments, bucketMB: distributed.bucketMB, firstBucketMB: distributed.firstBucketMB)
             : GradientBuckets(wholeBufferOf: segments)
         gradientSync = GradientSynchronizer(mode: distributed.reduction, communicator: communicator, gradients: flat.gradients,
                                             leaves: plan.microBatchesPerStep, fragments: fragments, buckets: buckets,
