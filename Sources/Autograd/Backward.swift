@@ -8,9 +8,12 @@ extension Tensor {
     /// once all the gradients flowing into it have arrived. Unless `retainGraph`, each node frees its
     /// saved tensors as soon as it has run, and a second backward through it throws.
     ///
-    /// `onLeafGradientFinal` is called (on this thread) for each leaf as soon as the last node that
-    /// feeds it has run, so its `.grad` will not change again in this pass: what a data-parallel
-    /// runner needs to start reducing a bucket of gradients while backward goes on. A leaf that no
+    /// `onLeafGradientFinal(leaf, elements)` is called (on this thread) as soon as `elements` of a
+    /// leaf's `.grad` will not change again in this pass: what a data-parallel runner needs to start
+    /// reducing a bucket of gradients while backward goes on. A leaf is usually reported whole, once
+    /// the last node that feeds it has run; a rule that writes a leaf's gradient in parts
+    /// (`writeLeafGradient(_:inParts:)`: `linear`'s weight, in row panels) reports each part as it is
+    /// written when no other edge leads into the leaf. Every element is reported once; a leaf that no
     /// gradient reaches is not reported.
     ///
     /// ```swift
@@ -19,7 +22,7 @@ extension Tensor {
     /// w.grad   // ∂loss/∂w
     /// ```
     public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false,
-                         onLeafGradientFinal: ((Tensor) -> Void)? = nil) throws {
+                         onLeafGradientFinal: ((Tensor, Range<Int>) -> Void)? = nil) throws {
         guard requiresGrad else { throw AutogradError.backwardWithoutGrad }
         let seed: Tensor
         if let gradient {
@@ -33,19 +36,21 @@ extension Tensor {
         }
         guard let root = gradFn as? Node else {
             Tensor.accumulate(seed, intoLeaf: self)
-            onLeafGradientFinal?(self)
+            onLeafGradientFinal?(self, 0..<count)
             return
         }
         let nodes = try Self.discover(from: root)
-        // How many edges still lead into each leaf; counted only when someone listens.
-        var pendingLeafEdges: [ObjectIdentifier: Int] = [:]
-        if onLeafGradientFinal != nil {
-            for node in nodes {
-                for case .leaf(let leaf) in node.edges { pendingLeafEdges[ObjectIdentifier(leaf), default: 0] += 1 }
-            }
-        }
         defer { for node in nodes { node.isDiscovered = false; node.pendingGradient = nil; node.unmetDependencies = 0 } }
+        // Tracked only when someone listens; bound even when not, so that a nested pass never reports
+        // to an outer one.
+        let finality = onLeafGradientFinal.map { LeafFinality(nodes: nodes, report: $0) }
+        try LeafFinality.$current.withValue(finality) {
+            try Self.run(from: root, seed: seed, retainGraph: retainGraph, finality: finality)
+        }
+    }
 
+    /// Runs every node once all the gradients flowing into it have arrived.
+    private static func run(from root: Node, seed: Tensor, retainGraph: Bool, finality: LeafFinality?) throws {
         root.pendingGradient = seed
         var ready = [root]
         while let node = ready.popLast() {
@@ -53,6 +58,7 @@ extension Tensor {
             let inputGradients: [Tensor?]
             if let outputGradient = node.pendingGradient {
                 node.pendingGradient = nil
+                finality?.willRun(node)
                 inputGradients = try rule(outputGradient)
             } else {
                 // No gradient reached this node (every path to it returned nil): pass nothing on.
@@ -67,12 +73,7 @@ extension Tensor {
                     continue
                 case .leaf(let leaf):
                     if let gradient { Tensor.accumulate(gradient, intoLeaf: leaf) }
-                    if let onLeafGradientFinal {
-                        let key = ObjectIdentifier(leaf)
-                        let left = pendingLeafEdges[key]! - 1
-                        pendingLeafEdges[key] = left
-                        if left == 0, leaf.grad != nil { onLeafGradientFinal(leaf) }
-                    }
+                    finality?.edgeRan(into: leaf)
                 case .node(let next):
                     if let gradient {
                         // Out of place: a rule may hand the same tensor to several inputs.
@@ -113,14 +114,26 @@ extension Tensor {
     /// gradient slot), instead of returning a tensor for the engine to copy or add: `write(destination,
     /// accumulate)` must store the gradient into `destination`, or add it when `accumulate` is true.
     /// A GEMM does either through its `beta`, which saves a pass over the gradient and its allocation;
-    /// the rule then returns nil for that input.
+    /// the rule then returns nil for that input. When the rule holds the last edge into the leaf, the
+    /// gradient is reported final to `backward(onLeafGradientFinal:)` as soon as it is written, before
+    /// the rule goes on.
     public static func writeLeafGradient(_ leaf: Tensor, _ write: (Tensor, _ accumulate: Bool) -> Void) {
-        if let existing = leaf.grad {
-            write(existing, true)
-        } else {
-            let destination = leaf.gradSlot ?? Tensor(uninitializedShape: leaf.shape, dtype: leaf.dtype)
-            write(destination, false)
-            leaf.grad = destination
+        writeLeafGradient(leaf, inParts: [0..<leaf.count]) { destination, _, accumulate in write(destination, accumulate) }
+    }
+
+    /// `writeLeafGradient(_:_:)` for a gradient written in parts: `write(destination, part, accumulate)`
+    /// stores (or adds) the elements `part` of the gradient, once for each of `parts`, which must cover
+    /// the leaf once. When this rule holds the last edge into the leaf, each part is reported final as
+    /// soon as it is written, so a reduction can start on it while the rule writes the rest.
+    public static func writeLeafGradient(_ leaf: Tensor, inParts parts: [Range<Int>],
+                                         _ write: (Tensor, _ part: Range<Int>, _ accumulate: Bool) -> Void) {
+        let finality = LeafFinality.current.flatMap { $0.writesFinalParts(of: leaf) ? $0 : nil }
+        let accumulate = leaf.grad != nil
+        let destination = leaf.grad ?? leaf.gradSlot ?? Tensor(uninitializedShape: leaf.shape, dtype: leaf.dtype)
+        leaf.grad = destination        // before the first report: a listener may read it
+        for part in parts {
+            write(destination, part, accumulate)
+            finality?.partWritten(leaf, elements: part)
         }
     }
 

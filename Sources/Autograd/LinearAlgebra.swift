@@ -39,16 +39,59 @@ extension Tensor {
 
         let (needX, needW, needB) = (x.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+        let panels = linearWeightGradientPanels(outFeatures: outFeatures, inFeatures: x.shape[1])
         return try record("linear", inputs: inputs, output: y) { g in                     // g (N, out)
-            let dx = needX ? g.matrixProduct(weight, transposeSelf: false, transposeOther: false)! : nil   // (N, in)
+            // ∂/∂b, ∂/∂W, then ∂/∂x: written into the leaves by this rule, the parameters' gradients are
+            // final (and their reduction can start) as soon as they are written, the bias's first
+            // because gradient buckets follow the flat buffer from its end (weight, then bias).
+            var db: Tensor?                                                                             // (out)
+            if needB, let bias {
+                let sum = g.summed(alongAxis: 0)
+                if bias.isGradientLeaf {
+                    writeLeafGradient(bias) { dst, accumulate in accumulate ? dst.addInPlace(sum) : dst.copyElements(from: sum) }
+                } else {
+                    db = sum
+                }
+            }
             var dw: Tensor?                                                                             // (out, in)
             if needW && weight.isGradientLeaf {
-                writeLeafGradient(weight) { dst, accumulate in gemm(g, transposeA: true, x, transposeB: false, into: dst, beta: accumulate ? 1 : 0) }
+                writeLeafGradient(weight, inParts: panels) { dst, panel, accumulate in
+                    gemm(g, transposeA: true, x, transposeB: false, into: dst, rows: panel.lowerBound / dst.shape[1] ..< panel.upperBound / dst.shape[1],
+                         beta: accumulate ? 1 : 0)
+                }
             } else if needW {
-                dw = g.matrixProduct(x, transposeSelf: true, transposeOther: false)!
+                let out = Tensor(uninitializedShape: weight.shape, dtype: weight.dtype)
+                for panel in panels {
+                    gemm(g, transposeA: true, x, transposeB: false, into: out, rows: panel.lowerBound / out.shape[1] ..< panel.upperBound / out.shape[1], beta: 0)
+                }
+                dw = out
             }
-            guard bias != nil else { return [dx, dw] }
-            return [dx, dw, needB ? g.summed(alongAxis: 0) : nil]                                         // (out)
+            let dx = needX ? g.matrixProduct(weight, transposeSelf: false, transposeOther: false)! : nil   // (N, in)
+            return bias == nil ? [dx, dw] : [dx, dw, db]
+        }
+    }
+
+    /// The row panels in which `linear` computes a weight gradient (out, in), as element ranges in the
+    /// order it writes them: panels of `max(256, ⌈2¹⁸ / in⌉)` rows cut from row 0, written last first.
+    ///
+    /// A weight of up to 256 rows is one panel. A bigger one is written a panel at a time, each
+    /// reported final as soon as it is written (`writeLeafGradient(_:inParts:)`), so that the first
+    /// layer's gradient — the last one backward finishes — can be reduced in pieces while its GEMM
+    /// still runs. The cut depends on the shape alone, never on the world size, buckets or overlap:
+    /// OpenBLAS rounds a panel's rows differently from the same rows of one whole GEMM, so the panels
+    /// are always used. At least 256 rows per panel keeps the repacking of `x` per panel under 1 % of
+    /// the GEMM; last first keeps buckets, which follow backward from the end of the flat buffer,
+    /// finishing in order.
+    ///
+    /// ```swift
+    /// Tensor.linearWeightGradientPanels(outFeatures: 1024, inFeatures: 1024)
+    /// // [786432..<1048576, 524288..<786432, 262144..<524288, 0..<262144]: rows 768… first
+    /// Tensor.linearWeightGradientPanels(outFeatures: 64, inFeatures: 20)   // [0..<1280]
+    /// ```
+    public static func linearWeightGradientPanels(outFeatures: Int, inFeatures: Int) -> [Range<Int>] {
+        let rows = max(256, ((1 << 18) + inFeatures - 1) / max(inFeatures, 1))
+        return stride(from: 0, to: outFeatures, by: rows).reversed().map { r in
+            r * inFeatures ..< min(r + rows, outFeatures) * inFeatures
         }
     }
 }

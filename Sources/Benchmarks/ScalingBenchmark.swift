@@ -60,15 +60,15 @@ public struct ScalingBenchmark: Sendable {
 }
 
 extension ScalingBenchmark {
-    /// Bytes of the trainer's second allreduce: the loss sum and, per batch norm, mean, variance and
-    /// mean² of each feature (`Trainer`'s statistics vector).
     /// Bytes of each gradient bucket in the order backward finishes them, under the config's bucket
     /// sizes whether or not this run overlapped (the projection's overlap model).
     static func bucketBytes(_ trainer: Trainer, config: RunConfig) -> [Int] {
-        GradientBuckets(segments: trainer.flat.entries.map(\.range), bucketMB: config.distributed.bucketMB,
+        GradientBuckets(segments: trainer.flat.gradientParts, bucketMB: config.distributed.bucketMB,
                         firstBucketMB: config.distributed.firstBucketMB).ranges.map { $0.count * MemoryLayout<Float>.stride }
     }
 
+    /// Bytes of the trainer's second allreduce: the loss sum and, per batch norm, mean, variance and
+    /// mean² of each feature (`Trainer`'s statistics vector).
     static func statisticsBytes(_ model: Module) -> Int {
         4 * (1 + model.namedModules().compactMap { $0.module as? BatchNorm1d }.reduce(0) { $0 + 3 * $1.features })
     }

@@ -24,6 +24,14 @@ public protocol Communicator: AnyObject {
     func sendReceive(send: UnsafeBufferPointer<Float>, to destination: Int,
                      receive: UnsafeMutableBufferPointer<Float>, from source: Int) throws
 
+    /// `sendReceive` that returns no sooner than `deadline` (`MonotonicClock.nanoseconds`): a transfer
+    /// charged the time of a modelled network (`ShapedCommunicator`). The default transfers, then
+    /// sleeps what is left. A backend that waits for its peer by polling (MPI's background form)
+    /// sleeps through to the deadline instead of polling through it: every wake-up of a background
+    /// thread costs the rank's GEMM on the same core about 24 µs (measured on this machine's VM).
+    func sendReceive(send: UnsafeBufferPointer<Float>, to destination: Int,
+                     receive: UnsafeMutableBufferPointer<Float>, from source: Int, notBefore deadline: UInt64) throws
+
     /// Waits until every rank has arrived.
     func barrier() throws
 
@@ -36,6 +44,12 @@ public protocol Communicator: AnyObject {
 
 extension Communicator {
     public func forCommunicationThread() -> Communicator { self }
+
+    public func sendReceive(send: UnsafeBufferPointer<Float>, to destination: Int,
+                            receive: UnsafeMutableBufferPointer<Float>, from source: Int, notBefore deadline: UInt64) throws {
+        try sendReceive(send: send, to: destination, receive: receive, from: source)
+        MonotonicClock.sleep(until: deadline)
+    }
 }
 
 /// A world of one: every collective is the identity.

@@ -17,7 +17,10 @@ import TensorCore
 /// for a in 0..<accumulation {
 ///     let last = a == accumulation - 1
 ///     let listen = sync.beginBackward(isLast: last)
-///     try loss.backward(onLeafGradientFinal: listen ? { sync.parameterFinal(index[ObjectIdentifier($0)]!) } : nil)
+///     try loss.backward(onLeafGradientFinal: listen ? { leaf, elements in
+///         let o = offset[ObjectIdentifier(leaf)]!          // the leaf's start in the flat buffer
+///         sync.elementsFinal(o + elements.lowerBound ..< o + elements.upperBound)
+///     } : nil)
 ///     sync.endBackward(isLast: last)          // (after binding absent gradients to zeros)
 /// }
 /// try sync.finish()                           // the sum (or this rank's shard of it) is in `gradients`
@@ -45,7 +48,7 @@ public final class GradientSynchronizer {
     // Per step, last micro-batch.
     private var fold: LeafFold?
     private var fragments: [UnsafeMutablePointer<Float>] = []
-    private var pending: [Int] = []           // parameters of each bucket whose gradient is not final
+    private var pending: [Int] = []           // elements of each bucket whose gradient is not final
     private var submitted = 0                 // buckets handed to the thread, in bucket order
 
     /// `fragments`: this rank's block of the step's `leaves`, as maximal tree nodes
@@ -95,23 +98,29 @@ public final class GradientSynchronizer {
     }
 
     /// Before a micro-batch's backward. Returns whether backward should report final gradients
-    /// (`parameterFinal`): on the last micro-batch, when overlapping.
+    /// (`elementsFinal`): on the last micro-batch, when overlapping.
     public func beginBackward(isLast: Bool) -> Bool {
         guard isLast else { return false }
         fold = accumulator?.push()
         fragments = accumulator?.fragmentBuffers ?? [gradients.floats]
         bucketSpans.removeAll(keepingCapacity: true)
         guard overlaps else { return false }
-        pending = buckets.parameterCounts
+        pending = buckets.ranges.map(\.count)
         submitted = 0
         return true
     }
 
-    /// Backward will not change parameter `p`'s gradient again (last micro-batch, overlapping): when
-    /// that completes its bucket, the bucket — and any later one already complete — goes to the
-    /// communication thread. Buckets leave in bucket order on every rank, so collectives match.
-    public func parameterFinal(_ p: Int) {
-        pending[buckets.bucket(ofParameter: p)] -= 1
+    /// Backward will not change the gradients `elements` (of the flat buffer) again (last micro-batch,
+    /// overlapping; each element once): when that completes a bucket, the bucket — and any later one
+    /// already complete — goes to the communication thread. Buckets leave in bucket order on every
+    /// rank, so collectives match.
+    public func elementsFinal(_ elements: Range<Int>) {
+        guard !elements.isEmpty else { return }
+        var k = buckets.bucket(containing: elements.upperBound - 1)
+        while k < buckets.count, buckets.ranges[k].upperBound > elements.lowerBound {
+            pending[k] -= buckets.ranges[k].clamped(to: elements).count
+            k += 1
+        }
         while submitted < buckets.count, pending[submitted] == 0 { submit(submitted) }
     }
 

@@ -70,7 +70,12 @@ public final class ShapedCommunicator: Communicator {
         // Talking to oneself crosses no network.
         let modelled = destination == rank && source == rank
             ? 0 : network.transferSeconds(bytes: max(send.count, receive.count) * MemoryLayout<Float>.stride)
-        try charging(modelled) { try inner.sendReceive(send: send, to: destination, receive: receive, from: source) }
+        guard worldSize > 1, modelled > 0 else {
+            return try inner.sendReceive(send: send, to: destination, receive: receive, from: source)
+        }
+        // The inner communicator knows best how to wait out the modelled time (one sleep, not polls).
+        try inner.sendReceive(send: send, to: destination, receive: receive, from: source,
+                              notBefore: MonotonicClock.nanoseconds + UInt64(modelled * 1e9))
     }
 
     public func barrier() throws {
@@ -81,10 +86,9 @@ public final class ShapedCommunicator: Communicator {
     /// no network and is never charged).
     private func charging(_ seconds: Double, _ transfer: () throws -> Void) throws {
         guard worldSize > 1, seconds > 0 else { return try transfer() }
-        let start = Self.monotonicNanoseconds()
+        let deadline = MonotonicClock.nanoseconds + UInt64(seconds * 1e9)
         try transfer()
-        let deadline = start + UInt64(seconds * 1e9)
-        Self.sleep(until: deadline)
+        MonotonicClock.sleep(until: deadline)
     }
 
     /// ⌈log₂ n⌉ for n ≥ 1: the rounds of a binomial tree over n ranks.
@@ -94,18 +98,6 @@ public final class ShapedCommunicator: Communicator {
         return rounds
     }
 
-    static func monotonicNanoseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)   // cannot fail for CLOCK_MONOTONIC and a valid pointer
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-    }
-
-    /// Sleeps (absolute deadline on the monotonic clock, so an interrupted sleep resumes without drift).
-    static func sleep(until deadline: UInt64) {
-        guard deadline > monotonicNanoseconds() else { return }
-        var target = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
-        while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &target, nil) == EINTR {}
-    }
 }
 
 /// `prctl(PR_SET_TIMERSLACK, ns)`: how late the kernel may wake a sleeping thread, per thread.

@@ -1,4 +1,5 @@
 import TensorCore
+import Autograd
 
 /// All parameters of a model gathered into one contiguous buffer, and their gradients into another,
 /// as in llm.c: each parameter tensor becomes a view of `values`, and its gradient lands in its slice
@@ -13,6 +14,10 @@ public final class FlatParameters {
     public let entries: [(name: String, tensor: Tensor, range: Range<Int>)]
     public let values: Tensor      // (P)
     public let gradients: Tensor   // (P)
+    /// The pieces in which backward finishes the gradients, as ranges of `gradients` in flat order: a
+    /// parameter whole, or a Linear weight's row panels (`Tensor.linearWeightGradientPanels`), which
+    /// `linear` writes and reports one at a time. Gradient buckets are cut at these boundaries.
+    public let gradientParts: [Range<Int>]
 
     public init(_ module: Module) {
         let named = module.namedParameters()
@@ -30,6 +35,12 @@ public final class FlatParameters {
             offset += tensor.count
         }
         self.entries = entries
+        let linearWeights = Set(module.namedModules().compactMap { ($0.module as? Linear).map { ObjectIdentifier($0.weight) } })
+        gradientParts = entries.flatMap { (_, tensor, range) -> [Range<Int>] in
+            guard linearWeights.contains(ObjectIdentifier(tensor)) else { return [range] }
+            return Tensor.linearWeightGradientPanels(outFeatures: tensor.shape[0], inFeatures: tensor.shape[1])
+                .reversed().map { range.lowerBound + $0.lowerBound ..< range.lowerBound + $0.upperBound }
+        }
         values = Tensor(storage: valueStorage, shape: [total], dtype: dtype)
         gradients = Tensor(storage: gradientStorage, shape: [total], dtype: dtype)
     }

@@ -21,6 +21,9 @@ final class FlatState {
     let slotNames: [String]
     let slots: [Tensor]          // each (shard.count)
     let steps: Tensor?           // (pieces.count) int64; nil for a stateless optimizer
+    /// Elements of each piece already updated in the optimizer step under way (`forEachRun`); zero
+    /// between steps.
+    private var stepped: [Int]
     private let stateViews: [(name: String, tensor: Tensor)]
 
     init(_ buffer: ParameterBuffer, shard: Range<Int>?, slots slotNames: [String], countsSteps: Bool,
@@ -38,6 +41,7 @@ final class FlatState {
         }
         slots = slotNames.map { _ in Tensor.zeros([shard.count], dtype: buffer.dtype) }
         steps = countsSteps ? Tensor.zeros([pieces.count], dtype: .int64) : nil
+        stepped = Array(repeating: 0, count: pieces.count)
         var views: [(name: String, tensor: Tensor)] = []
         guard let steps else { stateViews = []; return }
         for (k, (parameter, range)) in pieces.enumerated() {
@@ -61,23 +65,27 @@ final class FlatState {
     /// `update(range, step)` once per maximal run of adjacent such pieces with equal counts: in
     /// training every parameter has a gradient every step, so this is one call over the whole shard.
     /// A parameter without a gradient is skipped and its count stays behind, as in PyTorch.
-    /// `within` (default: the whole shard) limits the step to the pieces inside it, which must hold
-    /// whole pieces (a bucket of whole parameters): each piece steps once per optimizer step.
+    ///
+    /// `within` (default: the whole shard) limits the step to the elements inside it: an optimizer
+    /// step may be taken in several calls (one per reduced gradient bucket, in any order) as long as
+    /// together they cover each piece once. A piece's counter advances on the first call that
+    /// reaches it in the step, and the later calls for the same piece use that count.
     func forEachRun(present: [Bool], within: Range<Int>? = nil, _ update: (_ range: Range<Int>, _ step: Int) -> Void) {
         let counts = steps.map { $0.rawPointer.assumingMemoryBound(to: Int64.self) }
         var run: (range: Range<Int>, step: Int)?
-        for (k, (parameter, range)) in pieces.enumerated() {
-            if let within, !(within.contains(range.lowerBound) && range.upperBound <= within.upperBound) {
-                precondition(range.upperBound <= within.lowerBound || range.lowerBound >= within.upperBound,
-                             "a partial step over \(within) cuts the piece \(range)")
-                continue
-            }
+        for (k, (parameter, whole)) in pieces.enumerated() {
+            let range = within.map { whole.clamped(to: $0) } ?? whole
+            guard !range.isEmpty else { continue }
             guard present[parameter] else {
-                if let r = run { update(r.range, r.step); run = nil }
+                if let r = run { update(r.range, r.step) }
+                run = nil
                 continue
             }
-            var step = 0
-            if let counts { counts[k] += 1; step = Int(counts[k]) }
+            if stepped[k] == 0, let counts { counts[k] += 1 }
+            stepped[k] += range.count
+            precondition(stepped[k] <= whole.count, "elements of \(whole) stepped twice in one optimizer step")
+            if stepped[k] == whole.count { stepped[k] = 0 }
+            let step = counts.map { Int($0[k]) } ?? 0
             if let r = run, r.step == step, r.range.upperBound == range.lowerBound {
                 run = (r.range.lowerBound..<range.upperBound, step)
             } else {

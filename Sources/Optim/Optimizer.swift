@@ -30,11 +30,13 @@ public protocol Optimizer: AnyObject {
     /// Throws if a gradient's dtype or shape differs from its parameter's, or the learning rate is invalid.
     func step() throws
 
-    /// `step()` restricted to the flat elements `elements` (whole parameters of the shard, e.g. one
-    /// reduced gradient bucket, so that the update of early buckets overlaps the reduction of later
-    /// ones), with every gradient first multiplied by `gradientScale` (rounded once to the element
-    /// type, as scaling the buffer beforehand would: `1/B` fused into the update saves a pass). Over
-    /// the whole shard with scale 1 it is `step()`; an elementwise update, so any cut gives the same bits.
+    /// `step()` restricted to the flat elements `elements` of the shard (e.g. one reduced gradient
+    /// bucket, so that the update of early buckets overlaps the reduction of later ones), with every
+    /// gradient first multiplied by `gradientScale` (rounded once to the element type, as scaling the
+    /// buffer beforehand would: `1/B` fused into the update saves a pass). Calls that together cover
+    /// the shard once, in any order and cutting parameters anywhere, are one optimizer step: each
+    /// parameter's step count advances once. Over the whole shard with scale 1 it is `step()`; the
+    /// update is elementwise, so any cut gives the same bits.
     func step(elements: Range<Int>, gradientScale: Double) throws
 
     /// Clears gradients: sets `.grad` to nil (`setToNil`, PyTorch's default) or fills it with zeros.

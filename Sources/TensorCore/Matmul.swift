@@ -18,22 +18,30 @@ extension Tensor {
 
     /// `c = alpha · op(a) · op(b) + beta · c`, shapes already checked by the caller.
     /// `beta = 1` accumulates into `c`, which is how a bias initialises a Linear output.
+    ///
+    /// `rows` computes only those rows of `c` (all by default), in one GEMM of that height. OpenBLAS's
+    /// rounding depends on the shape it is given, so rows computed in pieces need not have the bits
+    /// of rows computed whole: a caller that splits a product must always split it the same way.
     public static func gemm(_ a: Tensor, transposeA: Bool, _ b: Tensor, transposeB: Bool, into c: Tensor,
-                            alpha: Double = 1, beta: Double) {
+                            rows: Range<Int>? = nil, alpha: Double = 1, beta: Double) {
         let m = c.shape[0], n = c.shape[1]
         let k = transposeA ? a.shape[0] : a.shape[1]
         precondition(a.dtype == c.dtype && b.dtype == c.dtype)
         precondition((transposeA ? a.shape[1] : a.shape[0]) == m && (transposeB ? b.shape[0] : b.shape[1]) == n
                      && (transposeB ? b.shape[1] : b.shape[0]) == k, "gemm shapes \(a.shape) \(b.shape) \(c.shape)")
+        let rows = rows ?? 0..<m
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= m, "gemm rows \(rows) of \(m)")
+        // Row i of op(a) starts at column i of a when transposed, at row i otherwise.
+        let aOffset = transposeA ? rows.lowerBound : rows.lowerBound * a.shape[1], cOffset = rows.lowerBound * n
         switch c.dtype {
         case .float32:
-            TensorCore.gemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: Float(alpha),
-                            a: a.pointer(as: Float.self), lda: a.shape[1], b: b.pointer(as: Float.self), ldb: b.shape[1],
-                            beta: Float(beta), c: c.pointer(as: Float.self), ldc: n)
+            TensorCore.gemm(transA: transposeA, transB: transposeB, m: rows.count, n: n, k: k, alpha: Float(alpha),
+                            a: a.pointer(as: Float.self) + aOffset, lda: a.shape[1], b: b.pointer(as: Float.self),
+                            ldb: b.shape[1], beta: Float(beta), c: c.pointer(as: Float.self) + cOffset, ldc: n)
         case .float64:
-            TensorCore.gemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                            a: a.pointer(as: Double.self), lda: a.shape[1], b: b.pointer(as: Double.self), ldb: b.shape[1],
-                            beta: beta, c: c.pointer(as: Double.self), ldc: n)
+            TensorCore.gemm(transA: transposeA, transB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
+                            a: a.pointer(as: Double.self) + aOffset, lda: a.shape[1], b: b.pointer(as: Double.self),
+                            ldb: b.shape[1], beta: beta, c: c.pointer(as: Double.self) + cOffset, ldc: n)
         case .int64: preconditionFailure("gemm on int64")
         }
     }

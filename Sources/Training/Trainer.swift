@@ -56,11 +56,11 @@ public final class Trainer {
     public var reducer: GradientReducer { gradientSync.reducer }
     /// Each parameter tensor's index in the flat buffer, for backward's final-gradient reports.
     let parameterIndex: [ObjectIdentifier: Int]
-    /// Each parameter's layer (index in `model.layers`), and each layer's parameter count: a layer's
-    /// backward span ends when its last parameter gradient is final.
+    /// Each parameter's layer (index in `model.layers`), and each layer's parameter elements: a
+    /// layer's backward span ends when the last of its gradient elements is final.
     let layerOfParameter: [Int]
-    let parametersPerLayer: [Int]
-    private var pendingLayerParameters: [Int] = []
+    let elementsPerLayer: [Int]
+    private var pendingLayerElements: [Int] = []
     private var layerHooks: [HookHandle] = []
     let statisticsSum: BlockAccumulator
     let statistics: Tensor           // (S): [loss sum, per BN: mean (C), variance (C), mean² (C)]
@@ -83,7 +83,6 @@ public final class Trainer {
         batchNorms = model.namedModules().compactMap { $0.module as? BatchNorm1d }
         for bn in batchNorms { bn.defersRunningStatistics = true }
         flat = FlatParameters(model)
-        let segments = flat.entries.map(\.range)
         parameterIndex = Dictionary(uniqueKeysWithValues: flat.entries.enumerated().map { (ObjectIdentifier($1.tensor), $0) })
         var layerOf: [ObjectIdentifier: Int] = [:]
         for (l, layer) in model.layers.enumerated() {
@@ -91,7 +90,10 @@ public final class Trainer {
         }
         let layerOfParameter = flat.entries.map { layerOf[ObjectIdentifier($0.tensor)] ?? 0 }
         self.layerOfParameter = layerOfParameter
-        parametersPerLayer = model.layers.indices.map { l in layerOfParameter.filter { $0 == l }.count }
+        let entries = flat.entries
+        elementsPerLayer = model.layers.indices.map { l in
+            zip(layerOfParameter, entries).reduce(0) { $0 + ($1.0 == l ? $1.1.range.count : 0) }
+        }
         let distributed = config.distributed
         let shards = distributed.shardOptimizer
             ? ParameterShards(count: flat.values.count, worldSize: communicator.worldSize, alignment: GradientNorm.blockSize)
@@ -103,8 +105,8 @@ public final class Trainer {
         let tree = CanonicalTree(leaves: plan.microBatchesPerStep)
         let fragments = tree.fragments(of: plan.block(ofRank: communicator.rank))
         let buckets = distributed.overlap
-            ? GradientBuckets(segments: segments, bucketMB: distributed.bucketMB, firstBucketMB: distributed.firstBucketMB)
-            : GradientBuckets(wholeBufferOf: segments)
+            ? GradientBuckets(segments: flat.gradientParts, bucketMB: distributed.bucketMB, firstBucketMB: distributed.firstBucketMB)
+            : GradientBuckets(wholeBufferOf: flat.gradientParts)
         gradientSync = GradientSynchronizer(mode: distributed.reduction, communicator: communicator, gradients: flat.gradients,
                                             leaves: plan.microBatchesPerStep, fragments: fragments, buckets: buckets,
                                             overlap: distributed.overlap, shards: shards)
@@ -140,11 +142,12 @@ public final class Trainer {
                 timeline?.mark(.forward)
                 let reportsFinal = gradientSync.beginBackward(isLast: isLast)
                 let layerSpans = timeline != nil
-                if layerSpans { pendingLayerParameters = parametersPerLayer }
-                try loss.backward(onLeafGradientFinal: reportsFinal || layerSpans ? { leaf in
+                if layerSpans { pendingLayerElements = elementsPerLayer }
+                try loss.backward(onLeafGradientFinal: reportsFinal || layerSpans ? { leaf, elements in
                     guard let p = self.parameterIndex[ObjectIdentifier(leaf)] else { return }   // not a parameter
-                    if reportsFinal { self.gradientSync.parameterFinal(p) }
-                    if layerSpans { self.layerGradientFinal(parameter: p) }
+                    let start = self.flat.entries[p].range.lowerBound
+                    if reportsFinal { self.gradientSync.elementsFinal(start + elements.lowerBound ..< start + elements.upperBound) }
+                    if layerSpans { self.layerGradientFinal(parameter: p, elements: elements.count) }
                 } : nil)
                 flat.bindGradients()
                 gradientSync.endBackward(isLast: isLast)
@@ -232,12 +235,12 @@ public final class Trainer {
         }
     }
 
-    /// Backward has finished parameter `p`'s gradient: the end of its layer's backward span once the
-    /// layer has no parameter left.
-    private func layerGradientFinal(parameter p: Int) {
+    /// Backward has finished `elements` of parameter `p`'s gradient: the end of its layer's backward
+    /// span once the layer has no element left.
+    private func layerGradientFinal(parameter p: Int, elements: Int) {
         let l = layerOfParameter[p]
-        pendingLayerParameters[l] -= 1
-        if pendingLayerParameters[l] == 0 { timeline?.markLayer(.layerBackward, label: l) }
+        pendingLayerElements[l] -= elements
+        if pendingLayerElements[l] == 0 { timeline?.markLayer(.layerBackward, label: l) }
     }
 
     /// `clipGradNorm` over the summed gradients, of which this rank holds `owned`: with a shard, the

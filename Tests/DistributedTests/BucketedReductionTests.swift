@@ -20,10 +20,13 @@ struct BucketedReductionTests {
             #expect(b.ranges.first?.upperBound == segs.last!.upperBound)
             #expect(b.ranges.last?.lowerBound == 0)
             for (x, y) in zip(b.ranges, b.ranges.dropFirst()) { #expect(y.upperBound == x.lowerBound) }
-            #expect(b.parameterCounts.reduce(0, +) == sizes.count)
-            for (p, s) in segs.enumerated() { #expect(b.ranges[b.bucket(ofParameter: p)].contains(s.lowerBound)) }
-            // No bucket over its cap unless it is one parameter.
-            for (k, r) in b.ranges.enumerated() where b.parameterCounts[k] > 1 {
+            // Cut only between segments; `bucket(containing:)` finds every element's bucket.
+            for s in segs {
+                #expect(b.bucket(containing: s.lowerBound) == b.bucket(containing: s.upperBound - 1))
+            }
+            for i in 0..<segs.last!.upperBound { #expect(b.ranges[b.bucket(containing: i)].contains(i)) }
+            // No bucket over its cap unless it is one segment.
+            for (k, r) in b.ranges.enumerated() where segs.filter({ r.contains($0.lowerBound) }).count > 1 {
                 #expect(r.count <= (k == 0 ? first : bucket), "\(sizes) bucket \(k)")
             }
         }
@@ -114,10 +117,16 @@ struct BucketedReductionTests {
                 let last = j == block.upperBound - 1
                 let reports = sync.beginBackward(isLast: last)
                 let leaf = AllReduceTests.leaf(j, length: length)
-                // "Backward": parameters written last to first, each reported as soon as it is final.
+                // "Backward": parameters written last to first, each in up to three parts (as
+                // `linear` writes a weight in row panels), every part reported as soon as it is final.
                 for p in segs.indices.reversed() {
-                    for i in segs[p] { gradients.floats[i] = leaf[i] }
-                    if reports { sync.parameterFinal(p) }
+                    let s = segs[p]
+                    var cuts = [s.lowerBound, s.upperBound]
+                    if s.count > 2 { cuts.insert(contentsOf: [s.lowerBound + s.count / 3, s.lowerBound + s.count / 2], at: 1) }
+                    for (lo, hi) in zip(cuts, cuts.dropFirst()).reversed() {
+                        for i in lo..<hi { gradients.floats[i] = leaf[i] }
+                        if reports { sync.elementsFinal(lo..<hi) }
+                    }
                 }
                 sync.endBackward(isLast: last)
             }

@@ -11,8 +11,19 @@ enum ShardingExamples {
     static func buckets() {
         let buckets = GradientBuckets(segments: [0..<600, 600..<610, 610..<650, 650..<651],
                                       bucketElements: 500, firstBucketElements: 50)
-        buckets.ranges        // [610..<651, 600..<610, 0..<600]: the last two parameters first
-        buckets.bucket(ofParameter: 1)   // 1
+        buckets.ranges                   // [610..<651, 600..<610, 0..<600]: the last two parts first
+        buckets.bucket(containing: 605)  // 1
+    }
+
+    static func panels() {
+        Tensor.linearWeightGradientPanels(outFeatures: 1024, inFeatures: 1024)
+        // [786432..<1048576, 524288..<786432, 262144..<524288, 0..<262144]: rows 768… first
+        Tensor.linearWeightGradientPanels(outFeatures: 64, inFeatures: 20)   // [0..<1280]
+    }
+
+    static func clock() {
+        let deadline = MonotonicClock.nanoseconds + 1_700_000      // 1.7 ms from now
+        MonotonicClock.sleep(until: deadline)
     }
 
     static func shards() {
@@ -29,11 +40,14 @@ enum ShardingExamples {
     }
 
     static func synchronizer(sync: GradientSynchronizer, accumulation: Int, loss: Tensor,
-                             index: [ObjectIdentifier: Int]) throws {
+                             offset: [ObjectIdentifier: Int]) throws {
         for a in 0..<accumulation {
             let last = a == accumulation - 1
             let listen = sync.beginBackward(isLast: last)
-            try loss.backward(onLeafGradientFinal: listen ? { sync.parameterFinal(index[ObjectIdentifier($0)]!) } : nil)
+            try loss.backward(onLeafGradientFinal: listen ? { leaf, elements in
+                let o = offset[ObjectIdentifier(leaf)]!          // the leaf's start in the flat buffer
+                sync.elementsFinal(o + elements.lowerBound ..< o + elements.upperBound)
+            } : nil)
             sync.endBackward(isLast: last)          // (after binding absent gradients to zeros)
         }
         try sync.finish()                           // the sum (or this rank's shard of it) is in `gradients`

@@ -79,6 +79,30 @@ struct FlatBufferTests {
         #expect(whole.values.bitwiseEqual(sharded.values), "\(c.name)")
     }
 
+    @Test("a step taken in pieces that cut parameters, in any order, is one step", arguments: OptimizerCase.all)
+    func stepsInPiecesAreOneStep(_ c: OptimizerCase) throws {
+        let whole = FlatFixture(.float64)
+        let one = try c.make(whole.params)
+        try whole.run(c, [one], steps: 0..<3)
+
+        // Pieces as gradient buckets of row panels give them: cuts inside layer1.weight (0..<6) and
+        // layer1.bias (6..<9), taken from the end of the buffer, then in a scrambled order.
+        let pieces = FlatFixture(.float64)
+        let optimizer = try c.make(pieces.params)
+        let cuts = [0, 2, 4, 7, 8, 11]
+        let ranges = zip(cuts, cuts.dropFirst()).map { $0..<$1 }
+        let orders = [Array(ranges.reversed()), [ranges[2], ranges[0], ranges[4], ranges[1], ranges[3]], ranges]
+        for step in 0..<3 {
+            pieces.setGrads(step: step)
+            if let lrs = c.lrs { optimizer.learningRate = lrs[step] }
+            for range in orders[step] { try optimizer.step(elements: range, gradientScale: 1) }
+        }
+        #expect(whole.values.bitwiseEqual(pieces.values), "\(c.name)")
+        for ((name, a), (_, b)) in zip(one.stateTensors(), optimizer.stateTensors()) {
+            #expect(a.bitwiseEqual(b), "\(c.name) \(name)")      // step counts included
+        }
+    }
+
     @Test("shards restore their part of an unsharded state and continue with its bits", arguments: OptimizerCase.all)
     func shardsLoadTheWholeState(_ c: OptimizerCase) throws {
         let whole = FlatFixture(.float64)

@@ -45,8 +45,10 @@ struct OverlapShardingTests {
         }
     }
 
-    /// The wide MLP's shape (linear layers, cross-entropy), scaled down to stay quick.
-    static let wide = ["data.features=96", "model.input=96", "data.samples=1024", "model.layers[0].out=160",
+    /// The wide MLP's shape (linear layers, cross-entropy), scaled down to stay quick; its first layer
+    /// is tall enough (3,000 × 96: two row panels of `Tensor.linearWeightGradientPanels`) that backward
+    /// reports its weight in parts and buckets are cut inside it.
+    static let wide = ["data.features=96", "model.input=96", "data.samples=1024", "model.layers[0].out=3000",
                        "model.layers[2].out=128", "model.layers[4].out=160", "batch.global=64", "batch.micro=16",
                        "train.steps=6"]
 
