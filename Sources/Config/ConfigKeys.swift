@@ -222,10 +222,11 @@ enum ConfigSchema {
                     + "(same bits; docs/scaling.md, \"Overlap and ZeRO-1\", says when it pays).")
                 .omittedWhenDefault().executionOnlyKey(),
             .number("bucket_mb", \.bucketMB, range: .positive,
-                    doc: "Bucket size for `overlap`, in MB; a larger parameter is a bucket of its own.")
+                    doc: "Bucket size for `overlap`, in MB; a larger parameter (or weight panel) is a bucket of its own.")
                 .omittedWhenDefault().executionOnlyKey(),
             .number("first_bucket_mb", \.firstBucketMB, range: .positive,
-                    doc: "Size of the first bucket (the last layers', ready first), in MB.")
+                    doc: "Size of the first bucket (the last layers', ready first), in MB, and of the buckets "
+                      + "the last one (the first layer's, finished last) is cut into.")
                 .omittedWhenDefault().executionOnlyKey(),
             .bool("shard_optimizer", \.shardOptimizer,
                   doc: "ZeRO-1: each rank holds and updates the optimizer state of its 1/W of the parameters, then "

@@ -1,15 +1,21 @@
 /// The gradient buckets of a flat gradient buffer, in the order backward finishes them: the parts in
 /// which backward writes the gradients (`segments`: parameters, and big Linear weights in row panels;
 /// `FlatParameters.gradientParts`) taken last to first, consecutive ones grouped while they fit in a
-/// bucket, the first bucket smaller so that communication starts early (PyTorch DDP's `bucket_cap_mb`
-/// and first bucket). A part larger than a bucket is a bucket of its own. Since parts are consecutive
-/// in the flat buffer, every bucket is one element range.
+/// bucket. A part larger than a bucket is a bucket of its own. Since parts are consecutive in the
+/// flat buffer, every bucket is one element range.
+///
+/// Both ends are cut small. The first bucket, as in PyTorch DDP (`bucket_cap_mb` and its 1 MB first
+/// bucket), so that communication starts early. And what would be the last bucket — the first layer's
+/// gradients, final only as backward ends — is cut into buckets of the first bucket's size, so that
+/// its reduction runs beside the first layer's last GEMMs, one panel behind, instead of after them
+/// all: nothing else is left to hide it (docs/scaling.md, "Overlap and ZeRO-1").
 ///
 /// ```swift
-/// let buckets = GradientBuckets(segments: [0..<600, 600..<610, 610..<650, 650..<651],
+/// let buckets = GradientBuckets(segments: [0..<30, 30..<60, 60..<90, 90..<400, 400..<410],
 ///                               bucketElements: 500, firstBucketElements: 50)
-/// buckets.ranges                   // [610..<651, 600..<610, 0..<600]: the last two parts first
-/// buckets.bucket(containing: 605)  // 1
+/// buckets.ranges                  // [400..<410, 90..<400, 60..<90, 30..<60, 0..<30]:
+///                                 // a first bucket of 10, then 0..<400 cut again by 50
+/// buckets.bucket(containing: 45)  // 3
 /// ```
 public struct GradientBuckets: Sendable, Equatable {
     /// Each bucket's elements, in reduction order (from the end of the buffer to its start).
@@ -17,18 +23,28 @@ public struct GradientBuckets: Sendable, Equatable {
 
     public init(segments: [Range<Int>], bucketElements: Int, firstBucketElements: Int) {
         precondition(bucketElements > 0 && firstBucketElements > 0, "bucket sizes must be positive")
-        var ranges: [Range<Int>] = []
+        var ranges = Self.group(segments, firstCap: firstBucketElements, cap: bucketElements)
+        if let last = ranges.popLast() {
+            ranges += Self.group(segments.filter { last.contains($0.lowerBound) }, firstCap: firstBucketElements,
+                                 cap: firstBucketElements)
+        }
+        self.ranges = ranges
+    }
+
+    /// `segments` last to first, consecutive ones grouped while they fit: `firstCap` for the first
+    /// group, `cap` after.
+    private static func group(_ segments: [Range<Int>], firstCap: Int, cap: Int) -> [Range<Int>] {
+        var groups: [Range<Int>] = []
         var open: Range<Int>?
         for segment in segments.reversed() {
-            let cap = ranges.isEmpty ? firstBucketElements : bucketElements
-            if let o = open, o.count + segment.count > cap {
-                ranges.append(o)
+            if let o = open, o.count + segment.count > (groups.isEmpty ? firstCap : cap) {
+                groups.append(o)
                 open = nil
             }
             open = open.map { segment.lowerBound..<$0.upperBound } ?? segment
         }
-        if let open { ranges.append(open) }
-        self.ranges = ranges
+        if let open { groups.append(open) }
+        return groups
     }
 
     /// Buckets of float32 gradients sized in MB (10⁶ bytes), as `distributed.bucket_mb` and

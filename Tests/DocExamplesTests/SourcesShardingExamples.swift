@@ -9,10 +9,11 @@ import Benchmarks
 
 enum ShardingExamples {
     static func buckets() {
-        let buckets = GradientBuckets(segments: [0..<600, 600..<610, 610..<650, 650..<651],
+        let buckets = GradientBuckets(segments: [0..<30, 30..<60, 60..<90, 90..<400, 400..<410],
                                       bucketElements: 500, firstBucketElements: 50)
-        buckets.ranges                   // [610..<651, 600..<610, 0..<600]: the last two parts first
-        buckets.bucket(containing: 605)  // 1
+        buckets.ranges                  // [400..<410, 90..<400, 60..<90, 30..<60, 0..<30]:
+                                        // a first bucket of 10, then 0..<400 cut again by 50
+        buckets.bucket(containing: 45)  // 3
     }
 
     static func panels() {
