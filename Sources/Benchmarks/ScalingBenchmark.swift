@@ -63,8 +63,7 @@ extension ScalingBenchmark {
     /// Bytes of each gradient bucket in the order backward finishes them, under the config's bucket
     /// sizes whether or not this run overlapped (the projection's overlap model).
     static func bucketBytes(_ trainer: Trainer, config: RunConfig) -> [Int] {
-        GradientBuckets(segments: trainer.flat.gradientParts, bucketMB: config.distributed.bucketMB,
-                        firstBucketMB: config.distributed.firstBucketMB).ranges.map { $0.count * MemoryLayout<Float>.stride }
+        Trainer.gradientBuckets(trainer.flat, config.distributed).ranges.map { $0.count * MemoryLayout<Float>.stride }
     }
 
     /// Bytes of the trainer's second allreduce: the loss sum and, per batch norm, mean, variance and

@@ -226,7 +226,7 @@ enum ConfigSchema {
                 .omittedWhenDefault().executionOnlyKey(),
             .number("first_bucket_mb", \.firstBucketMB, range: .positive,
                     doc: "Size of the first bucket (the last layers', ready first), in MB, and of the buckets "
-                      + "the last one (the first layer's, finished last) is cut into.")
+                      + "the first layer's gradients (finished last) are cut into.")
                 .omittedWhenDefault().executionOnlyKey(),
             .bool("shard_optimizer", \.shardOptimizer,
                   doc: "ZeRO-1: each rank holds and updates the optimizer state of its 1/W of the parameters, then "

@@ -4,11 +4,17 @@
 /// bucket. A part larger than a bucket is a bucket of its own. Since parts are consecutive in the
 /// flat buffer, every bucket is one element range.
 ///
-/// Both ends are cut small. The first bucket, as in PyTorch DDP (`bucket_cap_mb` and its 1 MB first
-/// bucket), so that communication starts early. And what would be the last bucket — the first layer's
-/// gradients, final only as backward ends — is cut into buckets of the first bucket's size, so that
-/// its reduction runs beside the first layer's last GEMMs, one panel behind, instead of after them
-/// all: nothing else is left to hide it (docs/scaling.md, "Overlap and ZeRO-1").
+/// Three cuts keep buckets from waiting:
+/// - The first bucket is small (`firstBucketElements`), as in PyTorch DDP (`bucket_cap_mb` and its
+///   1 MB first bucket), so that communication starts early.
+/// - A bucket holding at least that much is closed where its layer starts (`layerStarts`,
+///   `FlatParameters.moduleStarts`): the layer below finishes its gradients only after its input's
+///   gradient GEMM, and one bias of it would hold the whole bucket back that long.
+/// - The first layer's parts — the last gradients backward finishes, with nothing left to hide their
+///   reduction — are cut by the first bucket's size, so that they are reduced panel by panel beside
+///   that layer's GEMMs rather than after them (with no layers given: what would be the last bucket).
+///
+/// docs/scaling.md, "Overlap and ZeRO-1", has the measurements.
 ///
 /// ```swift
 /// let buckets = GradientBuckets(segments: [0..<30, 30..<60, 60..<90, 90..<400, 400..<410],
@@ -21,23 +27,28 @@ public struct GradientBuckets: Sendable, Equatable {
     /// Each bucket's elements, in reduction order (from the end of the buffer to its start).
     public let ranges: [Range<Int>]
 
-    public init(segments: [Range<Int>], bucketElements: Int, firstBucketElements: Int) {
+    public init(segments: [Range<Int>], bucketElements: Int, firstBucketElements: Int, layerStarts: Set<Int> = []) {
         precondition(bucketElements > 0 && firstBucketElements > 0, "bucket sizes must be positive")
-        var ranges = Self.group(segments, firstCap: firstBucketElements, cap: bucketElements)
-        if let last = ranges.popLast() {
-            ranges += Self.group(segments.filter { last.contains($0.lowerBound) }, firstCap: firstBucketElements,
-                                 cap: firstBucketElements)
-        }
+        // The tail, finished last: the first layer's parts, or what would be the last bucket.
+        let secondLayer = layerStarts.min() ?? 0
+        var ranges = Self.group(segments.filter { $0.lowerBound >= secondLayer }, firstCap: firstBucketElements,
+                                cap: bucketElements, layerStarts: layerStarts, minimum: firstBucketElements)
+        var tail = segments.filter { $0.lowerBound < secondLayer }
+        if tail.isEmpty, let last = ranges.popLast() { tail = segments.filter { last.contains($0.lowerBound) } }
+        ranges += Self.group(tail, firstCap: firstBucketElements,
+                             cap: firstBucketElements, layerStarts: layerStarts, minimum: firstBucketElements)
         self.ranges = ranges
     }
 
     /// `segments` last to first, consecutive ones grouped while they fit: `firstCap` for the first
-    /// group, `cap` after.
-    private static func group(_ segments: [Range<Int>], firstCap: Int, cap: Int) -> [Range<Int>] {
+    /// group, `cap` after; a group of at least `minimum` that starts a layer is closed there.
+    private static func group(_ segments: [Range<Int>], firstCap: Int, cap: Int, layerStarts: Set<Int>,
+                              minimum: Int) -> [Range<Int>] {
         var groups: [Range<Int>] = []
         var open: Range<Int>?
         for segment in segments.reversed() {
-            if let o = open, o.count + segment.count > (groups.isEmpty ? firstCap : cap) {
+            if let o = open, o.count + segment.count > (groups.isEmpty ? firstCap : cap)
+                || (layerStarts.contains(o.lowerBound) && o.count >= minimum) {
                 groups.append(o)
                 open = nil
             }
@@ -49,10 +60,10 @@ public struct GradientBuckets: Sendable, Equatable {
 
     /// Buckets of float32 gradients sized in MB (10⁶ bytes), as `distributed.bucket_mb` and
     /// `first_bucket_mb` give them.
-    public init(segments: [Range<Int>], bucketMB: Double, firstBucketMB: Double) {
+    public init(segments: [Range<Int>], bucketMB: Double, firstBucketMB: Double, layerStarts: Set<Int> = []) {
         let floatsPerMB = 1e6 / Double(MemoryLayout<Float>.stride)
         self.init(segments: segments, bucketElements: max(1, Int(bucketMB * floatsPerMB)),
-                  firstBucketElements: max(1, Int(firstBucketMB * floatsPerMB)))
+                  firstBucketElements: max(1, Int(firstBucketMB * floatsPerMB)), layerStarts: layerStarts)
     }
 
     /// One bucket holding everything (no overlap).

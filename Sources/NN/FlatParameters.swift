@@ -18,6 +18,9 @@ public final class FlatParameters {
     /// parameter whole, or a Linear weight's row panels (`Tensor.linearWeightGradientPanels`), which
     /// `linear` writes and reports one at a time. Gradient buckets are cut at these boundaries.
     public let gradientParts: [Range<Int>]
+    /// Where each module's parameters start in the flat buffers (its name's prefix changes there):
+    /// backward finishes a module's gradients together, one module after another.
+    public let moduleStarts: Set<Int>
 
     public init(_ module: Module) {
         let named = module.namedParameters()
@@ -41,6 +44,8 @@ public final class FlatParameters {
             return Tensor.linearWeightGradientPanels(outFeatures: tensor.shape[0], inFeatures: tensor.shape[1])
                 .reversed().map { range.lowerBound + $0.lowerBound ..< range.lowerBound + $0.upperBound }
         }
+        let prefixes = entries.map { $0.0.split(separator: ".").dropLast().joined(separator: ".") }
+        moduleStarts = Set(entries.indices.dropFirst().filter { prefixes[$0] != prefixes[$0 - 1] }.map { entries[$0].2.lowerBound })
         values = Tensor(storage: valueStorage, shape: [total], dtype: dtype)
         gradients = Tensor(storage: gradientStorage, shape: [total], dtype: dtype)
     }

@@ -104,15 +104,20 @@ public final class Trainer {
         evaluator = Evaluator(loss: config.loss, positiveWeight: positiveWeight ?? config.positiveWeight)
         let tree = CanonicalTree(leaves: plan.microBatchesPerStep)
         let fragments = tree.fragments(of: plan.block(ofRank: communicator.rank))
-        let buckets = distributed.overlap
-            ? GradientBuckets(segments: flat.gradientParts, bucketMB: distributed.bucketMB, firstBucketMB: distributed.firstBucketMB)
-            : GradientBuckets(wholeBufferOf: flat.gradientParts)
+        let buckets = distributed.overlap ? Self.gradientBuckets(flat, distributed) : GradientBuckets(wholeBufferOf: flat.gradientParts)
         gradientSync = GradientSynchronizer(mode: distributed.reduction, communicator: communicator, gradients: flat.gradients,
                                             leaves: plan.microBatchesPerStep, fragments: fragments, buckets: buckets,
                                             overlap: distributed.overlap, shards: shards)
         let statisticsLength = 1 + batchNorms.reduce(0) { $0 + 3 * $1.features }
         statistics = Tensor.zeros([statisticsLength])
         statisticsSum = BlockAccumulator(length: statisticsLength, fragments: fragments)
+    }
+
+    /// The gradient buckets `distributed.overlap` reduces during backward, cut at the parts backward
+    /// writes and at module starts, sized by `bucket_mb` and `first_bucket_mb`.
+    public static func gradientBuckets(_ flat: FlatParameters, _ distributed: DistributedConfig) -> GradientBuckets {
+        GradientBuckets(segments: flat.gradientParts, bucketMB: distributed.bucketMB, firstBucketMB: distributed.firstBucketMB,
+                        layerStarts: flat.moduleStarts)
     }
 
     /// Runs one optimizer step over the next global batch.

@@ -37,6 +37,12 @@ struct BucketedReductionTests {
         let tail = GradientBuckets(segments: Self.segments([30, 30, 30, 310, 10]), bucketElements: 500, firstBucketElements: 50)
         #expect(tail.ranges == [400..<410, 90..<400, 60..<90, 30..<60, 0..<30])
         #expect(tail.bucket(containing: 45) == 3)
+        // Three layers (starting at 0, 90, 310): a bucket is closed where its layer starts once it holds a
+        // first bucket's worth (310..<360 would otherwise wait for the layer below), and the first
+        // layer, finished last, is cut by the first bucket's size.
+        let layers = GradientBuckets(segments: Self.segments([40, 40, 10, 210, 10, 50, 10]), bucketElements: 500,
+                                     firstBucketElements: 50, layerStarts: [90, 310])
+        #expect(layers.ranges == [360..<370, 310..<360, 90..<310, 40..<90, 0..<40])
         #expect(GradientBuckets(wholeBufferOf: Self.segments([3, 4])).ranges == [0..<7])
     }
 
