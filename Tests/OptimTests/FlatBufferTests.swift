@@ -67,8 +67,7 @@ struct FlatBufferTests {
 
     @Test("two shards update exactly what one optimizer does", arguments: OptimizerCase.all)
     func shardsCompose(_ c: OptimizerCase) throws {
-        let whole = FlatFixture(.float64)
-        try whole.run(c, [c.make(whole.params)], steps: 0..<3)
+        let (whole, _) = try Self.threeWholeSteps(c)
 
         // Cut inside layer1.weight (elements 0..<6) and inside layer1.bias (6..<9).
         let sharded = FlatFixture(.float64)
@@ -81,9 +80,7 @@ struct FlatBufferTests {
 
     @Test("a step taken in pieces that cut parameters, in any order, is one step", arguments: OptimizerCase.all)
     func stepsInPiecesAreOneStep(_ c: OptimizerCase) throws {
-        let whole = FlatFixture(.float64)
-        let one = try c.make(whole.params)
-        try whole.run(c, [one], steps: 0..<3)
+        let (whole, one) = try Self.threeWholeSteps(c)
 
         // Pieces as gradient buckets of row panels give them: cuts inside layer1.weight (0..<6) and
         // layer1.bias (6..<9), taken from the end of the buffer, then in a scrambled order.
@@ -105,9 +102,7 @@ struct FlatBufferTests {
 
     @Test("shards restore their part of an unsharded state and continue with its bits", arguments: OptimizerCase.all)
     func shardsLoadTheWholeState(_ c: OptimizerCase) throws {
-        let whole = FlatFixture(.float64)
-        let one = try c.make(whole.params)
-        try whole.run(c, [one], steps: 0..<3)
+        let (whole, _) = try Self.threeWholeSteps(c)
 
         // One step unsharded, its state saved; then three shards (cuts inside parameters) load it.
         let resumed = FlatFixture(.float64)
@@ -192,6 +187,15 @@ struct FlatBufferTests {
 
 extension FlatBufferTests {
     typealias Params = [(name: String, tensor: Tensor)]
+
+    /// The reference the split runs are held to: three steps of one unsharded optimizer over the
+    /// whole float64 fixture.
+    static func threeWholeSteps(_ c: OptimizerCase) throws -> (FlatFixture, any Optimizer) {
+        let whole = FlatFixture(.float64)
+        let one = try c.make(whole.params)
+        try whole.run(c, [one], steps: 0..<3)
+        return (whole, one)
+    }
 
     /// Each fixture case's optimizer restricted to a shard (mirrors `OptimizerCase.all`).
     static let sharded: [String: @Sendable (Params, Range<Int>) throws -> any Optimizer] = [
