@@ -40,6 +40,7 @@ extension Tensor {
         let (needX, needW, needB) = (x.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         let panels = linearWeightGradientPanels(outFeatures: outFeatures, inFeatures: x.shape[1])
+        let rows = { (panel: Range<Int>) in panel.lowerBound / max(x.shape[1], 1) ..< panel.upperBound / max(x.shape[1], 1) }
         return try record("linear", inputs: inputs, output: y) { g in                     // g (N, out)
             // ∂/∂b, ∂/∂W, then ∂/∂x: written into the leaves by this rule, the parameters' gradients are
             // final (and their reduction can start) as soon as they are written, the bias's first
@@ -56,14 +57,11 @@ extension Tensor {
             var dw: Tensor?                                                                             // (out, in)
             if needW && weight.isGradientLeaf {
                 writeLeafGradient(weight, inParts: panels) { dst, panel, accumulate in
-                    gemm(g, transposeA: true, x, transposeB: false, into: dst, rows: panel.lowerBound / dst.shape[1] ..< panel.upperBound / dst.shape[1],
-                         beta: accumulate ? 1 : 0)
+                    gemm(g, transposeA: true, x, transposeB: false, into: dst, rows: rows(panel), beta: accumulate ? 1 : 0)
                 }
             } else if needW {
                 let out = Tensor(uninitializedShape: weight.shape, dtype: weight.dtype)
-                for panel in panels {
-                    gemm(g, transposeA: true, x, transposeB: false, into: out, rows: panel.lowerBound / out.shape[1] ..< panel.upperBound / out.shape[1], beta: 0)
-                }
+                for panel in panels { gemm(g, transposeA: true, x, transposeB: false, into: out, rows: rows(panel), beta: 0) }
                 dw = out
             }
             let dx = needX ? g.matrixProduct(weight, transposeSelf: false, transposeOther: false)! : nil   // (N, in)

@@ -97,7 +97,6 @@ public final class ShapedCommunicator: Communicator {
         while reach < n { reach *= 2; rounds += 1 }
         return rounds
     }
-
 }
 
 /// `prctl(PR_SET_TIMERSLACK, ns)`: how late the kernel may wake a sleeping thread, per thread.

@@ -69,7 +69,9 @@ final class FlatState {
     /// `within` (default: the whole shard) limits the step to the elements inside it: an optimizer
     /// step may be taken in several calls (one per reduced gradient bucket, in any order) as long as
     /// together they cover each piece once. A piece's counter advances on the first call that
-    /// reaches it in the step, and the later calls for the same piece use that count.
+    /// reaches it in the step, and the later calls for the same piece use that count. (A step left
+    /// half taken — its caller threw between buckets — leaves the optimizer unusable, as a failed
+    /// training step leaves the run: it is resumed from a checkpoint.)
     func forEachRun(present: [Bool], within: Range<Int>? = nil, _ update: (_ range: Range<Int>, _ step: Int) -> Void) {
         let counts = steps.map { $0.rawPointer.assumingMemoryBound(to: Int64.self) }
         var run: (range: Range<Int>, step: Int)?
