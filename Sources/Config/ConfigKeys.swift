@@ -222,7 +222,7 @@ enum ConfigSchema {
                     + "(same bits; docs/scaling.md, \"Overlap and ZeRO-1\", says when it pays).")
                 .omittedWhenDefault().executionOnlyKey(),
             .number("bucket_mb", \.bucketMB, range: .positive,
-                    doc: "Bucket size for `overlap`, in MB; a larger parameter (or weight panel) is a bucket of its own.")
+                    doc: "Bucket size for `overlap`, in MB: a bucket is closed once it reaches it (PyTorch DDP's `bucket_cap_mb`).")
                 .omittedWhenDefault().executionOnlyKey(),
             .number("first_bucket_mb", \.firstBucketMB, range: .positive,
                     doc: "Size of the first bucket (the last layers', ready first), in MB, and of the buckets "

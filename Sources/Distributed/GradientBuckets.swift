@@ -1,8 +1,8 @@
 /// The gradient buckets of a flat gradient buffer, in the order backward finishes them: the parts in
 /// which backward writes the gradients (`segments`: parameters, and big Linear weights in row panels;
-/// `FlatParameters.gradientParts`) taken last to first, consecutive ones grouped while they fit in a
-/// bucket. A part larger than a bucket is a bucket of its own. Since parts are consecutive in the
-/// flat buffer, every bucket is one element range.
+/// `FlatParameters.gradientParts`) taken last to first, consecutive ones grouped into a bucket until
+/// it reaches the bucket size (PyTorch DDP's rule: a bucket may pass the size by its last part). Since
+/// parts are consecutive in the flat buffer, every bucket is one element range.
 ///
 /// Three cuts keep buckets from waiting:
 /// - The first bucket is small (`firstBucketElements`), as in PyTorch DDP (`bucket_cap_mb` and its
@@ -19,9 +19,9 @@
 /// ```swift
 /// let buckets = GradientBuckets(segments: [0..<30, 30..<60, 60..<90, 90..<400, 400..<410],
 ///                               bucketElements: 500, firstBucketElements: 50)
-/// buckets.ranges                  // [400..<410, 90..<400, 60..<90, 30..<60, 0..<30]:
-///                                 // a first bucket of 10, then 0..<400 cut again by 50
-/// buckets.bucket(containing: 45)  // 3
+/// buckets.ranges                  // [90..<410, 30..<90, 0..<30]: a first bucket closed at 320,
+///                                 // then 0..<90, the last, cut again by 50
+/// buckets.bucket(containing: 45)  // 1
 /// ```
 public struct GradientBuckets: Sendable, Equatable {
     /// Each bucket's elements, in reduction order (from the end of the buffer to its start).
@@ -40,19 +40,24 @@ public struct GradientBuckets: Sendable, Equatable {
         self.ranges = ranges
     }
 
-    /// `segments` last to first, consecutive ones grouped while they fit: `firstCap` for the first
-    /// group, `cap` after; a group of at least `minimum` that starts a layer is closed there.
+    /// `segments` last to first, each group closed once it reaches `firstCap` (the first) or `cap`
+    /// (the others); a group of at least `minimum` that starts a layer is closed there.
     private static func group(_ segments: [Range<Int>], firstCap: Int, cap: Int, layerStarts: Set<Int>,
                               minimum: Int) -> [Range<Int>] {
         var groups: [Range<Int>] = []
         var open: Range<Int>?
         for segment in segments.reversed() {
-            if let o = open, o.count + segment.count > (groups.isEmpty ? firstCap : cap)
-                || (layerStarts.contains(o.lowerBound) && o.count >= minimum) {
+            if let o = open, layerStarts.contains(o.lowerBound), o.count >= minimum {
                 groups.append(o)
                 open = nil
             }
-            open = open.map { segment.lowerBound..<$0.upperBound } ?? segment
+            let grown = open.map { segment.lowerBound..<$0.upperBound } ?? segment
+            if grown.count >= (groups.isEmpty ? firstCap : cap) {
+                groups.append(grown)
+                open = nil
+            } else {
+                open = grown
+            }
         }
         if let open { groups.append(open) }
         return groups

@@ -25,24 +25,30 @@ struct BucketedReductionTests {
                 #expect(b.bucket(containing: s.lowerBound) == b.bucket(containing: s.upperBound - 1))
             }
             for i in 0..<segs.last!.upperBound { #expect(b.ranges[b.bucket(containing: i)].contains(i)) }
-            // No bucket over its cap unless it is one segment: the first bucket's cap for the first
-            // and the last (the start of the buffer, finished last, is cut like the first).
-            for (k, r) in b.ranges.enumerated() where segs.filter({ r.contains($0.lowerBound) }).count > 1 {
-                #expect(r.count <= (k == 0 || k == b.count - 1 ? first : max(first, bucket)), "\(sizes) bucket \(k)")
+            // A bucket is closed once it reaches its cap (PyTorch DDP's rule), so without the segment
+            // added last — its lowest — it is under it: the first bucket's cap for the first and the
+            // last (the start of the buffer, finished last, is cut like the first).
+            for (k, r) in b.ranges.enumerated() {
+                let lowest = segs.first { $0.lowerBound == r.lowerBound }!
+                #expect(r.count - lowest.count < (k == 0 || k == b.count - 1 ? first : max(first, bucket)), "\(sizes) bucket \(k)")
             }
         }
         let b = GradientBuckets(segments: Self.segments([600, 10, 40, 1]), bucketElements: 500, firstBucketElements: 50)
-        #expect(b.ranges == [610..<651, 600..<610, 0..<600])
-        // The last bucket, 0..<400 grouped by 500, is cut again by 50.
+        #expect(b.ranges == [600..<651, 0..<600])
+        // The last bucket, 0..<90 grouped by 500, is cut again by 50.
         let tail = GradientBuckets(segments: Self.segments([30, 30, 30, 310, 10]), bucketElements: 500, firstBucketElements: 50)
-        #expect(tail.ranges == [400..<410, 90..<400, 60..<90, 30..<60, 0..<30])
-        #expect(tail.bucket(containing: 45) == 3)
-        // Three layers (starting at 0, 90, 310): a bucket is closed where its layer starts once it holds a
-        // first bucket's worth (310..<360 would otherwise wait for the layer below), and the first
-        // layer, finished last, is cut by the first bucket's size.
-        let layers = GradientBuckets(segments: Self.segments([40, 40, 10, 210, 10, 50, 10]), bucketElements: 500,
-                                     firstBucketElements: 50, layerStarts: [90, 310])
-        #expect(layers.ranges == [360..<370, 310..<360, 90..<310, 40..<90, 0..<40])
+        #expect(tail.ranges == [90..<410, 30..<90, 0..<30])
+        #expect(tail.bucket(containing: 45) == 1)
+        // Four layers (starting at 0, 600, 810, 920): a bucket is closed where its layer starts once it
+        // holds a first bucket's worth (810..<920 would otherwise wait for the layer below: 600..<920),
+        // and the first layer, finished last, is cut by the first bucket's size.
+        let sizes = [600, 200, 10, 100, 10, 40, 10]
+        let layers = GradientBuckets(segments: Self.segments(sizes), bucketElements: 500, firstBucketElements: 50,
+                                     layerStarts: [600, 810, 920])
+        #expect(layers.ranges == [920..<970, 810..<920, 600..<810, 0..<600])
+        let firstLayerOnly = GradientBuckets(segments: Self.segments(sizes), bucketElements: 500, firstBucketElements: 50,
+                                             layerStarts: [600])
+        #expect(firstLayerOnly.ranges == [920..<970, 600..<920, 0..<600])
         #expect(GradientBuckets(wholeBufferOf: Self.segments([3, 4])).ranges == [0..<7])
     }
 

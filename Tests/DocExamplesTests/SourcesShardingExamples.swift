@@ -11,9 +11,9 @@ enum ShardingExamples {
     static func buckets() {
         let buckets = GradientBuckets(segments: [0..<30, 30..<60, 60..<90, 90..<400, 400..<410],
                                       bucketElements: 500, firstBucketElements: 50)
-        buckets.ranges                  // [400..<410, 90..<400, 60..<90, 30..<60, 0..<30]:
-                                        // a first bucket of 10, then 0..<400 cut again by 50
-        buckets.bucket(containing: 45)  // 3
+        buckets.ranges                  // [90..<410, 30..<90, 0..<30]: a first bucket closed at 320,
+                                        // then 0..<90, the last, cut again by 50
+        buckets.bucket(containing: 45)  // 1
     }
 
     static func panels() {
