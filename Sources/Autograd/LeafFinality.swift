@@ -18,8 +18,8 @@ final class LeafFinality: @unchecked Sendable {
     private let report: (Tensor, Range<Int>) -> Void
     /// How many edges still lead into each leaf.
     private var pendingEdges: [ObjectIdentifier: Int] = [:]
-    /// Leaves the running node holds the last edge into (one edge each): their parts are final as written.
-    private var armed: Set<ObjectIdentifier> = []
+    /// Leaves the running node holds the last edge into: their parts are final as written.
+    private var armed: [ObjectIdentifier] = []
     /// Leaves already reported part by part.
     private var reportedInParts: Set<ObjectIdentifier> = []
 
@@ -30,12 +30,13 @@ final class LeafFinality: @unchecked Sendable {
         }
     }
 
-    /// Before `node`'s rule runs.
+    /// Before `node`'s rule runs. (A leaf with one pending edge, this node's, gets no other edge from
+    /// it: a node that uses a leaf twice leaves it two pending edges until both have run.)
     func willRun(_ node: Node) {
         armed.removeAll(keepingCapacity: true)
-        var edgesFromNode: [ObjectIdentifier: Int] = [:]
-        for case .leaf(let leaf) in node.edges { edgesFromNode[ObjectIdentifier(leaf), default: 0] += 1 }
-        for (leaf, n) in edgesFromNode where n == 1 && pendingEdges[leaf] == 1 { armed.insert(leaf) }
+        for case .leaf(let leaf) in node.edges where pendingEdges[ObjectIdentifier(leaf)] == 1 {
+            armed.append(ObjectIdentifier(leaf))
+        }
     }
 
     /// Whether a part of `leaf`'s gradient written now is final.
