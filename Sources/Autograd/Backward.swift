@@ -41,9 +41,13 @@ extension Tensor {
         }
         let nodes = try Self.discover(from: root)
         defer { for node in nodes { node.isDiscovered = false; node.pendingGradient = nil; node.unmetDependencies = 0 } }
-        // Tracked only when someone listens; bound even when not, so that a nested pass never reports
-        // to an outer one.
+        // Tracked only when someone listens. A pass nested in a listened one (a checkpointed block's
+        // replay) binds its own, even nil, so that it never reports to the outer one; otherwise there
+        // is nothing to bind (binding costs an allocation per backward).
         let finality = onLeafGradientFinal.map { LeafFinality(nodes: nodes, report: $0) }
+        if finality == nil && LeafFinality.current == nil {
+            return try Self.run(from: root, seed: seed, retainGraph: retainGraph, finality: nil)
+        }
         try LeafFinality.$current.withValue(finality) {
             try Self.run(from: root, seed: seed, retainGraph: retainGraph, finality: finality)
         }
@@ -118,7 +122,9 @@ extension Tensor {
     /// gradient is reported final to `backward(onLeafGradientFinal:)` as soon as it is written, before
     /// the rule goes on.
     public static func writeLeafGradient(_ leaf: Tensor, _ write: (Tensor, _ accumulate: Bool) -> Void) {
-        writeLeafGradient(leaf, inParts: [0..<leaf.count]) { destination, _, accumulate in write(destination, accumulate) }
+        let (destination, accumulate, finality) = leafGradientDestination(leaf)
+        write(destination, accumulate)
+        finality?.partWritten(leaf, elements: 0..<leaf.count)
     }
 
     /// `writeLeafGradient(_:_:)` for a gradient written in parts: `write(destination, part, accumulate)`
@@ -127,14 +133,22 @@ extension Tensor {
     /// soon as it is written, so a reduction can start on it while the rule writes the rest.
     public static func writeLeafGradient(_ leaf: Tensor, inParts parts: [Range<Int>],
                                          _ write: (Tensor, _ part: Range<Int>, _ accumulate: Bool) -> Void) {
-        let finality = LeafFinality.current.flatMap { $0.writesFinalParts(of: leaf) ? $0 : nil }
-        let accumulate = leaf.grad != nil
-        let destination = leaf.grad ?? leaf.gradSlot ?? Tensor(uninitializedShape: leaf.shape, dtype: leaf.dtype)
-        leaf.grad = destination        // before the first report: a listener may read it
+        let (destination, accumulate, finality) = leafGradientDestination(leaf)
         for part in parts {
             write(destination, part, accumulate)
             finality?.partWritten(leaf, elements: part)
         }
+    }
+
+    /// Where a rule writes `leaf`'s gradient (its `.grad` to add to, else its gradient slot or a new
+    /// tensor, bound as `.grad` before the first report: a listener may read it), and the pass to
+    /// report written parts to when they are final.
+    private static func leafGradientDestination(_ leaf: Tensor) -> (Tensor, accumulate: Bool, LeafFinality?) {
+        let finality = LeafFinality.current.flatMap { $0.writesFinalParts(of: leaf) ? $0 : nil }
+        let accumulate = leaf.grad != nil
+        let destination = leaf.grad ?? leaf.gradSlot ?? Tensor(uninitializedShape: leaf.shape, dtype: leaf.dtype)
+        leaf.grad = destination
+        return (destination, accumulate, finality)
     }
 
     /// Whether this tensor is a leaf that receives a gradient in backward.

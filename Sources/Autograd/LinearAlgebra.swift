@@ -39,9 +39,10 @@ extension Tensor {
 
         let (needX, needW, needB) = (x.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-        let panels = linearWeightGradientPanels(outFeatures: outFeatures, inFeatures: x.shape[1])
-        let rows = { (panel: Range<Int>) in panel.lowerBound / max(x.shape[1], 1) ..< panel.upperBound / max(x.shape[1], 1) }
         return try record("linear", inputs: inputs, output: y) { g in                     // g (N, out)
+            let inFeatures = x.shape[1]
+            let panels = linearWeightGradientPanels(outFeatures: outFeatures, inFeatures: inFeatures)
+            let rows = { (panel: Range<Int>) in panel.lowerBound / max(inFeatures, 1) ..< panel.upperBound / max(inFeatures, 1) }
             // ∂/∂b, ∂/∂W, then ∂/∂x: written into the leaves by this rule, the parameters' gradients are
             // final (and their reduction can start) as soon as they are written, the bias's first
             // because gradient buckets follow the flat buffer from its end (weight, then bias).
