@@ -32,22 +32,20 @@ public struct GradientBuckets: Sendable, Equatable {
         // The tail, finished last: the first layer's parts, or what would be the last bucket.
         let secondLayer = layerStarts.min() ?? 0
         var ranges = Self.group(segments.filter { $0.lowerBound >= secondLayer }, firstCap: firstBucketElements,
-                                cap: bucketElements, layerStarts: layerStarts, minimum: firstBucketElements)
+                                cap: bucketElements, layerStarts: layerStarts)
         var tail = segments.filter { $0.lowerBound < secondLayer }
         if tail.isEmpty, let last = ranges.popLast() { tail = segments.filter { last.contains($0.lowerBound) } }
-        ranges += Self.group(tail, firstCap: firstBucketElements,
-                             cap: firstBucketElements, layerStarts: layerStarts, minimum: firstBucketElements)
+        ranges += Self.group(tail, firstCap: firstBucketElements, cap: firstBucketElements, layerStarts: layerStarts)
         self.ranges = ranges
     }
 
     /// `segments` last to first, each group closed once it reaches `firstCap` (the first) or `cap`
-    /// (the others); a group of at least `minimum` that starts a layer is closed there.
-    private static func group(_ segments: [Range<Int>], firstCap: Int, cap: Int, layerStarts: Set<Int>,
-                              minimum: Int) -> [Range<Int>] {
+    /// (the others); a group of at least `firstCap` that starts a layer is closed there.
+    private static func group(_ segments: [Range<Int>], firstCap: Int, cap: Int, layerStarts: Set<Int>) -> [Range<Int>] {
         var groups: [Range<Int>] = []
         var open: Range<Int>?
         for segment in segments.reversed() {
-            if let o = open, layerStarts.contains(o.lowerBound), o.count >= minimum {
+            if let o = open, layerStarts.contains(o.lowerBound), o.count >= firstCap {
                 groups.append(o)
                 open = nil
             }

@@ -30,7 +30,7 @@ public final class FlatParameters {
         let valueStorage = TensorStorage(zeroedByteCount: total * dtype.byteWidth)
         let gradientStorage = TensorStorage(zeroedByteCount: total * dtype.byteWidth)
         var offset = 0
-        var entries: [(String, Tensor, Range<Int>)] = []
+        var entries: [(name: String, tensor: Tensor, range: Range<Int>)] = []
         for (name, tensor) in named {
             tensor.rebind(to: valueStorage, offset: offset)
             tensor.gradSlot = Tensor(storage: gradientStorage, offset: offset, shape: tensor.shape, dtype: dtype)
@@ -44,8 +44,8 @@ public final class FlatParameters {
             return Tensor.linearWeightGradientPanels(outFeatures: tensor.shape[0], inFeatures: tensor.shape[1])
                 .reversed().map { range.lowerBound + $0.lowerBound ..< range.lowerBound + $0.upperBound }
         }
-        let prefixes = entries.map { $0.0.split(separator: ".").dropLast().joined(separator: ".") }
-        moduleStarts = Set(entries.indices.dropFirst().filter { prefixes[$0] != prefixes[$0 - 1] }.map { entries[$0].2.lowerBound })
+        let prefixes = entries.map { $0.name.split(separator: ".").dropLast().joined(separator: ".") }
+        moduleStarts = Set(entries.indices.dropFirst().filter { prefixes[$0] != prefixes[$0 - 1] }.map { entries[$0].range.lowerBound })
         values = Tensor(storage: valueStorage, shape: [total], dtype: dtype)
         gradients = Tensor(storage: gradientStorage, shape: [total], dtype: dtype)
     }
