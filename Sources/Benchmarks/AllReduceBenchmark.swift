@@ -1,5 +1,6 @@
 import Foundation
 import Distributed
+import TensorCore
 
 /// Times both reduction modes over one world, OSU/nccl-tests style: for each message size, warm-ups,
 /// then repetitions each started by a barrier, the slowest rank's time counting for each; the median,
@@ -41,7 +42,7 @@ public struct AllReduceBenchmark {
         var rows: [AllReduceRow] = []
         for bytes in sizes {
             let count = bytes / 4
-            let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+            let buffer = HugePages.allocateFloats(capacity: count)   // as a training run's gradients are
             defer { buffer.deallocate() }
             buffer.initialize(repeating: 1)
             for mode in ReductionMode.allCases {
@@ -91,7 +92,7 @@ public struct AllReduceBenchmark {
 enum ReductionKernel {
     static func secondsPerByte(bytes: Int) -> Double {
         let count = max(1, bytes / 4)
-        let mine = UnsafeMutablePointer<Float>.allocate(capacity: count), theirs = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        let mine = HugePages.allocateFloats(capacity: count).baseAddress!, theirs = HugePages.allocateFloats(capacity: count).baseAddress!
         defer { mine.deallocate(); theirs.deallocate() }
         mine.initialize(repeating: 0, count: count)
         theirs.initialize(repeating: 1, count: count)

@@ -56,7 +56,7 @@ public final class BlockAccumulator {
     public func push() -> LeafFold {
         precondition(!isComplete, "the block already has its \(leafTotal) leaves")
         var top = finished + heights.count
-        if top == buffers.count { buffers.append(.allocate(capacity: max(length, 1))) }
+        if top == buffers.count { buffers.append(HugePages.allocateFloats(capacity: length)) }
         var fold = LeafFold(destination: buffers[top].baseAddress!)
         heights.append(0)
         leafCount += 1

@@ -29,7 +29,7 @@ public final class PairwiseAccumulator {
     /// Pushes one leaf (copied) and merges equal-height partial sums.
     public func add(_ leaf: UnsafePointer<Float>) {
         let top = heights.count
-        if top == buffers.count { buffers.append(.allocate(capacity: length)) }
+        if top == buffers.count { buffers.append(HugePages.allocateFloats(capacity: length)) }
         buffers[top].baseAddress!.update(from: leaf, count: length)
         heights.append(0)
         leafCount += 1

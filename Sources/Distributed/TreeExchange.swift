@@ -1,3 +1,5 @@
+import TensorCore
+
 /// The general path of the deterministic allreduce: any n leaves on any W ≤ n ranks, over an element
 /// range of the flat buffer, in two separate steps so that a caller can reduce buckets as they become
 /// ready (`range`) or stop after the first step and own a chunk (optimizer sharding):
@@ -132,7 +134,7 @@ struct Scratch: ~Copyable {
     mutating func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
         if let b = buffer, b.count >= count { return b.baseAddress! }
         buffer?.deallocate()
-        let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(count, 1))
+        let b = HugePages.allocateFloats(capacity: count)
         buffer = b
         return b.baseAddress!
     }

@@ -2,6 +2,8 @@ import Synchronization
 
 /// An owned, 64-byte aligned block of memory that one or more tensors view.
 /// Views (reshapes, slices of a flat parameter buffer) share a storage; it is freed with its last view.
+/// Blocks of 2 MB or more are advised for transparent huge pages (`HugePages`): ranks copy them to
+/// each other a page-table entry per 2 MB instead of per 4 KB.
 ///
 /// Every storage is counted: `TensorStorage.liveBytes` is the number of tensor bytes allocated and not
 /// yet freed in this process, `peakBytes` the highest it has been since the last `resetPeak()`. The
@@ -31,6 +33,7 @@ public final class TensorStorage: @unchecked Sendable {
         self.byteCount = byteCount
         allocation = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1) + 63, alignment: 16)
         base = UnsafeMutableRawPointer(bitPattern: (UInt(bitPattern: allocation) + 63) & ~63)!
+        if byteCount >= HugePages.minimumBytes { HugePages.advise(base, byteCount: byteCount) }
         meter = MemoryMeter.anyActive ? MemoryMeter.current : nil
         Self.counted(byteCount)
         meter?.counted(byteCount)

@@ -56,6 +56,12 @@ enum TensorCoreExamples {
         zeroGrad([w, b], setToNil: false)   // existing gradients become zeros
     }
 
+    static func hugePages() {
+        let block = UnsafeMutableRawPointer.allocate(byteCount: 16 << 20, alignment: 64)
+        HugePages.advise(block, byteCount: 16 << 20)      // the 7 or 8 whole 2 MB pages inside it
+        block.deallocate()
+    }
+
     static func storage(model: Module, x: Tensor) throws {
         TensorStorage.resetPeak()
         let before = TensorStorage.liveBytes
