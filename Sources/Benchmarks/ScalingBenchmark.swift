@@ -53,7 +53,7 @@ public struct ScalingBenchmark: Sendable {
         var figures = chosen.figures.map(Float.init)
         try figures.withUnsafeMutableBytes { try control.broadcast($0, root: 0) }
         var result = StepBreakdown(figures: figures.map(Double.init),
-                                   gradientBytes: trainer.flat.gradients.count * 4, statisticsBytes: Self.statisticsBytes(trainer.model))
+                                   gradientBytes: trainer.flat.gradients.count * 4, statisticsBytes: trainer.statisticsBytes)
         result.bucketBytes = Self.bucketBytes(trainer, config: c)
         return result
     }
@@ -64,12 +64,6 @@ extension ScalingBenchmark {
     /// sizes whether or not this run overlapped (the projection's overlap model).
     static func bucketBytes(_ trainer: Trainer, config: RunConfig) -> [Int] {
         Trainer.gradientBuckets(trainer.flat, config.distributed).ranges.map { $0.count * MemoryLayout<Float>.stride }
-    }
-
-    /// Bytes of the trainer's second allreduce: the loss sum and, per batch norm, mean, variance and
-    /// mean² of each feature (`Trainer`'s statistics vector).
-    static func statisticsBytes(_ model: Module) -> Int {
-        4 * (1 + model.namedModules().compactMap { $0.module as? BatchNorm1d }.reduce(0) { $0 + 3 * $1.features })
     }
 }
 

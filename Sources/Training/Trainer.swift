@@ -17,6 +17,9 @@ public struct StepResult: Sendable {
     /// Global gradient L2 norm before clipping (when clipping is on).
     public let gradientNorm: Double?
     public let seconds: Double
+    /// A stop that some rank's process asked for during the step (`Trainer.stopRequest`), agreed by
+    /// all ranks: SIGTERM if any rank had one, else SIGINT if any had that, else nil.
+    public var stopSignal: Int32? = nil
 }
 
 /// The training loop of one rank, following the determinism contract (docs/architecture.md):
@@ -62,6 +65,9 @@ public final class Trainer {
     let elementsPerLayer: [Int]
     private var pendingLayerElements: [Int] = []
     private var layerHooks: [HookHandle] = []
+    /// What the rank's own process wants of the run (`TrainingRun.stopRequest`): a signal number, or
+    /// nil. Read once per step; the ranks' votes ride in the statistics vector (`StepResult.stopSignal`).
+    public var stopRequest: () -> Int32? = { nil }
     let statisticsSum: BlockAccumulator
     let statistics: Tensor           // (S): [loss sum, per BN: mean (C), variance (C), mean² (C)]
     var permutation: (epoch: Int, order: [Int])?
@@ -108,10 +114,14 @@ public final class Trainer {
         gradientSync = GradientSynchronizer(mode: distributed.reduction, communicator: communicator, gradients: flat.gradients,
                                             leaves: plan.microBatchesPerStep, fragments: fragments, buckets: buckets,
                                             overlap: distributed.overlap, shards: shards)
-        let statisticsLength = 1 + batchNorms.reduce(0) { $0 + 3 * $1.features }
+        let statisticsLength = 1 + batchNorms.reduce(0) { $0 + 3 * $1.features } + StopVote.slots
         statistics = Tensor.zeros([statisticsLength])
         statisticsSum = BlockAccumulator(length: statisticsLength, fragments: fragments)
     }
+
+    /// Bytes of the statistics vector reduced with the gradients each step (loss, batch-norm
+    /// statistics, stop votes).
+    public var statisticsBytes: Int { statistics.byteCount }
 
     /// The gradient buckets `distributed.overlap` reduces during backward, cut at the parts backward
     /// writes and at module starts, sized by `bucket_mb` and `first_bucket_mb`.
@@ -158,6 +168,7 @@ public final class Trainer {
                 gradientSync.endBackward(isLast: isLast)
                 timeline?.mark(.backward)
                 recordStatistics(loss: loss.item)
+                StopVote.record(isLast ? stopRequest() : nil, into: statistics)
                 if accumulation > 1 { statisticsSum.add(statistics) }
             }
             timeline?.mark(.other)
@@ -188,7 +199,8 @@ public final class Trainer {
         }
         timeline?.endStep()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return StepResult(step: t, loss: loss, learningRate: lr, gradientNorm: norm, seconds: seconds)
+        return StepResult(step: t, loss: loss, learningRate: lr, gradientNorm: norm, seconds: seconds,
+                          stopSignal: StopVote.agreed(statistics))
     }
 
     /// Waits for the summed gradients G = T(g) (this rank's shard of them under ZeRO-1) and takes the

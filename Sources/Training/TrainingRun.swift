@@ -35,8 +35,9 @@ public final class TrainingRun {
     public var faultInjection: FaultInjection?
     /// Called after each step, evaluation and checkpoint (a watchdog's heartbeat).
     public var onProgress: () -> Void = {}
-    /// The stop signal this process has received, if any (`StopSignal.requested`). Read after every
-    /// step; the ranks agree on it, so they all stop after the same step.
+    /// The stop signal this process has received, if any (`StopSignal.requested`). Read once per step
+    /// (`Trainer.stopRequest`); the ranks agree on it through the step's statistics vector (`StopVote`),
+    /// so they all stop after the same step, SIGTERM winning over SIGINT.
     public var stopRequest: () -> Int32? = { nil }
     /// Which (re)start of the run this is, set by a supervisor that restarts failed runs
     /// (`--max-restarts`); recorded as a segment in metrics.jsonl and summary.json.
@@ -108,6 +109,7 @@ public final class TrainingRun {
         try earlyStopping?.check()
         let trainer = try Trainer(config: config, data: data, communicator: communicator)
         trainer.timeline = timeline
+        trainer.stopRequest = stopRequest
         var tracker = bestTracker(hasValidation: data.hasValidation)
         if let initialStatePath {
             try StateDictFile.restore(from: initialStatePath, into: trainer.model, verify: verifiesFiles)
@@ -189,7 +191,7 @@ public final class TrainingRun {
                 try timeline.record(.checkpoint, step: done) { try saveCheckpoint(trainer, step: done) }
                 onProgress()
             }
-            if done < config.train.steps, let signal = try agreedStopSignal() {
+            if done < config.train.steps, let signal = result.stopSignal {
                 if !checkpointDue { try saveCheckpoint(trainer, step: done) }
                 try communicator.barrier()   // the checkpoint exists before any rank reports it
                 throw RunInterrupted(step: done, signal: signal,
@@ -220,18 +222,6 @@ public final class TrainingRun {
             log("wrote \(outputDirectory)/model.safetensors and summary.json (params_sha256 \(digest.prefix(16))…)")
         }
         return summary
-    }
-
-    /// The stop signal if any rank has received one. A signal may reach one process (Ctrl-C in one
-    /// terminal) or all of them (Slurm signals every task) at different moments, so the ranks vote after
-    /// every step with one tiny allreduce — [SIGINT votes, SIGTERM votes] — and all stop after the same
-    /// step, with SIGTERM winning a tie. A world of one reads its own flag without communicating.
-    func agreedStopSignal() throws -> Int32? {
-        let local = stopRequest()
-        guard communicator.worldSize > 1 else { return local }
-        var votes: [Float] = [local == SIGINT ? 1 : 0, local != nil && local != SIGINT ? 1 : 0]
-        try votes.withUnsafeMutableBufferPointer { try communicator.allReduceSum($0) }
-        return votes[1] > 0 ? SIGTERM : votes[0] > 0 ? SIGINT : nil
     }
 
     /// Rank 0's evaluation on every rank (one broadcast of four numbers).

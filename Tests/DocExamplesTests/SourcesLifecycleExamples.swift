@@ -13,6 +13,12 @@ import Config
 // hence the @testable import).
 
 enum LifecycleDatasetsExamples {
+    static func stopVote(stopRequest: () -> Int32?, statistics: Tensor) {
+        StopVote.record(stopRequest(), into: statistics)    // before the statistics are reduced
+        let agreed = StopVote.agreed(statistics)            // after: SIGTERM, SIGINT or nil on every rank
+        _ = agreed
+    }
+
     static func weightedLoss(logits: Tensor, targets: Tensor) throws {
         let loss = try Loss.binaryCrossEntropyWithLogits(logits, targets, positiveWeight: 9, reduction: .sum)
         _ = loss
