@@ -33,7 +33,7 @@ public final class TensorStorage: @unchecked Sendable {
         self.byteCount = byteCount
         allocation = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1) + 63, alignment: 16)
         base = UnsafeMutableRawPointer(bitPattern: (UInt(bitPattern: allocation) + 63) & ~63)!
-        if byteCount >= HugePages.minimumBytes { HugePages.advise(base, byteCount: byteCount) }
+        HugePages.advise(base, byteCount: byteCount)       // blocks of 2 MB or more; smaller ones return at once
         meter = MemoryMeter.anyActive ? MemoryMeter.current : nil
         Self.counted(byteCount)
         meter?.counted(byteCount)
