@@ -73,6 +73,21 @@ extension ConfigField {
                     check: { _, _, _ in })
     }
 
+    /// A switch with a third, automatic setting: `true`, `false` or `auto` (written back as a bool
+    /// when it is one).
+    static func switchOrAuto(_ key: String, _ property: WritableKeyPath<Root, OverlapMode>, doc: String) -> ConfigField {
+        ConfigField(key: key, typeText: "true, false or auto", required: false, variants: nil, doc: doc,
+                    read: { root, node, path, decoder in root[keyPath: property] = try decoder.choice(node, path, as: OverlapMode.self) },
+                    emit: {
+                        switch $0[keyPath: property] {
+                        case .off: .bool(false)
+                        case .on: .bool(true)
+                        case .auto: .string("auto")
+                        }
+                    },
+                    check: { _, _, _ in })
+    }
+
     static func string(_ key: String, _ property: WritableKeyPath<Root, String>, required: Bool = false,
                        range: ConfigRange? = nil, for variants: [String]? = nil, doc: String) -> ConfigField {
         ConfigField(key: key, typeText: "string", required: required, variants: variants, doc: doc,

@@ -217,9 +217,10 @@ enum ConfigSchema {
                              doc: "`{latency_us: 5, gbps: 10}`: charge every transfer the time of that network "
                                 + "(time only, never bits; docs/scaling.md). Absent: the real transport.")
                 .executionOnlyKey(),
-            .bool("overlap", \.overlap,
+            .switchOrAuto("overlap", \.overlap,
                   doc: "Reduce gradient buckets on a communication thread during the last micro-batch's backward "
-                    + "(same bits; docs/scaling.md, \"Overlap and ZeRO-1\", says when it pays).")
+                    + "(same bits; docs/scaling.md, \"Overlap and ZeRO-1\", says when it pays). `auto`: time the first "
+                    + "steps both ways on every rank and keep the faster.")
                 .omittedWhenDefault().executionOnlyKey(),
             .number("bucket_mb", \.bucketMB, range: .positive,
                     doc: "Bucket size for `overlap`, in MB: a bucket is closed once it reaches it (PyTorch DDP's `bucket_cap_mb`).")

@@ -324,9 +324,10 @@ public struct DistributedConfig: Sendable, Equatable {
     /// A modelled network (`ShapedCommunicator`): every transfer takes at least latency + bytes /
     /// bandwidth. Time only: the bits are the real transport's. Nil = the real transport.
     public var network: NetworkConfig?
-    /// Reduce gradient buckets on a communication thread while backward runs (`BucketedReduction`).
-    /// Time only: the bits are those of one reduction after backward.
-    public var overlap: Bool
+    /// Reduce gradient buckets on a communication thread while backward runs: `on`, `off`, or
+    /// `auto` (time the first steps both ways, keep the faster). Time only: the bits are those of one
+    /// reduction after backward.
+    public var overlap: OverlapMode
     /// Bucket size in MB (10⁶ bytes) for `overlap`; a parameter larger than a bucket is a bucket of its own.
     public var bucketMB: Double
     /// Size in MB of the first bucket, the last layers', which backward finishes first.
@@ -336,7 +337,7 @@ public struct DistributedConfig: Sendable, Equatable {
     public var shardOptimizer: Bool
 
     public init(reduction: ReductionMode = .deterministic, checkEvery: Int = 50, network: NetworkConfig? = nil,
-                overlap: Bool = false, bucketMB: Double = 25, firstBucketMB: Double = 1, shardOptimizer: Bool = false) {
+                overlap: OverlapMode = .off, bucketMB: Double = 25, firstBucketMB: Double = 1, shardOptimizer: Bool = false) {
         self.reduction = reduction
         self.checkEvery = checkEvery
         self.network = network
@@ -345,6 +346,14 @@ public struct DistributedConfig: Sendable, Equatable {
         self.firstBucketMB = firstBucketMB
         self.shardOptimizer = shardOptimizer
     }
+}
+
+/// `distributed.overlap`: `false`, `true` or `auto`. Overlap never changes a bit, so `auto` may
+/// decide from the run's own first steps which way is faster (`OverlapTrial`).
+public enum OverlapMode: String, Sendable, Hashable, CaseIterable {
+    case off = "false"
+    case on = "true"
+    case auto
 }
 
 /// `distributed.network: {latency_us: 5, gbps: 10}`.

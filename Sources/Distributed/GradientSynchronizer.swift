@@ -35,7 +35,15 @@ public final class GradientSynchronizer {
     public let shards: ParameterShards?
     /// Leaves (micro-batches) of the step's canonical tree.
     public let leaves: Int
-    public var overlaps: Bool { thread != nil }
+    /// Whether the next steps reduce buckets on the communication thread: `canOverlap`, unless turned
+    /// off by `overlapEnabled` (`distributed.overlap: auto` times both ways first). Either way the
+    /// bits are the same.
+    public var overlaps: Bool { thread != nil && overlapEnabled }
+    /// Whether there is a communication thread to overlap with (`overlap` asked for, more than one
+    /// bucket, more than one rank).
+    public var canOverlap: Bool { thread != nil }
+    /// Set between steps to reduce the next steps after backward instead of during it, and back.
+    public var overlapEnabled = true
     /// Each bucket's reduction on the communication thread, in the last step: monotonic-clock
     /// nanoseconds (`DispatchTime.uptimeNanoseconds`). Read after `finish()`.
     public private(set) var bucketSpans: [(start: UInt64, end: UInt64)] = []
@@ -138,7 +146,7 @@ public final class GradientSynchronizer {
     /// micro-batches (unsharded: the whole buffer, on every rank).
     public func finish() throws {
         defer { accumulator?.reset(); fold = nil }
-        if let thread {
+        if overlaps, let thread {
             try thread.wait()
         } else {
             try reduce(0..<gradients.count, using: reducer)

@@ -68,6 +68,13 @@ public final class Trainer {
     /// What the rank's own process wants of the run (`TrainingRun.stopRequest`): a signal number, or
     /// nil. Read once per step; the ranks' votes ride in the statistics vector (`StepResult.stopSignal`).
     public var stopRequest: () -> Int32? = { nil }
+    /// `distributed.overlap: auto` with something to overlap: the first steps' timing, then the choice.
+    private var overlapTrial: OverlapTrial?
+    /// Where the trial's two slots sit in the statistics vector (before the stop votes).
+    private let overlapTrialOffset: Int
+    /// What `distributed.overlap: auto` chose, once its trial steps are done (nil before, and for
+    /// `true`/`false`).
+    public var overlapChoice: OverlapChoice? { overlapTrial?.choice }
     let statisticsSum: BlockAccumulator
     let statistics: Tensor           // (S): [loss sum, per BN: mean (C), variance (C), mean² (C)]
     var permutation: (epoch: Int, order: [Int])?
@@ -110,11 +117,13 @@ public final class Trainer {
         evaluator = Evaluator(loss: config.loss, positiveWeight: positiveWeight ?? config.positiveWeight)
         let tree = CanonicalTree(leaves: plan.microBatchesPerStep)
         let fragments = tree.fragments(of: plan.block(ofRank: communicator.rank))
-        let buckets = distributed.overlap ? Self.gradientBuckets(flat, distributed) : GradientBuckets(wholeBufferOf: flat.gradientParts)
+        let buckets = distributed.overlap != .off ? Self.gradientBuckets(flat, distributed) : GradientBuckets(wholeBufferOf: flat.gradientParts)
         gradientSync = GradientSynchronizer(mode: distributed.reduction, communicator: communicator, gradients: flat.gradients,
                                             leaves: plan.microBatchesPerStep, fragments: fragments, buckets: buckets,
-                                            overlap: distributed.overlap, shards: shards)
-        let statisticsLength = 1 + batchNorms.reduce(0) { $0 + 3 * $1.features } + StopVote.slots
+                                            overlap: distributed.overlap != .off, shards: shards)
+        overlapTrial = distributed.overlap == .auto && gradientSync.canOverlap ? OverlapTrial() : nil
+        overlapTrialOffset = 1 + batchNorms.reduce(0) { $0 + 3 * $1.features }
+        let statisticsLength = overlapTrialOffset + (overlapTrial == nil ? 0 : OverlapTrial.slots) + StopVote.slots
         statistics = Tensor.zeros([statisticsLength])
         statisticsSum = BlockAccumulator(length: statisticsLength, fragments: fragments)
     }
@@ -140,6 +149,7 @@ public final class Trainer {
         timeline?.beginStep(t)
         let lr = schedule.learningRate(atStep: t)
         var norm: Double?
+        if let overlapTrial { gradientSync.overlapEnabled = overlapTrial.overlapsNextStep }
 
         do {
             for a in 0..<accumulation {
@@ -168,6 +178,7 @@ public final class Trainer {
                 gradientSync.endBackward(isLast: isLast)
                 timeline?.mark(.backward)
                 recordStatistics(loss: loss.item)
+                overlapTrial?.record(into: statistics, at: overlapTrialOffset, isLast: isLast)
                 StopVote.record(isLast ? stopRequest() : nil, into: statistics)
                 if accumulation > 1 { statisticsSum.add(statistics) }
             }
@@ -199,6 +210,7 @@ public final class Trainer {
         }
         timeline?.endStep()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        overlapTrial?.stepFinished(seconds: seconds, reduced: statistics, at: overlapTrialOffset, ranks: communicator.worldSize)
         return StepResult(step: t, loss: loss, learningRate: lr, gradientNorm: norm, seconds: seconds,
                           stopSignal: StopVote.agreed(statistics))
     }

@@ -190,4 +190,15 @@ extension ConfigOptionKeysTests {
             .differences(from: try Self.load(["distributed.network={latency_us: 5, gbps: 10}"]))
         #expect(faster.map(\.key) == ["distributed.network.gbps"] && faster.allSatisfy(RunConfig.isExecutionOnly))
     }
+
+    /// `distributed.overlap` is `true`, `false` or `auto`; the first two stay bools in the canonical
+    /// form (so digests written before `auto` existed still match).
+    @Test func overlapIsABoolOrAuto() throws {
+        #expect(try Self.load(["distributed.overlap=auto"]).distributed.overlap == .auto)
+        #expect(try Self.load(["distributed.overlap=true"]).distributed.overlap == .on)
+        #expect(try Self.load(["distributed.overlap=true"]).canonicalYAML.contains("overlap: true"))
+        #expect(try Self.load(["distributed.overlap=auto"]).canonicalYAML.contains("overlap: auto"))
+        expectConfigErrorContaining(["distributed.overlap=maybe"],
+                                    "clinical.yaml: distributed.overlap: expected one of false, true, auto, got 'maybe'")
+    }
 }

@@ -5,6 +5,7 @@ import Autograd
 import NN
 import Datasets
 import Config
+import Distributed
 @testable import Training
 
 // The ```swift blocks of the run lifecycle (saved preprocessing, CSV options, prediction, early
@@ -13,6 +14,13 @@ import Config
 // hence the @testable import).
 
 enum LifecycleDatasetsExamples {
+    static func overlapTrial(sync: GradientSynchronizer, statistics: Tensor, offset: Int, t: Double, w: Int) {
+        var trial = OverlapTrial()
+        sync.overlapEnabled = trial.overlapsNextStep        // before each step
+        trial.record(into: statistics, at: offset)           // with the last micro-batch's statistics
+        trial.stepFinished(seconds: t, reduced: statistics, at: offset, ranks: w)   // after the reduction
+    }
+
     static func stopVote(stopRequest: () -> Int32?, statistics: Tensor) {
         StopVote.record(stopRequest(), into: statistics)    // before the statistics are reduced
         let agreed = StopVote.agreed(statistics)            // after: SIGTERM, SIGINT or nil on every rank

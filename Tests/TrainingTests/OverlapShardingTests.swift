@@ -22,6 +22,10 @@ struct OverlapShardingTests {
         ["distributed.shard_optimizer=true"],
         ["distributed.overlap=true", "distributed.bucket_mb=0.004", "distributed.first_bucket_mb=0.0005",
          "distributed.shard_optimizer=true"],
+        // `auto`: the first steps without overlap, then with it, then the faster (the trial ends at step 9 of 30).
+        ["distributed.overlap=auto", "distributed.bucket_mb=0.002", "distributed.first_bucket_mb=0.001"],
+        ["distributed.overlap=auto", "distributed.bucket_mb=0.004", "distributed.first_bucket_mb=0.0005",
+         "distributed.shard_optimizer=true"],
     ]
 
     @Test func referenceModelHashIsTheSameForEveryOverlapBucketShardAndWorldSize() throws {
@@ -130,7 +134,8 @@ struct OverlapShardingTests {
 
     @Test(.enabled(if: LockstepProcess.mpirunAvailable))
     func mpirunWithOverlapAndShardingGivesTheReferenceHash() throws {
-        for (ranks, variant) in [(1, Self.variants[6]), (2, Self.variants[1]), (2, Self.variants[6]), (4, Self.variants[6]), (4, Self.variants[5])] {
+        for (ranks, variant) in [(1, Self.variants[6]), (2, Self.variants[1]), (2, Self.variants[6]), (4, Self.variants[6]),
+                                 (4, Self.variants[5]), (2, Self.variants[8])] {
             let out = InvarianceTests.outputDirectory("mpi-ovl\(ranks)")
             defer { try? FileManager.default.removeItem(atPath: out) }
             let arguments = ["train", "--config", InvarianceTests.config, "--out", out, "--quiet"]
