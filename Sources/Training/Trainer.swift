@@ -27,9 +27,11 @@ public struct StepResult: Sendable {
 /// gradients fold into the block's fragments of the canonical tree over the step's n micro-batches;
 /// the deterministic allreduce adds the fragments of all ranks in the same tree (`GradientSynchronizer`:
 /// after backward, or bucket by bucket during it with `distributed.overlap`, and only this rank's
-/// shard with `distributed.shard_optimizer`); the sum is scaled by 1/B and the optimizer steps. Batch-norm statistics and the loss ride along in a small
-/// second vector combined the same way, so the running statistics and the reported loss are also
-/// independent of how the global batch was split.
+/// shard with `distributed.shard_optimizer`); the sum is scaled by 1/B and the optimizer steps.
+/// Batch-norm statistics and the loss ride along in a small second vector combined the same way, so
+/// the running statistics and the reported loss are also independent of how the global batch was
+/// split; the ranks' stop votes (`StopVote`) and `overlap: auto`'s step times (`OverlapTrial`) use it
+/// too, so agreeing on them costs no collective of its own.
 ///
 /// ```swift
 /// let trainer = try Trainer(config: config, data: PreparedData(config: config))
@@ -76,7 +78,7 @@ public final class Trainer {
     /// `true`/`false`).
     public var overlapChoice: OverlapChoice? { overlapTrial?.choice }
     let statisticsSum: BlockAccumulator
-    let statistics: Tensor           // (S): [loss sum, per BN: mean (C), variance (C), mean² (C)]
+    let statistics: Tensor           // (S): [loss sum, per BN: mean (C), variance (C), mean² (C), overlap trial (2, auto), stop votes (2)]
     var permutation: (epoch: Int, order: [Int])?
     /// The loss of this trainer's first step: the scale against which divergence is judged.
     var firstLoss: Double?
