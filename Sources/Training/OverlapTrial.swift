@@ -12,9 +12,11 @@ public struct OverlapChoice: Sendable, Equatable {
 /// faster on its own machine and network instead of being told. The first steps alternate in two
 /// blocks — one warm-up step and `timedSteps` timed steps without overlap, then the same with it —
 /// and on the next step every rank writes its two sums of step seconds into two slots of the
-/// statistics vector, so that the reduction every step makes anyway adds them over the ranks. Every
-/// rank then holds the same sums, bit for bit, and takes the same decision for the rest of the run:
-/// overlap if its steps were faster.
+/// statistics vector, so that the reduction every step makes anyway adds them over the ranks. The
+/// sums travel as whole microseconds, which floats add exactly (up to 2²⁴ µs, 16 s, in all): every
+/// rank holds the same totals whatever order the reduction adds them in — even with
+/// `reduction: mpi` — and takes the same decision for the rest of the run: overlap if its steps were
+/// faster (a tie keeps the reduction after backward).
 ///
 /// A run shorter than the trial simply follows its schedule. A resumed run times again (the machine,
 /// the world size or the network may have changed).
@@ -49,8 +51,8 @@ struct OverlapTrial {
     func record(into statistics: Tensor, at offset: Int, isLast: Bool = true) {
         let s = statistics.floats
         let carries = isLast && decidesNextStep
-        s[offset] = carries ? Float(secondsWithout) : 0
-        s[offset + 1] = carries ? Float(secondsWith) : 0
+        s[offset] = carries ? Float((secondsWithout * 1e6).rounded()) : 0
+        s[offset + 1] = carries ? Float((secondsWith * 1e6).rounded()) : 0
     }
 
     /// After the step's statistics are reduced over `ranks` ranks: counts the step's `seconds`, or
@@ -58,7 +60,7 @@ struct OverlapTrial {
     mutating func stepFinished(seconds: Double, reduced statistics: Tensor, at offset: Int, ranks: Int) {
         guard choice == nil else { return }
         if decidesNextStep {
-            let s = statistics.floats, timed = Double(ranks * Self.timedSteps)
+            let s = statistics.floats, timed = 1e6 * Double(ranks * Self.timedSteps)   // µs → s per step
             let without = Double(s[offset]) / timed, with = Double(s[offset + 1]) / timed
             choice = OverlapChoice(overlap: with < without, secondsPerStepWithout: without, secondsPerStepWith: with)
         } else if steps >= 1 && steps <= Self.timedSteps {
