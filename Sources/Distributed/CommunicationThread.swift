@@ -1,7 +1,7 @@
 import Foundation
 
 /// One background thread that runs a rank's collectives in the order they were submitted, so that
-/// gradient buckets can be reduced while backward goes on (`BucketedReduction`).
+/// gradient buckets can be reduced while backward goes on (`GradientSynchronizer`).
 ///
 /// Jobs should use the communicator's `forCommunicationThread()` form, which waits for peers by
 /// sleeping rather than spinning a core the rank's compute needs.
