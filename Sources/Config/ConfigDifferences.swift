@@ -17,17 +17,16 @@ extension RunConfig {
     /// ```
     public func differences(from other: RunConfig) -> [ConfigDifference] {
         var out: [ConfigDifference] = []
-        Self.compare(other.canonicalTree, canonicalTree, path: "", into: &out)
+        Self.compare(other.canonical, canonical, path: "", into: &out)
         return out
     }
 
     private static func compare(_ old: ConfigValue?, _ new: ConfigValue?, path: String, into out: inout [ConfigDifference]) {
         switch (old, new) {
         case let (.map(a)?, .map(b)?):
-            var keys = a.map(\.0)
-            for (key, _) in b where !keys.contains(key) { keys.append(key) }
+            let keys = a.map(\.key) + b.map(\.key).filter { key in !a.contains { $0.key == key } }
             for key in keys {
-                compare(a.first { $0.0 == key }?.1, b.first { $0.0 == key }?.1,
+                compare(a.first { $0.key == key }?.value, b.first { $0.key == key }?.value,
                         path: path.isEmpty ? key : path + "." + key, into: &out)
             }
         case let (.list(a)?, .list(b)?) where a.count == b.count:
@@ -40,10 +39,10 @@ extension RunConfig {
 }
 
 extension RunConfig {
-    /// The keys that change how a run executes but never its bits (the schema's `executionOnlyKey()`):
+    /// The keys that change how a run executes but never its bits (`DistributedConfig.executionOnlyKeys`):
     /// overlap, buckets, optimizer sharding, the modelled network. A resumed run may change them freely.
     public static var executionOnlyKeys: [String] {
-        ConfigSchema.distributed.fields.filter(\.executionOnly).map { "distributed." + $0.key }
+        DistributedConfig.executionOnlyKeys.map { "distributed." + $0 }
     }
 
     /// Whether `difference` is in an execution-only key (or inside one, as `distributed.network.gbps`).

@@ -8,7 +8,8 @@
 /// key). `line` is the 1-based line of the offending node when it is known; it is not part of the
 /// description, so that messages stay stable when a file is reformatted.
 public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// The file (as given to `RunConfig.load`) or the `source` passed to `RunConfig(yaml:source:)`.
+    /// The file (as given to `RunConfig.load`) or the `source` passed to `RunConfig(yaml:source:)`;
+    /// `RunConfig` for a config decoded from another format (JSON).
     public var file: String
     /// Where the problem is, e.g. `model.layers[3].p`; empty for the whole file.
     public var keyPath: String
@@ -22,6 +23,9 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The full path of the key the error is about (for an unknown key, the key itself), used to match
     /// errors to `--set` overrides and to look up line numbers.
     var subject: ConfigPath?
+    /// For a value of the wrong shape, how the value was described ("3", "a list"): a caller that
+    /// knows better what was expected rewords the message with `expecting(_:)`.
+    var got: String?
 
     public init(file: String, keyPath: String, message: String, line: Int? = nil, override: String? = nil) {
         self.file = file
@@ -29,15 +33,29 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
         self.message = message
         self.line = line
         self.override = override
-        self.subject = nil
     }
 
-    init(file: String, path: ConfigPath, message: String, subject: ConfigPath? = nil) {
+    init(_ path: ConfigPath, _ message: String, subject: ConfigPath? = nil, file: String = "RunConfig") {
         self.init(file: file, keyPath: path.description, message: message)
         self.subject = subject ?? path
     }
 
-    /// Equal when everything a person sees is equal (the internal subject path takes no part).
+    /// `expected <expected>, got <got>` at `path`.
+    static func mismatch(_ path: ConfigPath, expected: String, got: String) -> ConfigError {
+        var error = ConfigError(path, "expected \(expected), got \(got)")
+        error.got = got
+        return error
+    }
+
+    /// The same wrong-shape error with a more precise expectation ("a list of column names").
+    func expecting(_ expected: String) -> ConfigError {
+        guard let got else { return self }
+        var error = self
+        error.message = "expected \(expected), got \(got)"
+        return error
+    }
+
+    /// Equal when everything a person sees is equal.
     public static func == (lhs: ConfigError, rhs: ConfigError) -> Bool {
         lhs.file == rhs.file && lhs.keyPath == rhs.keyPath && lhs.message == rhs.message && lhs.line == rhs.line
             && lhs.override == rhs.override

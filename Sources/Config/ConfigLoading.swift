@@ -40,19 +40,18 @@ extension RunConfig {
 
     /// The `--set` arguments are applied to the node tree, then the tree is decoded and validated.
     init(node: YAMLNode, source: String, overrides: [String]) throws {
-        let decoder = ConfigDecoder(source: source)
         var root = node
         var applied: [ConfigOverride] = []
         for raw in overrides {
-            let override = try ConfigOverride(raw, decoder: decoder)
-            root = try override.apply(to: root, decoder: decoder)
+            let override = try ConfigOverride(raw, source: source)
+            root = try override.apply(to: root, source: source)
             applied.append(override)
         }
         do {
-            let config = try decoder.decodeRoot(root)
-            try config.validate()
-            self = config
+            self = try RunConfig(from: ConfigNodeDecoder(root))
+            self.source = source
         } catch var error as ConfigError {
+            error.file = source
             if let subject = error.subject {
                 if let override = applied.last(where: { $0.explains(subject) }) {
                     error.override = override.raw

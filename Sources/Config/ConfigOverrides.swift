@@ -11,10 +11,10 @@ struct ConfigOverride {
     let path: ConfigPath
     let value: YAMLNode
 
-    init(_ raw: String, decoder: ConfigDecoder) throws {
+    init(_ raw: String, source: String) throws {
         self.raw = raw
         func fail(_ message: String) -> ConfigError {
-            var error = ConfigError(file: decoder.source, keyPath: "", message: message)
+            var error = ConfigError(file: source, keyPath: "", message: message)
             error.override = raw
             return error
         }
@@ -30,7 +30,7 @@ struct ConfigOverride {
         guard !valueText.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw fail("no value after '=' (write null to clear an optional key)")
         }
-        try ConfigNesting.check(valueText, source: decoder.source, override: raw)
+        try ConfigNesting.check(valueText, source: source, override: raw)
         do {
             guard let node = try Yams.compose(yaml: valueText) else { throw fail("no value after '='") }
             self.value = node
@@ -41,16 +41,16 @@ struct ConfigOverride {
 
     /// Returns `root` with the value set at the path; missing mappings on the way are created, list
     /// indices must exist.
-    func apply(to root: YAMLNode, decoder: ConfigDecoder) throws -> YAMLNode {
-        try set(root, path.components[...], at: .root, decoder: decoder)
+    func apply(to root: YAMLNode, source: String) throws -> YAMLNode {
+        try set(root, path.components[...], at: .root, source: source)
     }
 
     private func set(_ node: YAMLNode?, _ components: ArraySlice<ConfigPath.Component>, at prefix: ConfigPath,
-                     decoder: ConfigDecoder) throws -> YAMLNode {
+                     source: String) throws -> YAMLNode {
         guard let first = components.first else { return value }
         let rest = components.dropFirst()
         func fail(_ path: ConfigPath, _ message: String) -> ConfigError {
-            var error = decoder.error(path, message)
+            var error = ConfigError(path, message, file: source)
             error.override = raw
             return error
         }
@@ -65,35 +65,34 @@ struct ConfigOverride {
             case .mapping(let mapping)?:
                 pairs = mapping.map { ($0.key, $0.value) }
                 (tag, style, mark) = (mapping.tag, mapping.style, mapping.mark)
-            case let other? where ConfigDecoder.isNull(other):
+            case let other? where ConfigNodeDecoder.isNull(other):
                 break
             case let other? where prefix == ConfigPath.root.key("loss"):
                 // `loss: bce_with_logits` is short for `{type: bce_with_logits}`, so `--set loss.pos_weight=3`
-                // extends it (ConfigField.loss).
+                // extends it (`RunConfig.LossSpelling`).
                 pairs = [(YAMLNode("type"), other)]
             case let other?:
-                throw fail(prefix, "cannot set '\(key)' here: expected a mapping, got \(ConfigDecoder.describe(other))")
+                throw fail(prefix, "cannot set '\(key)' here: expected a mapping, got \(ConfigNodeDecoder.describe(other))")
             }
             if let index = pairs.lastIndex(where: { $0.0.scalar?.string == key }) {
-                pairs[index].1 = try set(pairs[index].1, rest, at: prefix.key(key), decoder: decoder)
+                pairs[index].1 = try set(pairs[index].1, rest, at: prefix.key(key), source: source)
             } else {
-                pairs.append((YAMLNode(key), try set(nil, rest, at: prefix.key(key), decoder: decoder)))
+                pairs.append((YAMLNode(key), try set(nil, rest, at: prefix.key(key), source: source)))
             }
             // Changing a discriminator (optimizer.type, schedule.type, data.source, a layer's type)
             // drops the keys that only the old variant takes: `--set optimizer.type=adam` on an sgd
             // config drops momentum, dampening and nesterov.
-            if rest.isEmpty, let family = ConfigFamily.at(prefix), key == family.discriminator,
-               case .scalar(let scalar) = value, family.variants.contains(scalar.string) {
-                let keep = family.keys(scalar.string)
+            if rest.isEmpty, case .scalar(let scalar) = value, let family = Self.variantKeys(at: prefix),
+               key == family.discriminator, let keep = family.keys(scalar.string) {
                 pairs.removeAll { pair in
                     guard let name = pair.0.scalar?.string else { return false }
-                    return family.allKeys.contains(name) && !keep.contains(name)
+                    return family.all.contains(name) && !keep.contains(name)
                 }
             }
             return .mapping(YAMLNode.Mapping(pairs, tag, style, mark))
         case .index(let index):
             guard case .sequence(let sequence)? = node else {
-                let got = node.map(ConfigDecoder.describe) ?? "nothing"
+                let got = node.map(ConfigNodeDecoder.describe) ?? "nothing"
                 throw fail(prefix, "cannot index [\(index)]: expected a list, got \(got)")
             }
             var items = Array(sequence)
@@ -101,8 +100,29 @@ struct ConfigOverride {
                 throw fail(prefix.index(index),
                            "index out of range: \(prefix) has \(items.count) entr\(items.count == 1 ? "y" : "ies")")
             }
-            items[index] = try set(items[index], rest, at: prefix.index(index), decoder: decoder)
+            items[index] = try set(items[index], rest, at: prefix.index(index), source: source)
             return .sequence(YAMLNode.Sequence(items, sequence.tag, sequence.style, sequence.mark))
+        }
+    }
+
+    /// For the mappings whose keys depend on a variant: the key that picks it, the keys a variant
+    /// takes (nil for an unknown one), and every variant's keys.
+    static func variantKeys(at path: ConfigPath) -> (discriminator: String, keys: (String) -> [String]?, all: [String])? {
+        func family(_ discriminator: String, _ variants: [(String, [String])], common: [String]) -> (String, (String) -> [String]?, [String]) {
+            (discriminator, { name in variants.first { $0.0 == name }.map { common + $0.1 } }, variants.flatMap(\.1))
+        }
+        switch path.components {
+        case [.key("data")]:
+            return family("source", DataConfig.Source.kinds, common: DataConfig.commonKeys)
+        case [.key("optimizer")]:
+            return family("type", OptimizerConfig.Kind.allCases.map { ($0.rawValue, $0.keys) }, common: OptimizerConfig.commonKeys)
+        case [.key("schedule")]:
+            return family("type", ScheduleConfig.Kind.allCases.map { ($0.rawValue, $0.keys) }, common: ["type", "warmup_steps"])
+        case let components where components.count == 3 && components[..<2] == [.key("model"), .key("layers")]:
+            guard case .index = components[2] else { return nil }
+            return family("type", LayerConfig.Kind.types.map { ($0.name, $0.keys) }, common: ["name", "type"])
+        default:
+            return nil
         }
     }
 

@@ -8,8 +8,8 @@
 /// ```swift
 /// run.earlyStopping = EarlyStopping(metric: "auc", patience: 3, minDelta: 0.001)   // mode: max (from the metric)
 /// ```
-public struct EarlyStopping: Sendable, Hashable, Codable {
-    public enum Mode: String, Sendable, Hashable, Codable, CaseIterable { case max, min }
+public struct EarlyStopping: Sendable, Hashable, Decodable {
+    public enum Mode: String, Sendable, Hashable, CaseIterable { case max, min }
 
     /// Metric names an evaluation can report (see `EvaluationResult.scalars`): the one list that the
     /// config key `train.early_stopping.metric` and the tracker both use.
@@ -32,5 +32,22 @@ public struct EarlyStopping: Sendable, Hashable, Codable {
     /// The direction in which `metric` improves: `min` for loss, mse and mae, `max` for the others.
     public static func defaultMode(for metric: String) -> Mode {
         ["loss", "mse", "mae"].contains(metric) ? .min : .max
+    }
+
+    public init(from decoder: Decoder) throws {
+        let map = try ConfigMapping(decoder, keys: ["metric", "mode", "patience", "min_delta"])
+        self.init(metric: try map.choice("metric", among: Self.metrics) ?? "loss", mode: try map.choice("mode"))
+        try map.read("patience", into: &patience)
+        try map.read("min_delta", into: &minDelta)
+    }
+
+    var canonical: ConfigValue {
+        .map(["metric": .string(metric), "mode": .string(mode.rawValue), "patience": .int(patience), "min_delta": .double(minDelta)])
+    }
+
+    func validate(at path: ConfigPath) throws {
+        try path.key("metric").expect(Self.metrics.contains(metric), "one of \(Self.metrics.joined(separator: ", "))", got: "'\(metric)'")
+        try path.key("patience").positive(patience)
+        try path.key("min_delta").nonNegative(minDelta)
     }
 }

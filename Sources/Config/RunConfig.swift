@@ -1,4 +1,3 @@
-import Distributed
 import Datasets
 
 /// A training run's configuration, as written in a YAML file (see docs/config.md for every key).
@@ -10,8 +9,8 @@ import Datasets
 /// checked again with `validate()`.
 ///
 /// `Codable`: encoding writes the canonical form (every key, defaults filled in); decoding from any
-/// `Decoder` goes through the same strict reader as YAML.
-public struct RunConfig: Sendable, Equatable {
+/// `Decoder` is as strict as YAML loading, and validates.
+public struct RunConfig: Sendable, Equatable, Codable {
     /// Seed of every counter-based random stream (initial weights, data order, dropout).
     public var seed: UInt64
     public var model: ModelConfig
@@ -58,338 +57,237 @@ public struct RunConfig: Sendable, Equatable {
     }
 
     public static func == (lhs: RunConfig, rhs: RunConfig) -> Bool {
-        lhs.seed == rhs.seed && lhs.model == rhs.model && lhs.data == rhs.data && lhs.loss == rhs.loss
-            && lhs.positiveWeight == rhs.positiveWeight
-            && lhs.batch == rhs.batch && lhs.optimizer == rhs.optimizer && lhs.schedule == rhs.schedule
-            && lhs.train == rhs.train && lhs.distributed == rhs.distributed && lhs.output == rhs.output
-    }
-}
-
-// MARK: - model
-
-public struct ModelConfig: Sendable, Equatable {
-    /// Number of input features.
-    public var input: Int
-    /// The layers, applied in order (an `nn.Sequential`).
-    public var layers: [LayerConfig]
-    /// Recompute activations during backward instead of keeping them (memory for time).
-    public var checkpointActivations: Bool
-
-    public init(input: Int, layers: [LayerConfig], checkpointActivations: Bool = false) {
-        self.input = input
-        self.layers = layers
-        self.checkpointActivations = checkpointActivations
+        lhs.canonical == rhs.canonical
     }
 
-    /// Each layer's module name: its `name`, or its index in the list for an unnamed layer ("2"),
-    /// as `nn.Sequential` names its children. Parameter names are `<name>.weight` and so on.
-    public var layerNames: [String] {
-        layers.enumerated().map { index, layer in layer.name ?? String(index) }
-    }
-}
+    // MARK: reading and writing
 
-public struct LayerConfig: Sendable, Equatable {
-    /// The name given in the file, if any (see `ModelConfig.layerNames` for the resolved one).
-    public var name: String?
-    public var kind: Kind
-
-    public init(name: String? = nil, _ kind: Kind) {
-        self.name = name
-        self.kind = kind
-    }
-
-    public enum Kind: Sendable, Equatable {
-        /// `y = x Wᵀ + b`, `out` features; input features come from the previous layer.
-        case linear(out: Int, bias: Bool = true)
-        /// Batch normalisation over the features (ghost batch norm per micro-batch).
-        case batchnorm1d(eps: Double = 1e-5, momentum: Double = 0.1, affine: Bool = true)
-        /// Layer normalisation over the features.
-        case layernorm(eps: Double = 1e-5, elementwiseAffine: Bool = true)
-        case relu
-        case leakyRelu(negativeSlope: Double = 0.01)
-        case gelu
-        case tanh
-        case sigmoid
-        /// Zeroes each element with probability `p` in training and scales the rest by `1/(1-p)`.
-        case dropout(p: Double = 0.5)
-    }
-}
-
-// MARK: - data
-
-public struct DataConfig: Sendable, Equatable {
-    public var source: Source
-    /// Fraction of the samples held out for validation, in [0, 1); 0 trains on every sample and the
-    /// run has no validation metrics.
-    public var validationFraction: Double
-    /// Shuffle the training samples every epoch (the permutation depends on seed and epoch only).
-    public var shuffle: Bool
-    /// Standardise every feature to mean 0, variance 1 using training-split statistics.
-    /// Default: true for `csv`, false for the synthetic sources.
-    public var standardize: Bool
-    /// A CSV source's columns, empty cells, categories, task and validation file (`data.features`,
-    /// `data.exclude`, `data.missing`, …). Its `validationFraction` stays nil: `validationFraction`
-    /// above is the config's one.
-    public var options: DataOptions
-
-    public init(source: Source, validationFraction: Double = 0.2, shuffle: Bool = true, standardize: Bool? = nil,
-                options: DataOptions = DataOptions()) {
-        self.source = source
-        self.validationFraction = validationFraction
-        self.shuffle = shuffle
-        self.standardize = standardize ?? source.standardizesByDefault
-        self.options = options
-    }
-
-    /// Whether the run has validation rows: a separate validation file or a non-zero fraction.
-    public var hasValidation: Bool { options.validationPath != nil || validationFraction > 0 }
-
-    public enum Source: Sendable, Equatable {
-        /// The built-in synthetic clinical data set (binary outcome).
-        case syntheticClinical(samples: Int)
-        /// Random features for speed work: `features` inputs, labels in `0..<classes`.
-        case syntheticWide(samples: Int, features: Int, classes: Int)
-        /// A CSV file with a header row; `label` names the target column, every other column is a
-        /// feature. `path` is relative to the current directory.
-        case csv(path: String, label: String)
-
-        /// The number of samples when the config knows it (synthetic sources), nil for CSV.
-        public var sampleCount: Int? {
-            switch self {
-            case .syntheticClinical(let samples), .syntheticWide(let samples, _, _): return samples
-            case .csv: return nil
+    public init(from decoder: Decoder) throws {
+        do {
+            let map = try ConfigMapping(decoder, keys: ["seed", "model", "data", "loss", "batch", "optimizer", "schedule",
+                                                        "train", "distributed", "output"])
+            let seed: UInt64 = try map.optional("seed") ?? 0
+            let model: ModelConfig = try map.required("model"), data: DataConfig = try map.required("data")
+            let loss: LossSpelling = try map.required("loss")
+            self.init(seed: seed, model: model, data: data, loss: loss.loss, batch: try map.required("batch"),
+                      optimizer: try map.required("optimizer"), schedule: try map.optional("schedule") ?? ScheduleConfig(),
+                      train: try map.required("train"), distributed: try map.optional("distributed") ?? DistributedConfig(),
+                      output: try map.required("output"), positiveWeight: loss.positiveWeight, source: "RunConfig")
+        } catch let error as DecodingError {
+            // Another format's decoder (JSON) words its own type errors; one line naming the key all the same.
+            switch error {
+            case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
+                 .dataCorrupted(let context):
+                throw ConfigError(ConfigPath(context.codingPath), context.debugDescription)
+            @unknown default:
+                throw ConfigError(.root, "\(error)")
             }
         }
+        try validate()
+    }
 
-        var standardizesByDefault: Bool {
-            if case .csv = self { return true }
-            return false
+    /// `loss: bce_with_logits`, or `loss: {type: bce_with_logits, pos_weight: 3}`.
+    private struct LossSpelling: Decodable {
+        var loss: Loss
+        var positiveWeight: Double?
+
+        init(from decoder: Decoder) throws {
+            if (try? decoder.container(keyedBy: ConfigKey.self)) != nil {
+                let map = try ConfigMapping(decoder, keys: ["type", "pos_weight"])
+                loss = try map.choice("type") ?? map.missing("type")
+                positiveWeight = try map.optional("pos_weight")
+            } else {
+                let path = ConfigPath(decoder.codingPath)
+                loss = try configChoice(decoder.singleValueContainer().decode(String.self), at: path)
+            }
         }
     }
 
-    /// How `sampleCount` samples split: `validation = round(sampleCount × validationFraction)` (halves
-    /// away from zero), `train` = the rest; with a separate validation file every sample trains.
-    public func split(sampleCount: Int) -> (train: Int, validation: Int) {
-        if options.validationPath != nil { return (sampleCount, 0) }
-        let validation = Int((Double(sampleCount) * validationFraction).rounded(.toNearestOrAwayFromZero))
-        return (sampleCount - validation, validation)
-    }
-}
-
-// MARK: - batch
-
-public struct BatchConfig: Sendable, Equatable {
-    /// Samples per optimizer step, over all ranks: `global = micro × accumulation steps × world size`.
-    public var global: Int
-    /// Samples per forward/backward pass (and per ghost batch-norm batch).
-    public var micro: Int
-
-    public init(global: Int, micro: Int) {
-        self.global = global
-        self.micro = micro
-    }
-}
-
-// MARK: - optimizer
-
-public struct OptimizerConfig: Sendable, Equatable {
-    public var type: Kind
-    /// Base learning rate, before `lrScaling`. See `RunConfig.learningRate` for the one to use.
-    public var lr: Double
-    /// L2 penalty (sgd, adam) or decoupled weight decay (adamw). Default 0, or 0.01 for adamw.
-    public var weightDecay: Double
-    /// sgd only.
-    public var momentum: Double
-    /// sgd only.
-    public var dampening: Double
-    /// sgd only; needs momentum > 0 and dampening 0.
-    public var nesterov: Bool
-    /// adam and adamw only.
-    public var betas: (Double, Double)
-    /// adam and adamw only.
-    public var eps: Double
-    /// Scale `lr` with the global batch: `lr × (batch.global / reference_batch)` (linear rule).
-    public var lrScaling: LRScaling?
-
-    public enum Kind: String, Sendable, Hashable, CaseIterable {
-        case sgd, adam, adamw
+    public func encode(to encoder: Encoder) throws {
+        try canonical.encode(to: encoder)
     }
 
-    public struct LRScaling: Sendable, Equatable {
-        public var referenceBatch: Int
-        public var rule: Rule
+    /// Every key in canonical order (see `canonicalYAML`).
+    var canonical: ConfigValue {
+        let loss: ConfigValue = positiveWeight.map { .map(["type": .string(self.loss.rawValue), "pos_weight": .double($0)]) }
+            ?? .string(self.loss.rawValue)
+        return .map(["seed": .uint(seed), "model": model.canonical, "data": data.canonical, "loss": loss,
+                     "batch": batch.canonical, "optimizer": optimizer.canonical, "schedule": schedule.canonical,
+                     "train": train.canonical, "distributed": distributed.canonical, "output": output.canonical])
+    }
 
-        public enum Rule: String, Sendable, Hashable, CaseIterable {
-            /// `lr × global / reference_batch` (Goyal et al.).
-            case linear
-            /// `lr × sqrt(global / reference_batch)`.
-            case sqrt
-        }
+    // MARK: validation
 
-        public init(referenceBatch: Int, rule: Rule = .linear) {
-            self.referenceBatch = referenceBatch
-            self.rule = rule
+    /// Re-runs every check that loading runs after decoding: each part's ranges, then what ties the
+    /// parts together — sizes against the loss, data against the model, the batch arithmetic
+    /// (`BatchPlan`), early stopping, sharding, the schedule against the run.
+    public func validate() throws {
+        do {
+            try validateParts()
+        } catch var error as ConfigError {
+            error.file = source
+            throw error
         }
     }
 
-    public init(type: Kind, lr: Double, weightDecay: Double? = nil, momentum: Double = 0, dampening: Double = 0,
-                nesterov: Bool = false, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
-                lrScaling: LRScaling? = nil) {
-        self.type = type
-        self.lr = lr
-        self.weightDecay = weightDecay ?? (type == .adamw ? 0.01 : 0)
-        self.momentum = momentum
-        self.dampening = dampening
-        self.nesterov = nesterov
-        self.betas = betas
-        self.eps = eps
-        self.lrScaling = lrScaling
-    }
+    private func validateParts() throws {
+        let root = ConfigPath.root
+        try model.validate(at: root.key("model"))
+        try data.validate(at: root.key("data"))
+        if let positiveWeight {
+            try root.key("loss").key("pos_weight").positive(positiveWeight)
+            if loss != .bceWithLogits {
+                throw ConfigError(root.key("loss").key("pos_weight"), "only loss bce_with_logits takes pos_weight, not \(loss.rawValue)")
+            }
+        }
+        try batch.validate(at: root.key("batch"))
+        try optimizer.validate(at: root.key("optimizer"))
+        try schedule.validate(at: root.key("schedule"))
+        try train.validate(at: root.key("train"))
+        try distributed.validate(at: root.key("distributed"))
+        try output.validate(at: root.key("output"))
 
-    /// The learning rate after `lrScaling` for a global batch of `globalBatch` samples.
-    public func scaledLR(globalBatch: Int) -> Double {
-        guard let scaling = lrScaling else { return lr }
-        let ratio = Double(globalBatch) / Double(scaling.referenceBatch)
-        switch scaling.rule {
-        case .linear: return lr * ratio
-        case .sqrt: return lr * ratio.squareRoot()
+        try checkOutputFitsTheLoss()
+        if case .syntheticWide(_, let features, let classes) = data.source {
+            if model.input != features {
+                throw ConfigError(root.key("model").key("input"), "model.input \(model.input) does not match data.features \(features)")
+            }
+            switch loss {
+            case .crossEntropy where outputFeatures != classes:
+                throw ConfigError(root.key("data").key("classes"), "data.classes \(classes) does not match the model's \(outputFeatures) outputs")
+            case .bceWithLogits where classes != 2:
+                throw ConfigError(root.key("data").key("classes"), "loss bce_with_logits needs data.classes 2, got \(classes)")
+            case .mse:
+                throw ConfigError(root.key("loss"), "data.source synthetic-wide has class labels; use cross_entropy or bce_with_logits, not mse")
+            default:
+                break
+            }
+        }
+        // A feature list names every column used, so an exclusion list beside it says nothing.
+        if data.options.features != nil && !data.options.exclude.isEmpty {
+            throw ConfigError(root.key("data").key("exclude"), "not used with data.features (which lists the columns used); give one of them")
+        }
+        if train.earlyStopping != nil {
+            let path = root.key("train").key("early_stopping")
+            if train.evalEvery == 0 { throw ConfigError(path, "needs train.eval_every > 0 (evaluations to watch), got eval_every 0") }
+            if !data.hasValidation {
+                throw ConfigError(path, "needs validation rows: data.validation_fraction is 0 and there is no data.validation_path")
+            }
+        }
+        _ = try accumulationSteps(worldSize: 1)   // the batch divides (the world size is checked when it is known)
+        if let samples = data.source.sampleCount { try checkSampleCount(samples) }
+        // Sharding stops the deterministic reduction half way, which MPI_Allreduce has no step for.
+        if distributed.shardOptimizer && distributed.reduction == .mpi {
+            throw ConfigError(root.key("distributed").key("shard_optimizer"),
+                              "needs reduction: deterministic (it keeps the reduce-scatter half of that reduction); got reduction: mpi")
+        }
+        if schedule.warmupSteps > train.steps {
+            throw ConfigError(root.key("schedule").key("warmup_steps"),
+                              "schedule.warmup_steps \(schedule.warmupSteps) exceeds train.steps \(train.steps)")
+        }
+        if schedule.type == .cosine && schedule.minLR > learningRate {
+            throw ConfigError(root.key("schedule").key("min_lr"),
+                              "schedule.min_lr \(configNumber(schedule.minLR)) exceeds the learning rate \(configNumber(learningRate))")
         }
     }
 
-    public static func == (lhs: OptimizerConfig, rhs: OptimizerConfig) -> Bool {
-        lhs.type == rhs.type && lhs.lr == rhs.lr && lhs.weightDecay == rhs.weightDecay
-            && lhs.momentum == rhs.momentum && lhs.dampening == rhs.dampening && lhs.nesterov == rhs.nesterov
-            && lhs.betas == rhs.betas && lhs.eps == rhs.eps && lhs.lrScaling == rhs.lrScaling
+    /// `bce_with_logits` and `mse` need 1 output, `cross_entropy` at least 2.
+    private func checkOutputFitsTheLoss() throws {
+        let features = outputFeatures
+        let need: String
+        switch loss {
+        case .bceWithLogits, .mse: if features == 1 { return } else { need = "exactly 1" }
+        case .crossEntropy: if features >= 2 { return } else { need = "at least 2 (one logit per class)" }
+        }
+        let layers = ConfigPath.root.key("model").key("layers")
+        guard let last = model.layers.lastIndex(where: { if case .linear = $0.kind { true } else { false } }) else {
+            throw ConfigError(ConfigPath.root.key("model").key("input"), "the model has no linear layer, so it outputs its "
+                              + "\(features) input features, but loss \(loss.rawValue) needs \(need)")
+        }
+        throw ConfigError(layers.index(last).key("out"), "the last linear layer '\(model.layerNames[last])' gives \(features) "
+                          + "output\(features == 1 ? "" : "s"), but loss \(loss.rawValue) needs \(need)")
+    }
+
+    // MARK: what follows from the config
+
+    /// The learning rate to hand the optimizer: `optimizer.lr` after `optimizer.lr_scaling`.
+    public var learningRate: Double {
+        optimizer.scaledLR(globalBatch: batch.global)
+    }
+
+    /// Micro-batches per optimizer step over all ranks: `batch.global / batch.micro` (0 when the
+    /// batch does not split; `validate()` reports that).
+    public var microBatchesPerStep: Int {
+        (try? BatchPlan.microBatches(globalBatch: batch.global, microBatch: batch.micro, worldSize: 1)) ?? 0
+    }
+
+    /// The most micro-batches a rank runs (and accumulates) per step for `worldSize` ranks, rank 0's
+    /// `⌈n / W⌉` (ranks take contiguous blocks that differ by at most one). The arithmetic and its
+    /// refusals are `BatchPlan`'s: `world size 9 exceeds the 8 micro-batches per step (batch.global 256
+    /// / batch.micro 32): use at most 8 ranks`.
+    public func accumulationSteps(worldSize: Int) throws -> Int {
+        do {
+            let n = try BatchPlan.microBatches(globalBatch: batch.global, microBatch: batch.micro, worldSize: worldSize)
+            return (n + worldSize - 1) / worldSize
+        } catch {
+            let path: ConfigPath = if case .notDivisible = error { ConfigPath.root.key("batch").key("global") } else { .root }
+            throw ConfigError(path, error.message(global: "batch.global", micro: "batch.micro"), file: source)
+        }
+    }
+
+    /// The model's layers with their sizes resolved (see `ResolvedLayer`).
+    public func layerShapes() throws -> [ResolvedLayer] {
+        do {
+            return try model.layerShapes(at: ConfigPath.root.key("model"))
+        } catch var error as ConfigError {
+            error.file = source
+            throw error
+        }
+    }
+
+    /// Trainable parameters in the model.
+    public func parameterCount() throws -> Int {
+        try layerShapes().reduce(0) { $0 + $1.parameterCount }
+    }
+
+    /// Number of features the model outputs.
+    public var outputFeatures: Int {
+        model.layers.reduce(model.input) { features, layer in (try? layer.kind.shape(input: features, at: .root).out) ?? features }
+    }
+
+    /// Checks a data set's size once it is known (CSV files): at least one validation sample (unless
+    /// `validation_fraction` is 0 or a separate validation file is given) and at least `batch.global`
+    /// training samples.
+    public func checkSampleCount(_ sampleCount: Int) throws {
+        let path = ConfigPath.root.key("data")
+        let (subject, described): (ConfigPath, String)
+        if case .csv(let file, _) = data.source {
+            (subject, described) = (path.key("path"), "\(file) has \(sampleCount) samples")
+        } else {
+            (subject, described) = (path.key("samples"), "data.samples \(sampleCount)")
+        }
+        let split = data.split(sampleCount: sampleCount)
+        if split.validation < 1 && data.validationFraction > 0 && data.options.validationPath == nil {
+            throw ConfigError(path.key("validation_fraction"), "\(described); validation_fraction "
+                              + "\(configNumber(data.validationFraction)) leaves no validation sample", file: source)
+        }
+        if split.train < batch.global {
+            throw ConfigError(subject, "\(described), which leaves \(split.train) for training, fewer than batch.global \(batch.global)",
+                              file: source)
+        }
     }
 }
 
-// MARK: - schedule
-
-public struct ScheduleConfig: Sendable, Equatable {
-    public var type: Kind
-    /// Linear warm-up over the first `warmupSteps` optimizer steps.
-    public var warmupSteps: Int
-    /// cosine only: the learning rate reached at the last step (absolute, not scaled).
-    public var minLR: Double
-    /// step only: multiply the learning rate by `gamma` every `stepSize` steps.
-    public var stepSize: Int
-    /// step only.
-    public var gamma: Double
-
-    public enum Kind: String, Sendable, Hashable, CaseIterable {
-        case constant, cosine, step
-    }
-
-    public init(type: Kind = .constant, warmupSteps: Int = 0, minLR: Double = 0, stepSize: Int = 0,
-                gamma: Double = 0.1) {
-        self.type = type
-        self.warmupSteps = warmupSteps
-        self.minLR = minLR
-        self.stepSize = stepSize
-        self.gamma = gamma
-    }
+/// `name` if it is one of `E`'s values: `loss: expected one of bce_with_logits, cross_entropy, mse, got 'hinge'`.
+func configChoice<E: RawRepresentable & CaseIterable>(_ name: String, at path: ConfigPath) throws -> E where E.RawValue == String {
+    try E(rawValue: configChoice(name, among: E.allCases.map(\.rawValue), at: path))!
 }
 
-// MARK: - train
-
-public struct TrainConfig: Sendable, Equatable {
-    /// Optimizer steps to run.
-    public var steps: Int
-    /// Evaluate on the validation split every this many steps; 0 = only after the last step.
-    public var evalEvery: Int
-    /// Print/log metrics every this many steps; 0 = never.
-    public var logEvery: Int
-    /// Clip the global gradient L2 norm to this value; nil = no clipping.
-    public var gradClipNorm: Double?
-    /// Stop when a validation metric stops improving; nil = off. Needs `evalEvery` > 0 and validation rows.
-    public var earlyStopping: EarlyStopping?
-
-    public init(steps: Int, evalEvery: Int = 0, logEvery: Int = 10, gradClipNorm: Double? = nil,
-                earlyStopping: EarlyStopping? = nil) {
-        self.steps = steps
-        self.evalEvery = evalEvery
-        self.logEvery = logEvery
-        self.gradClipNorm = gradClipNorm
-        self.earlyStopping = earlyStopping
+/// `name` if it is one of `names`, else the error, with a suggestion for a plausible typo.
+func configChoice(_ name: String, among names: [String], at path: ConfigPath) throws -> String {
+    guard names.contains(name) else {
+        let hint = configClosestMatch(to: name, in: names).map { " (did you mean '\($0)'?)" } ?? ""
+        throw ConfigError(path, "expected one of \(names.joined(separator: ", ")), got '\(name)'\(hint)")
     }
-}
-
-// MARK: - distributed
-
-public struct DistributedConfig: Sendable, Equatable {
-    /// How gradients are summed across ranks (`ReductionMode` is Distributed's, the one definition).
-    public var reduction: ReductionMode
-    /// Compare replica parameter digests across ranks every this many steps; 0 = never.
-    public var checkEvery: Int
-    /// A modelled network (`ShapedCommunicator`): every transfer takes at least latency + bytes /
-    /// bandwidth. Time only: the bits are the real transport's. Nil = the real transport.
-    public var network: NetworkConfig?
-    /// Reduce gradient buckets on a communication thread while backward runs: `on`, `off`, or
-    /// `auto` (time the first steps both ways, keep the faster). Time only: the bits are those of one
-    /// reduction after backward.
-    public var overlap: OverlapMode
-    /// Bucket size in MB (10⁶ bytes) for `overlap`; a parameter larger than a bucket is a bucket of its own.
-    public var bucketMB: Double
-    /// Size in MB of the first bucket, the last layers', which backward finishes first.
-    public var firstBucketMB: Double
-    /// ZeRO-1: each rank keeps the optimizer state of its shard of the flat parameters only, updates
-    /// that shard, and an allgather of parameters replaces the gradients' allgather. Same bits.
-    public var shardOptimizer: Bool
-
-    public init(reduction: ReductionMode = .deterministic, checkEvery: Int = 50, network: NetworkConfig? = nil,
-                overlap: OverlapMode = .off, bucketMB: Double = 25, firstBucketMB: Double = 1, shardOptimizer: Bool = false) {
-        self.reduction = reduction
-        self.checkEvery = checkEvery
-        self.network = network
-        self.overlap = overlap
-        self.bucketMB = bucketMB
-        self.firstBucketMB = firstBucketMB
-        self.shardOptimizer = shardOptimizer
-    }
-}
-
-/// `distributed.overlap`: `false`, `true` or `auto`. Overlap never changes a bit, so `auto` may
-/// decide from the run's own first steps which way is faster (`OverlapTrial`).
-public enum OverlapMode: String, Sendable, Hashable, CaseIterable {
-    case off = "false"
-    case on = "true"
-    case auto
-}
-
-/// `distributed.network: {latency_us: 5, gbps: 10}`.
-public struct NetworkConfig: Sendable, Equatable {
-    /// One-way latency α of a transfer, in microseconds.
-    public var latencyUs: Double
-    /// Bandwidth β in gigabits per second.
-    public var gbps: Double
-
-    public init(latencyUs: Double = 0, gbps: Double) {
-        self.latencyUs = latencyUs
-        self.gbps = gbps
-    }
-}
-
-// MARK: - output
-
-public struct OutputConfig: Sendable, Equatable {
-    /// Run directory (metrics, checkpoints), relative to the current directory.
-    public var dir: String
-    /// Write a checkpoint every this many steps; 0 = never.
-    public var checkpointEvery: Int
-    /// How many checkpoints to keep (oldest are deleted).
-    public var keepCheckpoints: Int
-    /// Keep `best.safetensors`, the weights of the best evaluation (by `train.early_stopping`'s metric,
-    /// else validation loss), and record its step in summary.json.
-    public var saveBest: Bool
-    /// Write TensorBoard scalar event files under `OUT/tensorboard/`.
-    public var tensorboard: Bool
-
-    public init(dir: String, checkpointEvery: Int = 0, keepCheckpoints: Int = 3, saveBest: Bool = false,
-                tensorboard: Bool = false) {
-        self.dir = dir
-        self.checkpointEvery = checkpointEvery
-        self.keepCheckpoints = keepCheckpoints
-        self.saveBest = saveBest
-        self.tensorboard = tensorboard
-    }
+    return name
 }

@@ -30,26 +30,54 @@ public struct BatchPlan: Sendable, Hashable {
     public let microBatchesPerStep: Int
 
     public init(globalBatch: Int, microBatch: Int, worldSize: Int, trainCount: Int) throws(DatasetError) {
-        guard globalBatch > 0 else { throw .invalidBatchPlan("global batch must be positive (got \(globalBatch))") }
-        guard microBatch > 0 else { throw .invalidBatchPlan("micro-batch must be positive (got \(microBatch))") }
-        guard worldSize > 0 else { throw .invalidBatchPlan("world size must be positive (got \(worldSize))") }
-        guard globalBatch % microBatch == 0 else {
-            throw .invalidBatchPlan("global batch \(globalBatch) is not divisible by micro-batch \(microBatch)")
+        do {
+            microBatchesPerStep = try Self.microBatches(globalBatch: globalBatch, microBatch: microBatch, worldSize: worldSize)
+        } catch {
+            throw .invalidBatchPlan(error)
         }
-        let n = globalBatch / microBatch
-        guard worldSize <= n else {
-            throw .invalidBatchPlan(
-                "world size \(worldSize) exceeds the \(n) micro-batches per step (global batch \(globalBatch) / micro-batch \(microBatch)): use at most \(n) ranks")
-        }
-        guard globalBatch <= trainCount else {
-            throw .invalidBatchPlan(
-                "global batch \(globalBatch) is larger than the training set (\(trainCount) samples)")
-        }
+        guard globalBatch <= trainCount else { throw .invalidBatchPlan(.largerThanTrainingSet(globalBatch, trainCount: trainCount)) }
         self.globalBatch = globalBatch
         self.microBatch = microBatch
         self.worldSize = worldSize
         self.trainCount = trainCount
-        self.microBatchesPerStep = n
+    }
+
+    /// `n = B / m` when `B` and `m` are positive, `m` divides `B` and `1 ≤ W ≤ n`: the one place the
+    /// batch arithmetic is checked, before any data is known (a config, a world size on the command line).
+    public static func microBatches(globalBatch: Int, microBatch: Int, worldSize: Int) throws(Problem) -> Int {
+        guard globalBatch > 0 else { throw .notPositive(.globalBatch, globalBatch) }
+        guard microBatch > 0 else { throw .notPositive(.microBatch, microBatch) }
+        guard worldSize > 0 else { throw .notPositive(.worldSize, worldSize) }
+        guard globalBatch % microBatch == 0 else { throw .notDivisible(globalBatch, microBatch: microBatch) }
+        let n = globalBatch / microBatch
+        guard worldSize <= n else { throw .tooManyRanks(worldSize, microBatches: n, globalBatch: globalBatch, microBatch: microBatch) }
+        return n
+    }
+
+    /// Why a batch cannot be planned, worded once (`message(global:micro:)`) in the terms of whoever
+    /// reports it: `global batch` here, `batch.global` in a config.
+    public enum Problem: Error, Sendable, Equatable, CustomStringConvertible {
+        case notPositive(Size, Int)
+        case notDivisible(Int, microBatch: Int)
+        case tooManyRanks(Int, microBatches: Int, globalBatch: Int, microBatch: Int)
+        case largerThanTrainingSet(Int, trainCount: Int)
+
+        public func message(global: String = "global batch", micro: String = "micro-batch") -> String {
+            switch self {
+            case .notPositive(let size, let value):
+                return "\(size == .globalBatch ? global : size == .microBatch ? micro : "world size") must be positive (got \(value))"
+            case .notDivisible(let b, let m):
+                return "\(global) \(b) is not divisible by \(micro) \(m)"
+            case .tooManyRanks(let w, let n, let b, let m):
+                return "world size \(w) exceeds the \(n) micro-batches per step (\(global) \(b) / \(micro) \(m)): use at most \(n) ranks"
+            case .largerThanTrainingSet(let b, let count):
+                return "\(global) \(b) is larger than the training set (\(count) samples)"
+            }
+        }
+
+        public var description: String { message() }
+
+        public enum Size: Sendable { case globalBatch, microBatch, worldSize }
     }
 
     /// The micro-batch numbers rank `rank` computes each step: `n = q·W + e`, ranks below `e` take q + 1.

@@ -26,7 +26,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     case nonFiniteCell(path: String, line: Int, column: String, columnNumber: Int, text: String)
     case invalidLabel(path: String, line: Int, column: String, columnNumber: Int, value: Float, reason: String)
     case invalidSplit(String)
-    case invalidBatchPlan(String)
+    case invalidBatchPlan(BatchPlan.Problem)
     /// A cell the saved or fitted preprocessing cannot use: missing, an unseen category, no training values.
     case unusableCell(path: String, line: Int, column: String, columnNumber: Int, reason: String)
     /// Data options that contradict each other or the file (e.g. a listed feature that is also excluded).
@@ -65,8 +65,10 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path):\(line): column \"\(column)\" (\(number)): label \(value) \(reason)"
         case .unusableCell(let path, let line, let column, let number, let reason):
             return "\(path):\(line): column \"\(column)\" (\(number)): \(reason)"
-        case .invalidSplit(let message), .invalidBatchPlan(let message), .invalidOptions(let message):
+        case .invalidSplit(let message), .invalidOptions(let message):
             return message
+        case .invalidBatchPlan(let problem):
+            return problem.message()
         }
     }
 

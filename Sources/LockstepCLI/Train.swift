@@ -124,10 +124,10 @@ struct Train: ParsableCommand {
     /// for simulated ranks, before any thread starts): more ranks than a step has micro-batches, and a
     /// run that cannot fit in memory.
     static func checkWorldSize(_ worldSize: Int, _ config: RunConfig) throws {
-        let microBatches = config.microBatchesPerStep
-        guard worldSize <= microBatches else {
-            let who = World.isMPILaunch ? "mpirun -np \(worldSize)" : "--ranks \(worldSize)"
-            throw TrainingError("\(who) is more than the \(microBatches) micro-batches of a step (batch.global \(config.batch.global) / batch.micro \(config.batch.micro)); use at most \(microBatches) ranks")
+        do {
+            _ = try config.accumulationSteps(worldSize: worldSize)   // BatchPlan's arithmetic, worded in the config's terms
+        } catch let error as ConfigError {
+            throw TrainingError("\(World.isMPILaunch ? "mpirun -np" : "--ranks") \(worldSize): \(error.message)")
         }
         // Simulated ranks share this process's memory; MPI ranks each hold one replica.
         try ResourceEstimate(config).check(replicas: World.isMPILaunch ? 1 : worldSize)

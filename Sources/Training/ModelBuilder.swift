@@ -32,18 +32,18 @@ public enum ModelBuilder {
             let i = shape.index
             let module: Module
             switch layer.kind {
-            case let .linear(out, bias):
-                module = Linear(shape.inFeatures, out, bias: bias, key: initKey.with(a: UInt32(i)), dtype: dtype)
-            case let .batchnorm1d(eps, momentum, affine):
-                module = BatchNorm1d(shape.inFeatures, epsilon: eps, momentum: momentum, affine: affine, dtype: dtype)
-            case let .layernorm(eps, affine):
-                module = LayerNorm(shape.inFeatures, epsilon: eps, affine: affine, dtype: dtype)
+            case .linear(let spec):
+                module = Linear(shape.inFeatures, spec.out, bias: spec.bias, key: initKey.with(a: UInt32(i)), dtype: dtype)
+            case .batchnorm1d(let spec):
+                module = BatchNorm1d(shape.inFeatures, epsilon: spec.eps, momentum: spec.momentum, affine: spec.affine, dtype: dtype)
+            case .layernorm(let spec):
+                module = LayerNorm(shape.inFeatures, epsilon: spec.eps, affine: spec.elementwiseAffine, dtype: dtype)
             case .relu: module = ReLU()
-            case .leakyRelu(let slope): module = LeakyReLU(negativeSlope: slope)
+            case .leakyRelu(let spec): module = LeakyReLU(negativeSlope: spec.negativeSlope)
             case .gelu: module = GELU()
             case .tanh: module = Tanh()
             case .sigmoid: module = Sigmoid()
-            case .dropout(let p): module = Dropout(p: p, layerID: i, seed: config.seed)
+            case .dropout(let spec): module = Dropout(p: spec.p, layerID: i, seed: config.seed)
             }
             return (shape.name, module)
         }

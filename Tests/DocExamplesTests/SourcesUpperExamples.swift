@@ -17,12 +17,6 @@ import Benchmarks
 // LockstepCLI, and those of Checkpointing that name Training's types, each compiled inside a function.
 
 enum UpperExamples {
-    static func docTable(text: String) throws {
-        let table = try ConfigDocTable.render("train")      // the markdown table of train's keys
-        let fresh = try ConfigDocTable.update(markdown: text) // text with every marked table regenerated
-        _ = (table, fresh)
-    }
-
     static func evaluation(model: Module, validation: TabularDataset) throws {
         let result = try Evaluator(loss: .bceWithLogits).evaluate(model, on: validation)
         print(result.auc!)

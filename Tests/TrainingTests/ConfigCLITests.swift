@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import Config
 
-/// `lockstep config`: the canonical form and digest of a config, and the schema's doc tables.
+/// `lockstep config`: the canonical form and digest of a config.
 @Suite("lockstep config")
 struct ConfigCLITests {
     @Test func printsTheCanonicalFormAndDigest() throws {
@@ -11,12 +11,6 @@ struct ConfigCLITests {
         let config = try RunConfig.load(path: LockstepProcess.repositoryRoot.appendingPathComponent("configs/clinical-mlp.yaml").path,
                                         overrides: ["train.steps=30"])
         #expect(outcome.stdout == config.canonicalYAML + "# config_digest: \(config.configDigest)\n")
-    }
-
-    @Test func printsTheDocTables() throws {
-        let outcome = try LockstepProcess.run(["config", "--doc-table"])
-        #expect(outcome.status == 0, "\(outcome.stderr)")
-        #expect(outcome.stdout == (try ConfigDocTable.renderAll()))
     }
 
     @Test func badConfigIsOneLine() throws {

@@ -276,7 +276,7 @@ struct InvarianceTests {
         let lines = outcome.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(outcome.stderr)")
         // The CLI refuses it before starting the ranks; BatchPlan's own check (BatchPlanTests) backs it.
-        #expect(outcome.stderr.contains("--ranks 9 is more than the 8 micro-batches of a step"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("--ranks 9: world size 9 exceeds the 8 micro-batches per step (batch.global 256 / batch.micro 32): use at most 8 ranks"), "\(outcome.stderr)")
     }
 
     @Test func aGlobalBatchThatIsNoMultipleOfTheMicroBatchIsRefused() throws {

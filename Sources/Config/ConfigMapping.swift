@@ -1,0 +1,80 @@
+/// One mapping of a config being decoded, from any `Decoder` (`ConfigNodeDecoder` for YAML, or JSON):
+/// its keys checked against those its type takes (a typo is an error with a suggestion, never
+/// ignored), `null` read as absent, and every problem a `ConfigError` naming the key path.
+///
+/// Each config type's `init(from:)` reads its keys through one of these:
+///
+///     let map = try ConfigMapping(decoder, keys: ["global", "micro"])
+///     self.init(global: try map.required("global"), micro: try map.required("micro"))
+struct ConfigMapping {
+    let container: KeyedDecodingContainer<ConfigKey>
+    let path: ConfigPath
+
+    /// The mapping `decoder` holds, its keys checked against `keys` when given (a type whose keys
+    /// depend on a variant checks them itself, with `only(_:known:variant:)`).
+    init(_ decoder: Decoder, keys: [String]? = nil) throws {
+        path = ConfigPath(decoder.codingPath)
+        container = try decoder.container(keyedBy: ConfigKey.self)
+        if let keys { try only(keys) }
+    }
+
+    /// Refuses any key not in `allowed`, in file order. A key another variant takes (`known`, e.g.
+    /// `momentum` under an adam optimizer) is named as not used with `variant`; any other gets a
+    /// suggestion or the list of allowed keys.
+    func only(_ allowed: [String], known: [String] = [], variant: String? = nil) throws {
+        for key in container.allKeys.map(\.stringValue) where !allowed.contains(key) {
+            if known.contains(key), let variant {
+                if try container.decodeNil(forKey: ConfigKey(key)) { continue }   // `momentum: ~` says nothing
+                throw ConfigError(path.key(key), "not used with \(variant) (keys: \(allowed.joined(separator: ", ")))")
+            }
+            let hint = configClosestMatch(to: key, in: allowed).map { "did you mean '\($0)'?" }
+                ?? "allowed: \(allowed.joined(separator: ", "))"
+            throw ConfigError(path, "unknown key '\(key)' (\(hint))", subject: path.key(key))
+        }
+    }
+
+    /// The value at `key`, nil when it is absent or null.
+    func optional<T: Decodable>(_ key: String) throws -> T? {
+        try container.decodeIfPresent(T.self, forKey: ConfigKey(key))
+    }
+
+    func required<T: Decodable>(_ key: String) throws -> T {
+        try optional(key) ?? missing(key)
+    }
+
+    /// Throws `<path>.<key>: required key is missing`; `try map.list("layers", of: "layers") ?? map.missing("layers")`.
+    func missing<T>(_ key: String) throws -> T {
+        throw ConfigError(path.key(key), "required key is missing")
+    }
+
+    /// Replaces `value` (a default) with the one at `key`, if there is one.
+    func read<T: Decodable>(_ key: String, into value: inout T) throws {
+        if let given: T = try optional(key) { value = given }
+    }
+
+    /// One of an enumeration's names: `optimizer.type: expected one of sgd, adam, adamw, got 'sgdd'
+    /// (did you mean 'sgd'?)`.
+    func choice<E: RawRepresentable & CaseIterable>(_ key: String) throws -> E? where E.RawValue == String {
+        try choice(key, among: E.allCases.map(\.rawValue)).map { E(rawValue: $0)! }
+    }
+
+    /// One of `names`, nil when absent.
+    func choice(_ key: String, among names: [String]) throws -> String? {
+        let name: String?
+        do {
+            name = try optional(key)
+        } catch let error as ConfigError where error.subject == path.key(key) {
+            throw error.expecting("one of \(names.joined(separator: ", "))")
+        }
+        return try name.map { try configChoice($0, among: names, at: path.key(key)) }
+    }
+
+    /// A list whose entries are `what`s: `data.exclude: expected a list of column names, got 3`.
+    func list<T: Decodable>(_ key: String, of what: String) throws -> [T]? {
+        do {
+            return try optional(key)
+        } catch let error as ConfigError where error.subject == path.key(key) {
+            throw error.expecting("a list of \(what)")
+        }
+    }
+}
