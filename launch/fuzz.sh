@@ -63,7 +63,7 @@ if [ ! -f "$out/libYams.a" ] || [ -n "$(find "$yams" -type f -newer "$out/libYam
 fi
 build_target() {   # name, harness, sources...
     local name=$1 harness=$2; shift 2
-    swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name "Fuzz$name" -I "$out" -I Sources/CBLAS \
+    swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name "Fuzz$name" -I "$out" -I "$yams/CYaml/include" -I Sources/CBLAS \
         -Xcc ${blas_cflags} -L "$out" -lDatasets -lDistributed -lTensorCore -lYams -lCYaml ${blas_libs} \
         "$@" "$harness" -o "$out/fuzz-$name" >>"$out/build.log" 2>&1 \
         || { echo "fuzz.sh: building fuzz-$name failed:"; grep -E "error" "$out/build.log" | head -20; exit 1; }

@@ -32,8 +32,9 @@ extension RunConfig {
             }
             root = node
         } catch let error as YamlError {
-            throw ConfigError(file: source, keyPath: "", message: "invalid YAML: \(ConfigYAMLError.problem(error))",
-                              line: ConfigYAMLError.line(error))
+            let problem = ConfigYAMLError.problem(error)
+            let message = if case .duplicatedKeysInMapping = error { problem } else { "invalid YAML: " + problem }
+            throw ConfigError(file: source, keyPath: "", message: message, line: ConfigYAMLError.line(error))
         }
         try self.init(node: root, source: source, overrides: overrides)
     }
@@ -48,7 +49,8 @@ extension RunConfig {
             applied.append(override)
         }
         do {
-            self = try RunConfig(from: ConfigNodeDecoder(root))
+            try root.checkKeys()
+            self = try YAMLDecoder().decode(RunConfig.self, from: root, userInfo: [.configTree: root])
             self.source = source
         } catch var error as ConfigError {
             error.file = source
@@ -57,31 +59,10 @@ extension RunConfig {
                     error.override = override.raw
                     error.line = nil
                 } else if error.line == nil {
-                    error.line = Self.line(of: subject, in: root)
+                    error.line = root.find(subject).line
                 }
             }
             throw error
         }
-    }
-
-    /// The line of the deepest existing node on `path`.
-    static func line(of path: ConfigPath, in root: YAMLNode) -> Int? {
-        var node = root
-        var line = root.mark?.line
-        for component in path.components {
-            switch (component, node) {
-            case (.key(let key), .mapping(let mapping)):
-                guard let next = mapping.first(where: { $0.key.scalar?.string == key }) else { return line }
-                line = next.key.mark?.line ?? line
-                node = next.value
-            case (.index(let index), .sequence(let sequence)):
-                guard index < sequence.count else { return line }
-                node = sequence[index]
-                line = node.mark?.line ?? line
-            default:
-                return line
-            }
-        }
-        return line
     }
 }

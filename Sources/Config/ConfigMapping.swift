@@ -7,24 +7,37 @@
 ///     let map = try ConfigMapping(decoder, keys: ["global", "micro"])
 ///     self.init(global: try map.required("global"), micro: try map.required("micro"))
 struct ConfigMapping {
-    let container: KeyedDecodingContainer<ConfigKey>
+    /// Nil for a mapping with no keys at all (`- relu`, a layer written as its type).
+    let container: KeyedDecodingContainer<ConfigKey>?
     let path: ConfigPath
+    /// The YAML being decoded, if it is YAML: a type error then shows the value as written.
+    let tree: YAMLNode?
 
     /// The mapping `decoder` holds, its keys checked against `keys` when given (a type whose keys
     /// depend on a variant checks them itself, with `only(_:known:variant:)`).
     init(_ decoder: Decoder, keys: [String]? = nil) throws {
         path = ConfigPath(decoder.codingPath)
-        container = try decoder.container(keyedBy: ConfigKey.self)
+        tree = decoder.userInfo[.configTree] as? YAMLNode
+        do {
+            container = try decoder.container(keyedBy: ConfigKey.self)
+        } catch let error as DecodingError {
+            throw ConfigError(error, tree: tree, requested: YAMLNode.Mapping.self)
+        }
         if let keys { try only(keys) }
+    }
+
+    /// A mapping without keys at `path`.
+    init(empty path: ConfigPath) {
+        (container, self.path, tree) = (nil, path, nil)
     }
 
     /// Refuses any key not in `allowed`, in file order. A key another variant takes (`known`, e.g.
     /// `momentum` under an adam optimizer) is named as not used with `variant`; any other gets a
     /// suggestion or the list of allowed keys.
     func only(_ allowed: [String], known: [String] = [], variant: String? = nil) throws {
-        for key in container.allKeys.map(\.stringValue) where !allowed.contains(key) {
+        for key in container?.allKeys.map(\.stringValue) ?? [] where !allowed.contains(key) {
             if known.contains(key), let variant {
-                if try container.decodeNil(forKey: ConfigKey(key)) { continue }   // `momentum: ~` says nothing
+                if try container?.decodeNil(forKey: ConfigKey(key)) == true { continue }   // `momentum: ~` says nothing
                 throw ConfigError(path.key(key), "not used with \(variant) (keys: \(allowed.joined(separator: ", ")))")
             }
             let hint = configClosestMatch(to: key, in: allowed).map { "did you mean '\($0)'?" }
@@ -33,9 +46,18 @@ struct ConfigMapping {
         }
     }
 
-    /// The value at `key`, nil when it is absent or null.
+    /// The value at `key`, nil when it is absent or null. Numbers must be finite.
     func optional<T: Decodable>(_ key: String) throws -> T? {
-        try container.decodeIfPresent(T.self, forKey: ConfigKey(key))
+        let value: T?
+        do {
+            value = try container?.decodeIfPresent(T.self, forKey: ConfigKey(key))
+        } catch let error as DecodingError {
+            throw ConfigError(error, tree: tree, requested: T.self)
+        }
+        if let number = value as? Double ?? (value as? Float).map(Double.init), !number.isFinite {
+            throw ConfigError.mismatch(path.key(key), expected: "a finite number", got: ConfigValue.yamlNumber(number))
+        }
+        return value
     }
 
     func required<T: Decodable>(_ key: String) throws -> T {
@@ -77,4 +99,13 @@ struct ConfigMapping {
             throw error.expecting("a list of \(what)")
         }
     }
+}
+
+/// Any key: a mapping key by name, or a list index.
+struct ConfigKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { (stringValue, self.intValue) = (String(intValue), intValue) }
 }

@@ -58,21 +58,21 @@ struct ConfigOverride {
         case .key(let key):
             var pairs: [(YAMLNode, YAMLNode)] = []
             var tag = YAMLTag.implicit, style = YAMLNode.Mapping.Style.any
-            var mark: YAMLMark?
+            var mark: Yams.Mark?
             switch node {
             case nil:
                 break
             case .mapping(let mapping)?:
                 pairs = mapping.map { ($0.key, $0.value) }
                 (tag, style, mark) = (mapping.tag, mapping.style, mapping.mark)
-            case let other? where ConfigNodeDecoder.isNull(other):
+            case let other? where other.isNull:
                 break
             case let other? where prefix == ConfigPath.root.key("loss"):
                 // `loss: bce_with_logits` is short for `{type: bce_with_logits}`, so `--set loss.pos_weight=3`
                 // extends it (`RunConfig.LossSpelling`).
                 pairs = [(YAMLNode("type"), other)]
             case let other?:
-                throw fail(prefix, "cannot set '\(key)' here: expected a mapping, got \(ConfigNodeDecoder.describe(other))")
+                throw fail(prefix, "cannot set '\(key)' here: expected a mapping, got \(other.configDescription)")
             }
             if let index = pairs.lastIndex(where: { $0.0.scalar?.string == key }) {
                 pairs[index].1 = try set(pairs[index].1, rest, at: prefix.key(key), source: source)
@@ -92,7 +92,7 @@ struct ConfigOverride {
             return .mapping(YAMLNode.Mapping(pairs, tag, style, mark))
         case .index(let index):
             guard case .sequence(let sequence)? = node else {
-                let got = node.map(ConfigNodeDecoder.describe) ?? "nothing"
+                let got = node?.configDescription ?? "nothing"
                 throw fail(prefix, "cannot index [\(index)]: expected a list, got \(got)")
             }
             var items = Array(sequence)
@@ -130,32 +130,5 @@ struct ConfigOverride {
     /// the value, or (for unknown keys) a key this override created on the way.
     func explains(_ subject: ConfigPath) -> Bool {
         subject.hasPrefix(path) || (!subject.isRoot && path.hasPrefix(subject))
-    }
-}
-
-enum ConfigYAMLError {
-    /// A Yams error as one line: `line 3, column 7: mapping values are not allowed in this context`.
-    static func problem(_ error: YamlError) -> String {
-        switch error {
-        case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
-            var text = "line \(mark.line), column \(mark.column): \(problem)"
-            if let context { text += " (\(context.text) at line \(context.mark.line))" }
-            return text
-        case .reader(let problem, _, _, _):
-            return problem
-        default:
-            return String(describing: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "unknown error"
-        }
-    }
-
-    static func line(_ error: YamlError) -> Int? {
-        switch error {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
-            return mark.line
-        default:
-            return nil
-        }
     }
 }

@@ -96,12 +96,13 @@ public struct LayerConfig: Sendable, Equatable, Decodable {
 
     public init(from decoder: Decoder) throws {
         // `- relu` is `- {type: relu}`, for a type without required keys.
-        if let yaml = decoder as? ConfigNodeDecoder, case .scalar(let scalar) = yaml.node, !ConfigNodeDecoder.isNull(yaml.node) {
+        if let single = try? decoder.singleValueContainer(), !single.decodeNil(), let type = try? single.decode(String.self) {
+            let path = ConfigPath(decoder.codingPath)
+            let kind = try configChoice(type, among: Kind.typeNames, at: path.key("type"))
             do {
-                try self.init(from: ConfigNodeDecoder(YAMLNode([(YAMLNode("type"), yaml.node)]), codingPath: yaml.codingPath))
+                self.init(try Kind.types.first { $0.name == kind }!.read(ConfigMapping(empty: path)))
             } catch let error as ConfigError where error.message == "required key is missing" {
-                let key = error.keyPath.split(separator: ".").last ?? ""
-                throw ConfigError(yaml.path, "a \(scalar.string) layer needs a mapping with '\(key)', got \(ConfigNodeDecoder.describe(yaml.node))")
+                throw ConfigError(path, "a \(kind) layer needs a mapping with '\(error.keyPath.split(separator: ".").last ?? "")', got '\(type)'")
             }
             return
         }
