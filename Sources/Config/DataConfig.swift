@@ -1,28 +1,18 @@
 import Datasets
 
-/// `data`: where samples come from, how many are held out, and (for CSV) how columns become inputs.
+/// `data`: where samples come from, the share held out for validation (0: none, and no validation
+/// metrics), shuffling, standardisation (default: on for CSV), and a CSV's `DataOptions` (columns,
+/// empty cells, categories, task, validation file; their `validationFraction` stays nil).
 public struct DataConfig: Sendable, Equatable, Decodable {
     public var source: Source
-    /// Fraction of the samples held out for validation, in [0, 1); 0 trains on every sample and the
-    /// run has no validation metrics.
-    public var validationFraction: Double
-    /// Shuffle the training samples every epoch (the permutation depends on seed and epoch only).
-    public var shuffle: Bool
-    /// Standardise every feature to mean 0, variance 1 using training-split statistics.
-    /// Default: true for `csv`, false for the synthetic sources.
+    public var validationFraction = 0.2
+    public var shuffle = true
     public var standardize: Bool
-    /// A CSV source's columns, empty cells, categories, task and validation file (`data.features`,
-    /// `data.exclude`, `data.missing`, …). Its `validationFraction` stays nil: `validationFraction`
-    /// above is the config's one.
-    public var options: DataOptions
+    public var options = DataOptions()
 
-    public init(source: Source, validationFraction: Double = 0.2, shuffle: Bool = true, standardize: Bool? = nil,
-                options: DataOptions = DataOptions()) {
+    public init(source: Source) {
         self.source = source
-        self.validationFraction = validationFraction
-        self.shuffle = shuffle
-        self.standardize = standardize ?? source.standardizesByDefault
-        self.options = options
+        if case .csv = source { standardize = true } else { standardize = false }
     }
 
     /// Whether the run has validation rows: a separate validation file or a non-zero fraction.
@@ -52,23 +42,18 @@ public struct DataConfig: Sendable, Equatable, Decodable {
         /// The `source` value in the YAML.
         public var name: String {
             switch self {
-            case .syntheticClinical: return "synthetic-clinical"
-            case .syntheticWide: return "synthetic-wide"
-            case .csv: return "csv"
+            case .syntheticClinical: "synthetic-clinical"
+            case .syntheticWide: "synthetic-wide"
+            case .csv: "csv"
             }
         }
 
         /// The number of samples when the config knows it (synthetic sources), nil for CSV.
         public var sampleCount: Int? {
             switch self {
-            case .syntheticClinical(let samples), .syntheticWide(let samples, _, _): return samples
-            case .csv: return nil
+            case .syntheticClinical(let samples), .syntheticWide(let samples, _, _): samples
+            case .csv: nil
             }
-        }
-
-        var standardizesByDefault: Bool {
-            if case .csv = self { return true }
-            return false
         }
     }
 
@@ -82,13 +67,11 @@ public struct DataConfig: Sendable, Equatable, Decodable {
         try map.only(Self.commonKeys + Source.kinds.first { $0.0 == name }!.1,
                      known: Source.kinds.flatMap(\.1), variant: "data.source \(name)")
         switch name {
-        case "synthetic-clinical":
-            self.init(source: .syntheticClinical(samples: try map.required("samples")))
+        case "synthetic-clinical": self.init(source: .syntheticClinical(samples: try map.required("samples")))
         case "synthetic-wide":
             self.init(source: .syntheticWide(samples: try map.required("samples"), features: try map.required("features"),
                                              classes: try map.required("classes")))
-        default:
-            self.init(source: .csv(path: try map.required("path"), label: try map.required("label")))
+        default: self.init(source: .csv(path: try map.required("path"), label: try map.required("label")))
         }
         try map.read("validation_fraction", into: &validationFraction)
         try map.read("shuffle", into: &shuffle)

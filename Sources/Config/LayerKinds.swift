@@ -9,8 +9,13 @@ protocol LayerSpec: Sendable, Equatable {
     func shape(input: Int, at path: ConfigPath) throws -> (out: Int, parameters: Int)
 }
 
+extension LayerSpec {
+    func validate(at path: ConfigPath) throws {}
+    func shape(input: Int, at path: ConfigPath) throws -> (out: Int, parameters: Int) { (input, 0) }
+}
+
 extension LayerConfig {
-    /// What a layer is: its `type` and that type's own keys.
+    /// What a layer is: its `type` and that type's own keys (docs/config.md).
     ///
     /// Adding a layer type: a case here, its `LayerSpec` below (unless it has no keys), a row in
     /// `types` and in `parts`; Training's `ModelBuilder` builds its module.
@@ -41,15 +46,15 @@ extension LayerConfig {
         /// The layer's `type` and its own keys (nil for a type without any).
         var parts: (type: String, spec: (any LayerSpec)?) {
             switch self {
-            case .linear(let spec): return ("linear", spec)
-            case .batchnorm1d(let spec): return ("batchnorm1d", spec)
-            case .layernorm(let spec): return ("layernorm", spec)
-            case .relu: return ("relu", nil)
-            case .leakyRelu(let spec): return ("leaky_relu", spec)
-            case .gelu: return ("gelu", nil)
-            case .tanh: return ("tanh", nil)
-            case .sigmoid: return ("sigmoid", nil)
-            case .dropout(let spec): return ("dropout", spec)
+            case .linear(let spec): ("linear", spec)
+            case .batchnorm1d(let spec): ("batchnorm1d", spec)
+            case .layernorm(let spec): ("layernorm", spec)
+            case .relu: ("relu", nil)
+            case .leakyRelu(let spec): ("leaky_relu", spec)
+            case .gelu: ("gelu", nil)
+            case .tanh: ("tanh", nil)
+            case .sigmoid: ("sigmoid", nil)
+            case .dropout(let spec): ("dropout", spec)
             }
         }
 
@@ -63,7 +68,7 @@ extension LayerConfig {
             try parts.spec?.shape(input: input, at: path) ?? (input, 0)
         }
 
-        // Constructors with the keys' defaults: `.linear(out: 64)`, `.dropout(p: 0.3)`.
+        // With the keys' defaults: `.linear(out: 64)`, `.dropout(p: 0.3)`.
         public static func linear(out: Int, bias: Bool = true) -> Kind { .linear(Linear(out: out, bias: bias)) }
         public static func batchnorm1d(eps: Double = 1e-5, momentum: Double = 0.1, affine: Bool = true) -> Kind {
             .batchnorm1d(BatchNorm1d(eps: eps, momentum: momentum, affine: affine))
@@ -80,11 +85,11 @@ extension LayerConfig {
         public var out: Int
         public var bias = true
 
-        public init(out: Int, bias: Bool = true) { (self.out, self.bias) = (out, bias) }
         init(_ map: ConfigMapping) throws {
-            self.init(out: try map.required("out"))
+            out = try map.required("out")
             try map.read("bias", into: &bias)
         }
+        init(out: Int, bias: Bool) { (self.out, self.bias) = (out, bias) }
         var canonical: [ConfigValue.Pair] { ConfigValue.pairs(["out": .int(out), "bias": .bool(bias)]) }
         func validate(at path: ConfigPath) throws { try path.key("out").positive(out) }
 
@@ -100,21 +105,19 @@ extension LayerConfig {
         }
     }
 
-    /// `batchnorm1d`: batch normalisation over the features (ghost batch norm per micro-batch).
+    /// `batchnorm1d`: batch normalisation over the features (ghost batch norm per micro-batch);
+    /// `momentum` is the newest batch's weight in the running statistics.
     public struct BatchNorm1d: LayerSpec {
         public var eps = 1e-5
-        /// Weight of the newest batch in the running statistics.
         public var momentum = 0.1
         public var affine = true
 
-        public init(eps: Double = 1e-5, momentum: Double = 0.1, affine: Bool = true) {
-            (self.eps, self.momentum, self.affine) = (eps, momentum, affine)
-        }
         init(_ map: ConfigMapping) throws {
             try map.read("eps", into: &eps)
             try map.read("momentum", into: &momentum)
             try map.read("affine", into: &affine)
         }
+        init(eps: Double, momentum: Double, affine: Bool) { (self.eps, self.momentum, self.affine) = (eps, momentum, affine) }
         var canonical: [ConfigValue.Pair] { ConfigValue.pairs(["eps": .double(eps), "momentum": .double(momentum), "affine": .bool(affine)]) }
         func validate(at path: ConfigPath) throws {
             try path.key("eps").positive(eps)
@@ -128,11 +131,11 @@ extension LayerConfig {
         public var eps = 1e-5
         public var elementwiseAffine = true
 
-        public init(eps: Double = 1e-5, elementwiseAffine: Bool = true) { (self.eps, self.elementwiseAffine) = (eps, elementwiseAffine) }
         init(_ map: ConfigMapping) throws {
             try map.read("eps", into: &eps)
             try map.read("elementwise_affine", into: &elementwiseAffine)
         }
+        init(eps: Double, elementwiseAffine: Bool) { (self.eps, self.elementwiseAffine) = (eps, elementwiseAffine) }
         var canonical: [ConfigValue.Pair] { ConfigValue.pairs(["eps": .double(eps), "elementwise_affine": .bool(elementwiseAffine)]) }
         func validate(at path: ConfigPath) throws { try path.key("eps").positive(eps) }
         func shape(input: Int, at _: ConfigPath) -> (out: Int, parameters: Int) { (input, elementwiseAffine ? 2 * input : 0) }
@@ -142,21 +145,19 @@ extension LayerConfig {
     public struct LeakyReLU: LayerSpec {
         public var negativeSlope = 0.01
 
-        public init(negativeSlope: Double = 0.01) { self.negativeSlope = negativeSlope }
         init(_ map: ConfigMapping) throws { try map.read("negative_slope", into: &negativeSlope) }
+        init(negativeSlope: Double) { self.negativeSlope = negativeSlope }
         var canonical: [ConfigValue.Pair] { ConfigValue.pairs(["negative_slope": .double(negativeSlope)]) }
         func validate(at path: ConfigPath) throws { try path.key("negative_slope").finite(negativeSlope) }
-        func shape(input: Int, at _: ConfigPath) -> (out: Int, parameters: Int) { (input, 0) }
     }
 
     /// `dropout`: zeroes each element with probability `p` in training and scales the rest by `1/(1-p)`.
     public struct Dropout: LayerSpec {
         public var p = 0.5
 
-        public init(p: Double = 0.5) { self.p = p }
         init(_ map: ConfigMapping) throws { try map.read("p", into: &p) }
+        init(p: Double) { self.p = p }
         var canonical: [ConfigValue.Pair] { ConfigValue.pairs(["p": .double(p)]) }
         func validate(at path: ConfigPath) throws { try path.key("p").fraction(p) }
-        func shape(input: Int, at _: ConfigPath) -> (out: Int, parameters: Int) { (input, 0) }
     }
 }

@@ -1,21 +1,15 @@
-/// `optimizer`: the update rule and its hyperparameters, as PyTorch names them.
+/// `optimizer`: the update rule and its hyperparameters, as PyTorch names them; keys of another rule
+/// than `type` are refused. `lr` is the base rate, before `lrScaling` (`RunConfig.learningRate`).
 public struct OptimizerConfig: Sendable, Equatable, Decodable {
     public var type: Kind
-    /// Base learning rate, before `lrScaling`. See `RunConfig.learningRate` for the one to use.
     public var lr: Double
-    /// L2 penalty (sgd, adam) or decoupled weight decay (adamw). Default 0, or 0.01 for adamw.
+    /// L2 penalty (sgd, adam) or decoupled weight decay (adamw, default 0.01).
     public var weightDecay: Double
-    /// sgd only.
-    public var momentum: Double
-    /// sgd only.
-    public var dampening: Double
-    /// sgd only; needs momentum > 0 and dampening 0.
-    public var nesterov: Bool
-    /// adam and adamw only.
-    public var betas: (Double, Double)
-    /// adam and adamw only.
-    public var eps: Double
-    /// Scale `lr` with the global batch: `lr × (batch.global / reference_batch)` (linear rule).
+    public var momentum = 0.0
+    public var dampening = 0.0
+    public var nesterov = false
+    public var betas = (0.9, 0.999)
+    public var eps = 1e-8
     public var lrScaling: LRScaling?
 
     public enum Kind: String, Sendable, Hashable, CaseIterable {
@@ -25,22 +19,15 @@ public struct OptimizerConfig: Sendable, Equatable, Decodable {
         var keys: [String] { self == .sgd ? ["momentum", "dampening", "nesterov"] : ["betas", "eps"] }
     }
 
-    /// `optimizer.lr_scaling: {reference_batch: 256, rule: linear}`.
+    /// `optimizer.lr_scaling: {reference_batch: 256, rule: linear}`: `lr × global / reference_batch`
+    /// (Goyal et al.), or with `rule: sqrt` its square root.
     public struct LRScaling: Sendable, Equatable, Decodable {
         public var referenceBatch: Int
         public var rule: Rule
 
-        public enum Rule: String, Sendable, Hashable, CaseIterable {
-            /// `lr × global / reference_batch` (Goyal et al.).
-            case linear
-            /// `lr × sqrt(global / reference_batch)`.
-            case sqrt
-        }
+        public enum Rule: String, Sendable, Hashable, CaseIterable { case linear, sqrt }
 
-        public init(referenceBatch: Int, rule: Rule = .linear) {
-            self.referenceBatch = referenceBatch
-            self.rule = rule
-        }
+        public init(referenceBatch: Int, rule: Rule = .linear) { (self.referenceBatch, self.rule) = (referenceBatch, rule) }
 
         public init(from decoder: Decoder) throws {
             let map = try ConfigMapping(decoder, keys: ["reference_batch", "rule"])
@@ -50,35 +37,20 @@ public struct OptimizerConfig: Sendable, Equatable, Decodable {
         var canonical: ConfigValue { .map(["reference_batch": .int(referenceBatch), "rule": .string(rule.rawValue)]) }
     }
 
-    public init(type: Kind, lr: Double, weightDecay: Double? = nil, momentum: Double = 0, dampening: Double = 0,
-                nesterov: Bool = false, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
-                lrScaling: LRScaling? = nil) {
-        self.type = type
-        self.lr = lr
-        self.weightDecay = weightDecay ?? (type == .adamw ? 0.01 : 0)
-        self.momentum = momentum
-        self.dampening = dampening
-        self.nesterov = nesterov
-        self.betas = betas
-        self.eps = eps
-        self.lrScaling = lrScaling
+    public init(type: Kind, lr: Double, lrScaling: LRScaling? = nil) {
+        (self.type, self.lr, self.lrScaling) = (type, lr, lrScaling)
+        weightDecay = type == .adamw ? 0.01 : 0
     }
 
     /// The learning rate after `lrScaling` for a global batch of `globalBatch` samples.
     public func scaledLR(globalBatch: Int) -> Double {
         guard let scaling = lrScaling else { return lr }
         let ratio = Double(globalBatch) / Double(scaling.referenceBatch)
-        switch scaling.rule {
-        case .linear: return lr * ratio
-        case .sqrt: return lr * ratio.squareRoot()
-        }
+        return scaling.rule == .linear ? lr * ratio : lr * ratio.squareRoot()
     }
 
-    public static func == (lhs: OptimizerConfig, rhs: OptimizerConfig) -> Bool {
-        lhs.type == rhs.type && lhs.lr == rhs.lr && lhs.weightDecay == rhs.weightDecay
-            && lhs.momentum == rhs.momentum && lhs.dampening == rhs.dampening && lhs.nesterov == rhs.nesterov
-            && lhs.betas == rhs.betas && lhs.eps == rhs.eps && lhs.lrScaling == rhs.lrScaling
-    }
+    /// Equal when every key of the rule is (the tuple `betas` has no synthesised equality).
+    public static func == (lhs: OptimizerConfig, rhs: OptimizerConfig) -> Bool { lhs.canonical == rhs.canonical }
 
     static let commonKeys = ["type", "lr", "weight_decay", "lr_scaling"]
 
@@ -128,17 +100,15 @@ public struct OptimizerConfig: Sendable, Equatable, Decodable {
     }
 }
 
-/// `schedule`: the shape of the learning rate over the run.
+/// `schedule`: the shape of the learning rate over the run: a linear warm-up over the first
+/// `warmupSteps` steps, then constant, cosine down to `minLR` (absolute), or times `gamma` every
+/// `stepSize` steps.
 public struct ScheduleConfig: Sendable, Equatable, Decodable {
-    public var type: Kind
-    /// Linear warm-up over the first `warmupSteps` optimizer steps.
-    public var warmupSteps: Int
-    /// cosine only: the learning rate reached at the last step (absolute, not scaled).
-    public var minLR: Double
-    /// step only: multiply the learning rate by `gamma` every `stepSize` steps.
-    public var stepSize: Int
-    /// step only.
-    public var gamma: Double
+    public var type = Kind.constant
+    public var warmupSteps = 0
+    public var minLR = 0.0
+    public var stepSize = 0
+    public var gamma = 0.1
 
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         case constant, cosine, step
@@ -147,20 +117,15 @@ public struct ScheduleConfig: Sendable, Equatable, Decodable {
         var keys: [String] { self == .cosine ? ["min_lr"] : self == .step ? ["step_size", "gamma"] : [] }
     }
 
-    public init(type: Kind = .constant, warmupSteps: Int = 0, minLR: Double = 0, stepSize: Int = 0, gamma: Double = 0.1) {
-        self.type = type
-        self.warmupSteps = warmupSteps
-        self.minLR = minLR
-        self.stepSize = stepSize
-        self.gamma = gamma
-    }
+    public init(type: Kind = .constant) { self.type = type }
 
     public init(from decoder: Decoder) throws {
         let map = try ConfigMapping(decoder)
         let type: Kind = try map.choice("type") ?? .constant
         try map.only(["type", "warmup_steps"] + type.keys, known: Kind.allCases.flatMap(\.keys),
                      variant: "schedule.type \(type.rawValue)")
-        self.init(type: type, stepSize: type == .step ? try map.required("step_size") : 0)
+        self.init(type: type)
+        if type == .step { stepSize = try map.required("step_size") }
         try map.read("warmup_steps", into: &warmupSteps)
         try map.read("min_lr", into: &minLR)
         try map.read("gamma", into: &gamma)

@@ -1,6 +1,6 @@
 import Datasets
 
-/// A training run's configuration, as written in a YAML file (see docs/config.md for every key).
+/// A training run's configuration, as written in a YAML file (docs/config.md has every key).
 ///
 /// Load it with `RunConfig.load(path:overrides:)` or `RunConfig(yaml:source:overrides:)`: decoding
 /// is strict (unknown keys, wrong types and out-of-range values are `ConfigError`s that name the
@@ -12,22 +12,20 @@ import Datasets
 /// `Decoder` is as strict as YAML loading, and validates.
 public struct RunConfig: Sendable, Equatable, Codable {
     /// Seed of every counter-based random stream (initial weights, data order, dropout).
-    public var seed: UInt64
+    public var seed: UInt64 = 0
     public var model: ModelConfig
     public var data: DataConfig
     public var loss: Loss
-    /// `loss.pos_weight`: BCE's weight on the positive term (PyTorch's `BCEWithLogitsLoss(pos_weight=…)`),
-    /// for imbalanced binary labels; `bce_with_logits` only. Nil: 1.
+    /// `loss.pos_weight`: BCE's weight on the positive term (PyTorch's `BCEWithLogitsLoss(pos_weight=…)`).
     public var positiveWeight: Double?
     public var batch: BatchConfig
     public var optimizer: OptimizerConfig
-    public var schedule: ScheduleConfig
+    public var schedule = ScheduleConfig()
     public var train: TrainConfig
-    public var distributed: DistributedConfig
+    public var distributed = DistributedConfig()
     public var output: OutputConfig
-    /// The file name used in error messages. Not part of the configuration: it takes no part in
-    /// equality, encoding or the digest.
-    public var source: String
+    /// The file name used in error messages; no part of the configuration (equality, encoding, digest).
+    public var source = "config"
 
     public enum Loss: String, Sendable, Hashable, CaseIterable {
         /// Sigmoid + binary cross-entropy on one logit (binary classification). Needs 1 output.
@@ -38,51 +36,27 @@ public struct RunConfig: Sendable, Equatable, Codable {
         case mse
     }
 
-    public init(seed: UInt64 = 0, model: ModelConfig, data: DataConfig, loss: Loss, batch: BatchConfig,
-                optimizer: OptimizerConfig, schedule: ScheduleConfig = ScheduleConfig(), train: TrainConfig,
-                distributed: DistributedConfig = DistributedConfig(), output: OutputConfig,
-                positiveWeight: Double? = nil, source: String = "config") {
-        self.seed = seed
-        self.model = model
-        self.data = data
-        self.loss = loss
-        self.positiveWeight = positiveWeight
-        self.batch = batch
-        self.optimizer = optimizer
-        self.schedule = schedule
-        self.train = train
-        self.distributed = distributed
-        self.output = output
-        self.source = source
+    public init(model: ModelConfig, data: DataConfig, loss: Loss, batch: BatchConfig, optimizer: OptimizerConfig,
+                train: TrainConfig, output: OutputConfig) {
+        (self.model, self.data, self.loss, self.batch, self.optimizer, self.train, self.output)
+            = (model, data, loss, batch, optimizer, train, output)
     }
 
-    public static func == (lhs: RunConfig, rhs: RunConfig) -> Bool {
-        lhs.canonical == rhs.canonical
-    }
+    public static func == (lhs: RunConfig, rhs: RunConfig) -> Bool { lhs.canonical == rhs.canonical }
 
     // MARK: reading and writing
 
     public init(from decoder: Decoder) throws {
-        do {
-            let map = try ConfigMapping(decoder, keys: ["seed", "model", "data", "loss", "batch", "optimizer", "schedule",
-                                                        "train", "distributed", "output"])
-            let seed: UInt64 = try map.optional("seed") ?? 0
-            let model: ModelConfig = try map.required("model"), data: DataConfig = try map.required("data")
-            let loss: LossSpelling = try map.required("loss")
-            self.init(seed: seed, model: model, data: data, loss: loss.loss, batch: try map.required("batch"),
-                      optimizer: try map.required("optimizer"), schedule: try map.optional("schedule") ?? ScheduleConfig(),
-                      train: try map.required("train"), distributed: try map.optional("distributed") ?? DistributedConfig(),
-                      output: try map.required("output"), positiveWeight: loss.positiveWeight, source: "RunConfig")
-        } catch let error as DecodingError {
-            // Another format's decoder (JSON) words its own type errors; one line naming the key all the same.
-            switch error {
-            case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
-                 .dataCorrupted(let context):
-                throw ConfigError(ConfigPath(context.codingPath), context.debugDescription)
-            @unknown default:
-                throw ConfigError(.root, "\(error)")
-            }
-        }
+        let map = try ConfigMapping(decoder, keys: ["seed", "model", "data", "loss", "batch", "optimizer", "schedule",
+                                                    "train", "distributed", "output"])
+        let seed: UInt64? = try map.optional("seed")
+        let (model, data, loss): (ModelConfig, DataConfig, LossSpelling) = (try map.required("model"), try map.required("data"),
+                                                                           try map.required("loss"))
+        self.init(model: model, data: data, loss: loss.loss, batch: try map.required("batch"), optimizer: try map.required("optimizer"),
+                  train: try map.required("train"), output: try map.required("output"))
+        (self.seed, positiveWeight, source) = (seed ?? 0, loss.positiveWeight, "RunConfig")
+        try map.read("schedule", into: &schedule)
+        try map.read("distributed", into: &distributed)
         try validate()
     }
 
@@ -96,9 +70,12 @@ public struct RunConfig: Sendable, Equatable, Codable {
                 let map = try ConfigMapping(decoder, keys: ["type", "pos_weight"])
                 loss = try map.choice("type") ?? map.missing("type")
                 positiveWeight = try map.optional("pos_weight")
-            } else {
-                let path = ConfigPath(decoder.codingPath)
-                loss = try configChoice(decoder.singleValueContainer().decode(String.self), at: path)
+                return
+            }
+            do {
+                loss = try configChoice(decoder.singleValueContainer().decode(String.self), at: ConfigPath(decoder.codingPath))
+            } catch let error as DecodingError {
+                throw ConfigError(error, tree: decoder.userInfo[.configTree] as? YAMLNode, requested: String.self)
             }
         }
     }

@@ -47,36 +47,20 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        let config: RunConfig, weightsPath: String
+        let folder = try runFolder.map(RunFolder.load)
+        let config = try folder?.config ?? RunConfig.load(path: self.config!, overrides: overrides)
+        let weightsPath = try folder?.weightsPath(checkpoint) ?? weights!
+        try ResourceEstimate(config).check()
         let dataset: TabularDatasetAlias
-        var source: String
-        if let runFolder {
-            let folder = try RunFolder.load(runFolder)
-            config = folder.config
-            weightsPath = try folder.weightsPath(checkpoint)
-            try ResourceEstimate(config).check()
-            if let data {
-                dataset = try folder.preprocessing.encodeFile(data)
-                source = data
-            } else {
-                dataset = try folder.validationSet()
-                source = "validation"
-            }
+        let source = data ?? "validation"
+        if let folder {
+            dataset = try data.map(folder.preprocessing.encodeFile) ?? folder.validationSet()
         } else {
-            config = try RunConfig.load(path: self.config!, overrides: overrides)
-            weightsPath = weights!
-            try ResourceEstimate(config).check()
             // Refuse foreign weights before any data is read.
             _ = try SavedWeights.load(weightsPath, config: config, verify: verification.verify)
             let prepared = try PreparedData(config: config)
-            if let data {
-                dataset = try prepared.preprocessing.encodeFile(data)
-                source = data
-            } else {
-                guard prepared.hasValidation else { throw TrainingError("the config has no validation split; give --data FILE") }
-                dataset = prepared.validation
-                source = "validation"
-            }
+            guard data != nil || prepared.hasValidation else { throw TrainingError("the config has no validation split; give --data FILE") }
+            dataset = try data.map(prepared.preprocessing.encodeFile) ?? prepared.validation
         }
         let model = try SavedWeights.load(weightsPath, config: config, verify: verification.verify)
         let result = try Evaluator(loss: config.loss, positiveWeight: config.positiveWeight).evaluate(model, on: dataset)

@@ -41,33 +41,28 @@ struct Launch: ParsableCommand {
 
     func run() throws {
         StopSignal.install()
-        var words = command.first == "--" ? Array(command.dropFirst()) : command
-        var ranks = processes
-        var restart = RunSegment.Restart.none
-        while true {
-            var arguments = words
-            if restart.number > 0 {
-                arguments += ["--resume", "--restart-number", String(restart.number)]
-                if let cause = restart.cause { arguments += ["--restart-cause", cause] }
-            }
-            let outcome = try MPILauncher.runPassingThrough(ranks: ranks, arguments: arguments)
-            if outcome.status == 0 { return }
-            if let signal = StopSignal.requested() { throw ExitCode(128 + signal) }
-            let cause = outcome.cause ?? "mpirun exited with status \(outcome.status)"
-            guard restart.number < maxRestarts, ranks - 1 >= minRanks else {
-                if restart.number >= maxRestarts && maxRestarts > 0 {
-                    throw TrainingError("restarts exhausted (\(maxRestarts)): \(cause)")
+        let words = command.first == "--" ? Array(command.dropFirst()) : command
+        do {
+            try RestartSupervisor(maxRestarts: maxRestarts, minRanks: minRanks).run(ranks: processes) { attempt in
+                var arguments = words
+                if attempt.restart.number > 0 {
+                    // The injected failure happened; the restart resumes without it.
+                    arguments = Self.removingFaultInjection(words) + ["--resume", "--restart-number", String(attempt.restart.number)]
+                    if let cause = attempt.restart.cause { arguments += ["--restart-cause", cause] }
                 }
-                if ranks - 1 < minRanks && maxRestarts > 0 {
-                    throw TrainingError("\(cause); no restart: \(ranks - 1) rank\(ranks - 1 == 1 ? "" : "s") would be left, fewer than --min-ranks \(minRanks)")
-                }
-                throw ExitCode(outcome.status)
+                let outcome = try MPILauncher.runPassingThrough(ranks: attempt.ranks, arguments: arguments)
+                if outcome.status != 0 { throw JobFailed(outcome: outcome) }
             }
-            ranks -= 1
-            restart = .init(number: restart.number + 1, cause: cause)
-            words = Self.removingFaultInjection(words)   // the injected failure happened; do not repeat it
-            FileHandle.standardError.write(Data("lockstep launch: \(cause); restarting from the newest checkpoint on \(ranks) rank\(ranks == 1 ? "" : "s") (restart \(restart.number) of \(maxRestarts))\n".utf8))
+        } catch let failed as JobFailed {
+            // The job's ranks have said why; the exit status says how.
+            throw ExitCode(StopSignal.requested().map { 128 + $0 } ?? failed.outcome.status)
         }
+    }
+
+    /// A job that ended with a non-zero status, described by the cause its output named.
+    struct JobFailed: Error, CustomStringConvertible {
+        let outcome: MPILauncher.Outcome
+        var description: String { outcome.cause ?? "mpirun exited with status \(outcome.status)" }
     }
 
     static func removingFaultInjection(_ words: [String]) -> [String] {

@@ -93,24 +93,16 @@ struct Train: ParsableCommand {
         // Log lines reach a file or pipe as they are printed (`tail -f`, a scheduler's log), not in
         // 4 KiB blocks at exit.
         setvbuf(stdout, nil, _IOLBF, 0)
-        var attempt = Attempt(ranks: ranks, resume: resume, fault: fault,
-                              restart: .init(number: restartNumber, cause: restartCause))
-        var summary: RunSummary?
-        while true {
-            do {
-                summary = try train(config, attempt)
-                break
-            } catch let interrupted as RunInterrupted {
-                throw ExitCode(interrupted.exitCode)   // each rank has said so in one line
-            } catch {
-                // A failed rank ends its world; the bits do not depend on the world size, so the ranks
-                // that are left continue from the newest checkpoint and end where an uninterrupted run would.
-                let left = (attempt.ranks ?? 1) - 1
-                guard attempt.restart.number - restartNumber < maxRestarts, left >= minRanks, StopSignal.requested() == nil else { throw error }
-                attempt = Attempt(ranks: left, resume: true, fault: nil,
-                                  restart: .init(number: attempt.restart.number + 1, cause: "\(error)"))
-                FileHandle.standardError.write(Data("\(error); restarting from the newest checkpoint on \(left) rank\(left == 1 ? "" : "s") (restart \(attempt.restart.number) of \(maxRestarts))\n".utf8))
+        let supervisor = RestartSupervisor(maxRestarts: maxRestarts, minRanks: minRanks)
+        let summary: RunSummary?
+        do {
+            summary = try supervisor.run(ranks: ranks ?? 1, first: .init(number: restartNumber, cause: restartCause)) { attempt in
+                let restarted = attempt.restart.number > restartNumber
+                return try train(config, Attempt(ranks: restarted ? attempt.ranks : ranks, resume: resume || restarted,
+                                                 fault: restarted ? nil : fault, restart: attempt.restart))
             }
+        } catch let interrupted as RunInterrupted {
+            throw ExitCode(interrupted.exitCode)   // each rank has said so in one line
         }
         guard let summary else { return }   // not rank 0
         var line = "done: \(summary.steps) steps, final train loss \(String(format: "%.4f", summary.finalTrainLoss)), "

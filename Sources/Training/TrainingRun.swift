@@ -99,7 +99,6 @@ public final class TrainingRun {
     public func run() throws -> RunSummary {
         let runStart = Date()   // metrics records count elapsed seconds from here
         BLASThreads.set(1)
-        try ResourceEstimate(config).check()
         // Output problems (a file where the directory should be, a read-only disk) are found before
         // any work is done, not after training.
         if isRankZero {

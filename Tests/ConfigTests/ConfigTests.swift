@@ -89,10 +89,11 @@ struct ConfigDefaultsTests {
         #expect(config.optimizer.eps == 1e-8)
         #expect(config.optimizer.lrScaling == nil)
         #expect(config.learningRate == 0.001)
-        #expect(config.schedule == ScheduleConfig(type: .constant, warmupSteps: 0))
-        #expect(config.train == TrainConfig(steps: 10, evalEvery: 0, logEvery: 10, gradClipNorm: nil))
-        #expect(config.distributed == DistributedConfig(reduction: .deterministic, checkEvery: 50))
-        #expect(config.output == OutputConfig(dir: "runs/min", checkpointEvery: 0, keepCheckpoints: 3))
+        #expect(config.schedule.type == .constant && config.schedule.warmupSteps == 0)
+        #expect(config.train.steps == 10 && config.train.evalEvery == 0 && config.train.logEvery == 10)
+        #expect(config.train.gradClipNorm == nil && config.train.earlyStopping == nil)
+        #expect(config.distributed.reduction == .deterministic && config.distributed.checkEvery == 50)
+        #expect(config.output.dir == "runs/min" && config.output.checkpointEvery == 0 && config.output.keepCheckpoints == 3)
     }
 
     @Test func layerDefaultsAndShorthand() throws {

@@ -102,6 +102,15 @@ enum UpperExamples {
     static func resourceEstimate(config: RunConfig) throws {
         try ResourceEstimate(config).check(replicas: 4)     // four simulated ranks in this process
     }
+
+    static func restartSupervisor() throws {
+        func train(ranks: Int, resume: Bool) throws -> Int { ranks }
+        let supervisor = RestartSupervisor(maxRestarts: 1, minRanks: 2)
+        let summary = try supervisor.run(ranks: 4) { attempt in
+            try train(ranks: attempt.ranks, resume: attempt.restart.number > 0)
+        }
+        _ = summary
+    }
 }
 
 enum ResumeExamples {
