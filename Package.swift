@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         // SHA-256 of checkpoints and data files (BoringSSL's, which uses the CPU's SHA instructions).
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // File descriptors and errno for the checkpoint files (what it lacks stays a direct libc call).
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // System libraries: OpenBLAS and OpenMPI, found through pkg-config.
@@ -35,6 +37,7 @@ let package = Package(
         .target(name: "DistributedMPI", dependencies: ["Distributed", "CMPI"]),
         .target(name: "Checkpointing", dependencies: [
             "TensorCore", .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "Config", dependencies: [
             "Datasets", "Distributed", .product(name: "Yams", package: "Yams"),

@@ -8,12 +8,12 @@
 #
 # The harnesses are compiled straight from the sources with swiftc (they are not SwiftPM targets);
 # TensorCore, Datasets and Distributed are built as plain libraries, and the packages Checkpointing
-# imports (swift-crypto) are linked from SwiftPM's debug build (launch/package-objects.sh). Yams,
-# which the config loader parses with, is compiled from SwiftPM's checkout (.build/checkouts/Yams)
-# with the same instrumentation as the harness, its C part (libyaml) with clang, so that coverage
-# guides the fuzzer through the YAML parser too; it is rebuilt only when its sources change. The
-# seed corpus comes from real files: checkpoints and a model written by a short `lockstep train`
-# run, the shipped digits CSV and the shipped configs.
+# imports (swift-crypto, swift-system) are linked from SwiftPM's debug build
+# (launch/package-objects.sh). Yams, which the config loader parses with, is compiled from SwiftPM's
+# checkout (.build/checkouts/Yams) with the same instrumentation as the harness, its C part
+# (libyaml) with clang, so that coverage guides the fuzzer through the YAML parser too; it is
+# rebuilt only when its sources change. The seed corpus comes from real files: checkpoints and a
+# model written by a short `lockstep train` run, the shipped digits CSV and the shipped configs.
 # Corpora grow in .build/fuzz/corpus-*; a crash leaves its input in .build/fuzz/crash-* and fails the
 # script. Without the fuzzer runtime (libclang_rt.fuzzer in the Swift toolchain) the script says so
 # and exits 0, so that the test command still runs on such machines.
