@@ -16,6 +16,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // SHA-256 of checkpoints and data files (BoringSSL's, which uses the CPU's SHA instructions).
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // File descriptors and errno for the checkpoint files (what it lacks stays a direct libc call).
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // System libraries: OpenBLAS and OpenMPI, found through pkg-config.
@@ -31,13 +35,17 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["TensorCore"]),
         .target(name: "Distributed", dependencies: ["TensorCore"]),
         .target(name: "DistributedMPI", dependencies: ["Distributed", "CMPI"]),
-        .target(name: "Checkpointing", dependencies: ["TensorCore"]),
+        .target(name: "Checkpointing", dependencies: [
+            "TensorCore", .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         .target(name: "Config", dependencies: [
             "Datasets", "Distributed", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Charts"),
         .target(name: "Training", dependencies: [
             "Config", "NN", "Optim", "Datasets", "Distributed", "Checkpointing", "Charts",
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Introspection", dependencies: ["Config", "Training"]),
         .target(name: "Benchmarks", dependencies: ["Config", "Training", "Charts"]),
@@ -51,16 +59,20 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing"]),
+        .testTarget(name: "CheckpointingTests", dependencies: [
+            "Checkpointing", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         // Every ```swift example of README.md, docs/ and `///` comments, compiled (DocExampleCoverageTests).
         .testTarget(name: "DocExamplesTests", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Datasets", "Distributed", "DistributedMPI", "Checkpointing",
             "Config", "Training", "Introspection", "Benchmarks", "Charts", "LockstepCLI",
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "Config", "Training", "Introspection", "Benchmarks", "Charts", "NN", "Datasets", "Distributed", "Checkpointing",
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ]
 )

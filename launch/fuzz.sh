@@ -7,18 +7,20 @@
 #   launch/fuzz.sh [SECONDS]      # each target runs SECONDS (default 300); launch/test.sh runs 20
 #
 # The harnesses are compiled straight from the sources with swiftc (they are not SwiftPM targets);
-# TensorCore, Datasets and Distributed are built as plain libraries. Yams, which the config loader
-# parses with, is compiled from SwiftPM's checkout (.build/checkouts/Yams) with the same
-# instrumentation as the harness, its C part (libyaml) with clang, so that coverage guides the fuzzer
-# through the YAML parser too; it is rebuilt only when its sources change. The seed corpus comes from
-# real files: checkpoints and a model written by a short `lockstep train` run, the shipped digits CSV
-# and the shipped configs.
+# TensorCore, Datasets and Distributed are built as plain libraries, and the packages Checkpointing
+# imports (swift-crypto, swift-system) are linked from SwiftPM's debug build
+# (launch/package-objects.sh). Yams, which the config loader parses with, is compiled from SwiftPM's
+# checkout (.build/checkouts/Yams) with the same instrumentation as the harness, its C part
+# (libyaml) with clang, so that coverage guides the fuzzer through the YAML parser too; it is
+# rebuilt only when its sources change. The seed corpus comes from real files: checkpoints and a
+# model written by a short `lockstep train` run, the shipped digits CSV and the shipped configs.
 # Corpora grow in .build/fuzz/corpus-*; a crash leaves its input in .build/fuzz/crash-* and fails the
 # script. Without the fuzzer runtime (libclang_rt.fuzzer in the Swift toolchain) the script says so
 # and exits 0, so that the test command still runs on such machines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source launch/env.sh
+source launch/package-objects.sh
 seconds="${1:-300}"
 out=.build/fuzz
 mkdir -p "$out"
@@ -43,6 +45,7 @@ build_library() {   # module name; TensorCore first, the others import it
         >>"$out/build.log" 2>&1 || { echo "fuzz.sh: building $1 failed:"; grep -E "error" "$out/build.log" | head -20; exit 1; }
 }
 for module in TensorCore Datasets Distributed; do build_library "$module"; done
+package_objects debug >>"$out/build.log" 2>&1 || { echo "fuzz.sh: swift build --target Checkpointing failed (see $out/build.log)"; exit 1; }
 
 # Yams from SwiftPM's checkout, instrumented: libyaml (CYaml) with clang, the Swift part with swiftc.
 yams=.build/checkouts/Yams/Sources
@@ -68,7 +71,8 @@ build_target() {   # name, harness, sources...
         "$@" "$harness" -o "$out/fuzz-$name" >>"$out/build.log" 2>&1 \
         || { echo "fuzz.sh: building fuzz-$name failed:"; grep -E "error" "$out/build.log" | head -20; exit 1; }
 }
-build_target safetensors Tests/Fuzz/SafetensorsFuzz.swift Sources/Checkpointing/*.swift
+# -I "$out" comes first in build_target, so the harness imports the TensorCore built above, not SwiftPM's.
+build_target safetensors Tests/Fuzz/SafetensorsFuzz.swift ${package_flags} ${package_objects} Sources/Checkpointing/*.swift
 build_target csv Tests/Fuzz/CSVParserFuzz.swift Sources/Datasets/*.swift
 build_target config Tests/Fuzz/ConfigFuzz.swift Sources/Config/*.swift
 

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Measures what checking a checkpoint's digests costs next to loading it (docs/reliability.md):
-# builds Tests/Fuzz/VerifyCost.swift with Sources/Checkpointing (swiftc -O) and runs it once.
+# builds Checkpointing with SwiftPM (release) and Tests/Fuzz/VerifyCost.swift against it (swiftc -O),
+# then runs it once.
 #   launch/verify-cost.sh [FILE]     # FILE: where to write the 25.7 MB test checkpoint (default /tmp)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source launch/env.sh
+source launch/package-objects.sh
 out=.build/verify-cost
 mkdir -p "$out"
-blas_cflags=$(pkg-config --cflags openblas)
-swiftc -O -parse-as-library -module-name TensorCore -emit-module -emit-module-path "$out/TensorCore.swiftmodule" \
-    -emit-library -static -o "$out/libTensorCore.a" -I Sources/CBLAS -Xcc ${blas_cflags} Sources/TensorCore/*.swift
-swiftc -O -parse-as-library -module-name VerifyCost -I "$out" -I Sources/CBLAS -Xcc ${blas_cflags} \
-    -L "$out" -lTensorCore $(pkg-config --libs openblas) Sources/Checkpointing/*.swift Tests/Fuzz/VerifyCost.swift -o "$out/verify-cost"
+package_objects release >"$out/build.log" || { cat "$out/build.log"; exit 1; }
+lockstep_objects=$(find "$package_bin/TensorCore.build" "$package_bin/Checkpointing.build" -name '*.o' | tr '\n' ' ')
+swiftc -O -parse-as-library -module-name VerifyCost ${package_flags} -I Sources/CBLAS -Xcc $(pkg-config --cflags openblas) \
+    Tests/Fuzz/VerifyCost.swift ${lockstep_objects} ${package_objects} $(pkg-config --libs openblas) -o "$out/verify-cost"
 "$out/verify-cost" "${1:-/tmp/verify-cost-$$.safetensors}"

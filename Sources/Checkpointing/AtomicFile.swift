@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SystemPackage
 
 /// Replaces a file's content all at once: after a crash at any moment the path holds either the old
 /// content or the new, never a mixture or a truncated file.
@@ -56,65 +57,81 @@ public enum AtomicFile {
     /// `write(_:to:)` with an optional injected failure: the call at `failingAt` fails with `EIO`
     /// instead of running. Tests use it to show that a failure at any step loses nothing.
     static func write(_ bytes: [UInt8], to path: String, failingAt injected: Step?) throws {
-        let (directory, name) = POSIX.split(path)
+        let (directory, name) = split(path)
         guard !name.isEmpty, name != ".", name != ".." else {
             throw CheckpointError(.invalidArgument, source: path, "cannot write: the path names a directory, not a file")
         }
         let temporary = directory + "/" + temporaryName(for: name)
 
-        // Runs one system call, or fails it with EIO if it is the injected step.
-        func call(_ step: Step, _ body: () -> Int) -> Int {
-            if step == injected { errno = EIO; return -1 }
-            return body()
-        }
-        func failure(_ what: String, _ syscall: String, _ code: Int32) -> CheckpointError {
-            POSIX.ioError(path, what, call: syscall, errno: code)
+        // Runs one system call of `step`, or fails it with EIO if it is the injected step; a failure
+        // is reported against the target, naming what was being done and the call.
+        func run<Result>(_ step: Step, _ what: String, call: String, _ body: () throws -> Result) throws -> Result {
+            try CheckpointError.io(path, what, call: call) {
+                if step == injected { throw Errno.ioError }
+                return try body()
+            }
         }
 
-        let fd = Int32(call(.create) { Int(open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)) })
-        guard fd >= 0 else { throw failure("cannot create temporary file '\(temporary)'", "open", errno) }
+        let fd = try run(.create, "cannot create temporary file '\(temporary)'", call: "open") {
+            try FileDescriptor.open(FilePath(temporary), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
+                                    permissions: FilePermissions(rawValue: 0o644))
+        }
         var isOpen = true
         var renamed = false
         defer {
             // On any failure before the rename, leave no trace: close and remove the temporary. Their
             // own errors are ignored; the first error is the one worth reporting.
-            if isOpen { close(fd) }
-            if !renamed { unlink(temporary) }
+            if isOpen { _ = try? fd.close() }
+            if !renamed { try? FilePath(temporary).removeFile() }
         }
 
+        let writing = "cannot write temporary file '\(temporary)'"
         try bytes.withUnsafeBytes { buffer in
             var written = 0
             while written < buffer.count {
-                let n = call(.write) { POSIX.write(fd, buffer.baseAddress! + written, buffer.count - written) }
-                if n < 0 {
-                    let code = errno
-                    if code == EINTR { continue }
-                    throw failure("cannot write temporary file '\(temporary)'", "write", code)
-                }
+                // Retried by swift-system when a signal interrupts it.
+                let n = try run(.write, writing, call: "write") { try fd.write(UnsafeRawBufferPointer(rebasing: buffer[written...])) }
                 // A regular file never accepts zero bytes of a non-empty request; don't spin if it does.
-                guard n > 0 else { throw failure("cannot write temporary file '\(temporary)'", "write", EIO) }
+                guard n > 0 else { throw CheckpointError.io(path, writing, call: "write", .ioError) }
                 written += n
             }
         }
-        while call(.sync, { Int(fsync(fd)) }) != 0 {
-            let code = errno
-            if code == EINTR { continue }
-            throw failure("cannot flush temporary file '\(temporary)' to disk", "fsync", code)
-        }
+        try run(.sync, "cannot flush temporary file '\(temporary)' to disk", call: "fsync") { try fd.sync() }
         isOpen = false   // whatever close returns, the descriptor is gone (never retry close on Linux)
-        guard call(.close, { Int(close(fd)) }) == 0 else {
-            throw failure("cannot close temporary file '\(temporary)'", "close", errno)
-        }
-        guard call(.rename, { Int(rename(temporary, path)) }) == 0 else {
-            throw failure("cannot rename temporary file '\(temporary)' over the target", "rename", errno)
+        try run(.close, "cannot close temporary file '\(temporary)'", call: "close") { try fd.close() }
+        try run(.rename, "cannot rename temporary file '\(temporary)' over the target", call: "rename") {
+            try FilePath(temporary).move(over: FilePath(path))
         }
         renamed = true
         // The new content is in place; flushing the directory makes the rename itself durable.
         do {
-            if injected == .syncDirectory { throw POSIX.ioError(directory, "cannot flush directory", call: "fsync", errno: EIO) }
-            try POSIX.syncDirectory(directory)
+            if injected == .syncDirectory { throw CheckpointError.io(directory, "cannot flush directory", call: "fsync", .ioError) }
+            try syncDirectory(directory)
         } catch let error as CheckpointError {
             throw CheckpointError(.io, source: path, "wrote the file, but the rename may not survive a crash: \(error.description)")
         }
+    }
+
+    /// Splits a path into its directory and last component; `"a"` lives in `"."`, `"/a"` in `"/"`.
+    /// Plain text, unlike `FilePath`, which drops a trailing slash: `"dir/"` must stay a directory
+    /// (an empty last component), never become a file named `dir`.
+    static func split(_ path: String) -> (directory: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let directory = String(path[..<slash])
+        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
+    }
+
+    /// Flushes a directory's entries (new, renamed or removed names) to disk.
+    static func syncDirectory(_ path: String) throws {
+        let fd = try CheckpointError.io(path, "cannot open directory to flush it", call: "open") {
+            try FileDescriptor.open(FilePath(path), .readOnly, options: [.directory, .closeOnExec])
+        }
+        do {
+            try CheckpointError.io(path, "cannot flush directory", call: "fsync") { try fd.sync() }
+        } catch {
+            _ = try? fd.close()
+            throw error
+        }
+        try CheckpointError.io(path, "cannot close directory", call: "close") { try fd.close() }
     }
 }

@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// A run's checkpoint folder: `step-00000100.safetensors` files, a `latest` pointer naming the newest,
 /// and only the last `keep` checkpoints kept. Only rank 0 writes to it.
 ///
@@ -47,7 +49,7 @@ public struct CheckpointDirectory: Sendable {
 
     /// The checkpoints on disk, oldest first.
     public func checkpoints() throws -> [(step: Int, path: String)] {
-        guard let names = try POSIX.listDirectory(path) else { return [] }
+        guard let names = try entryNames() else { return [] }
         return names.compactMap { name in Self.step(fromFileName: name).map { ($0, pathOf(name)) } }
             .sorted { $0.step < $1.step }
     }
@@ -58,13 +60,13 @@ public struct CheckpointDirectory: Sendable {
     @discardableResult
     public func save(_ archive: SafetensorsArchive, step: Int) throws -> String {
         let name = Self.fileName(step: step)
-        try POSIX.makeDirectories(path)
+        try Self.makeDirectories(path)
         try archive.write(to: pathOf(name))
         try AtomicFile.write(Array((name + "\n").utf8), to: pathOf(Self.pointerName))
         // Only now, with the new checkpoint and the pointer durable, is deleting old ones safe.
         let older = try checkpoints().filter { $0.step < step }
         for old in older.dropLast(keep - 1) {
-            try POSIX.removeFile(old.path)
+            try Self.removeFile(old.path)
         }
         try removeStaleTemporaries()
         return pathOf(name)
@@ -73,10 +75,10 @@ public struct CheckpointDirectory: Sendable {
     /// Removes temporaries that a crash mid-write left next to checkpoints or the pointer; each may be
     /// as large as a checkpoint. Called after a save, when none of this writer's own are in flight.
     private func removeStaleTemporaries() throws {
-        for name in try POSIX.listDirectory(path) ?? [] {
+        for name in try entryNames() ?? [] {
             guard let target = AtomicFile.target(ofTemporary: name),
                   target == Self.pointerName || Self.step(fromFileName: target) != nil else { continue }
-            try POSIX.removeFile(pathOf(name))
+            try Self.removeFile(pathOf(name))
         }
     }
 
@@ -86,6 +88,50 @@ public struct CheckpointDirectory: Sendable {
     /// not open the checkpoint; `resume(using:)` also falls back past one that does not load.
     public func latestPath() throws -> String? {
         try pointedPath() ?? checkpoints().last?.path
+    }
+
+    /// The names in the directory (without "." and ".."), or `nil` if the directory does not exist.
+    private func entryNames() throws -> [String]? {
+        let stream: DirectoryStream
+        do {
+            stream = try DirectoryStream(FilePath(path))
+        } catch .noSuchFileOrDirectory {
+            return nil
+        } catch {
+            throw CheckpointError.io(path, "cannot list directory", call: "opendir", error)
+        }
+        var names: [String] = []
+        while let name = try CheckpointError.io(path, "cannot list directory", call: "readdir", { try stream.next() }) {
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Creates `path` and any missing parents (like `mkdir -p`), flushing each parent that gains an
+    /// entry so that the new directory survives a crash along with the files later put in it.
+    private static func makeDirectories(_ path: String) throws {
+        if try FileType.of(path) != nil { return }
+        let (parent, _) = AtomicFile.split(path)
+        if parent != path { try makeDirectories(parent) }
+        do {
+            try FilePath(path).makeDirectory(permissions: FilePermissions(rawValue: 0o755))
+        } catch .fileExists {
+            return   // created meanwhile by someone else: fine
+        } catch {
+            throw CheckpointError.io(path, "cannot create directory", call: "mkdir", error)
+        }
+        try AtomicFile.syncDirectory(parent)
+    }
+
+    /// Removes a file; one that is already gone is not an error.
+    private static func removeFile(_ path: String) throws {
+        do {
+            try FilePath(path).removeFile()
+        } catch .noSuchFileOrDirectory {
+            return
+        } catch {
+            throw CheckpointError.io(path, "cannot remove", call: "unlink", error)
+        }
     }
 }
 

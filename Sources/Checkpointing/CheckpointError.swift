@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// Why reading, validating or writing a checkpoint failed, as one line that names the file.
 ///
 /// Every failure in this module is a `CheckpointError`, so a trainer can print it as is and a test can
@@ -36,6 +38,24 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
     }
 
     public var description: String { "\(source): \(message)" }
+}
+
+extension CheckpointError {
+    /// A failed system call as a `.io` error: `"what (call: strerror)"`, e.g. `"cannot open for
+    /// reading (open: No such file or directory)"`, so that a full disk or a missing directory reads
+    /// as such instead of as a crash or a silent half-write.
+    static func io(_ source: String, _ what: String, call: String, _ code: Errno) -> CheckpointError {
+        CheckpointError(.io, source: source, "\(what) (\(call): \(code.description))")
+    }
+
+    /// Runs `body`, one system call, and rethrows the `Errno` it throws as `io(source, what, call:)`.
+    static func io<Result>(_ source: String, _ what: String, call: String, _ body: () throws -> Result) throws -> Result {
+        do {
+            return try body()
+        } catch let code as Errno {
+            throw io(source, what, call: call, code)
+        }
+    }
 }
 
 /// `name` in single quotes with control characters escaped, so that a hostile or corrupt name cannot

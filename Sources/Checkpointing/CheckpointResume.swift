@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// The checkpoint a run resumed from, what loading it returned, and the newer candidates that were
 /// passed over with the reason for each (newest first). See `CheckpointDirectory.resume(using:)`.
 public struct ResumedCheckpoint<Value> {
@@ -83,13 +85,13 @@ extension CheckpointDirectory {
     /// unreadable, malformed, or names a file that does not exist.
     func pointedPath() throws -> String? {
         let pointer = path + "/" + Self.pointerName
-        guard try POSIX.exists(pointer) else { return nil }
-        let content = String(decoding: try POSIX.readAll(pointer), as: UTF8.self)
+        guard try FileType.of(pointer) != nil else { return nil }
+        let content = String(decoding: try RegularFile.contents(of: pointer), as: UTF8.self)
         let name = content.trimmingWhitespace()
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw CheckpointError(.mismatch, source: pointer, "expected a checkpoint file name, found \(quoted(content))")
         }
-        guard try POSIX.exists(path + "/" + name) else {
+        guard try FileType.of(path + "/" + name) != nil else {
             throw CheckpointError(.mismatch, source: pointer, "names \(quoted(name)), which does not exist in \(path)")
         }
         return path + "/" + name

@@ -1,3 +1,4 @@
+import Crypto
 import TensorCore
 
 extension CheckpointMetadataKey {
@@ -84,14 +85,16 @@ extension SafetensorsArchive {
         var content = SHA256()
         func integer(_ value: Int) {
             var little = UInt64(value).littleEndian
-            withUnsafeBytes(of: &little) { content.update(bytes: $0) }
+            withUnsafeBytes(of: &little) { content.update(bufferPointer: $0) }
+        }
+        func utf8(_ text: String) {
+            Array(text.utf8).withUnsafeBytes { content.update(bufferPointer: $0) }
         }
         func field(_ text: String) {
-            let bytes = Array(text.utf8)
-            integer(bytes.count)
-            content.update(bytes: bytes)
+            integer(text.utf8.count)
+            utf8(text)
         }
-        content.update(bytes: Array("lockstep content_sha256 v1\n".utf8))
+        utf8("lockstep content_sha256 v1\n")
         let keys = metadata.keys.filter { $0 != CheckpointMetadataKey.contentSHA256 }
             .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         integer(keys.count)
@@ -108,7 +111,7 @@ extension SafetensorsArchive {
             integer(tensor.byteCount)
             if name.hasPrefix(CheckpointMetadataKey.optimizerPrefix) { content.update(tensor: tensor) }
         }
-        content.update(bytes: parameters.bytes)
+        parameters.withUnsafeBytes { content.update(bufferPointer: $0) }
         return content.finalize()
     }
 }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemPackage
 
 /// A run's output directory. `check` finds, before any work is done and without creating anything,
 /// what would stop the run from writing there: a file where a directory must be, a directory that
@@ -23,16 +19,16 @@ public enum OutputDirectory {
         }
         var deepestExisting = path.hasPrefix("/") ? "/" : "."
         for prefix in prefixes(of: path) {
-            guard let isDirectory = try kind(of: prefix) else { break }
-            guard isDirectory else {
+            guard let type = try FileType.of(prefix) else { break }
+            guard type == .directory else {
                 throw CheckpointError(.io, source: prefix, "is not a directory (on the way to \(path))")
             }
             deepestExisting = prefix
         }
-        guard access(deepestExisting, W_OK | X_OK) == 0 else {
-            throw POSIX.ioError(deepestExisting, "cannot write the output directory \(path) here", call: "access", errno: errno)
+        try CheckpointError.io(deepestExisting, "cannot write the output directory \(path) here", call: "access") {
+            try FilePath(deepestExisting).checkWritableDirectory()
         }
-        for name in files where try kind(of: path + "/" + name) == true {
+        for name in files where try FileType.of(path + "/" + name) == .directory {
             throw CheckpointError(.io, source: path + "/" + name, "is a directory, where the run writes a file")
         }
     }
@@ -40,9 +36,13 @@ public enum OutputDirectory {
     /// `mkdir -p`: each missing component is created; an existing non-directory is an error.
     public static func create(_ path: String) throws {
         try check(path)
-        for prefix in prefixes(of: path) where try kind(of: prefix) == nil {
-            if mkdir(prefix, 0o777) != 0, errno != EEXIST {
-                throw POSIX.ioError(prefix, "cannot create the directory", call: "mkdir", errno: errno)
+        for prefix in prefixes(of: path) where try FileType.of(prefix) == nil {
+            do {
+                try FilePath(prefix).makeDirectory(permissions: FilePermissions(rawValue: 0o777))
+            } catch .fileExists {
+                // created meanwhile by someone else: fine
+            } catch {
+                throw CheckpointError.io(prefix, "cannot create the directory", call: "mkdir", error)
             }
         }
     }
@@ -54,16 +54,5 @@ public enum OutputDirectory {
             prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
             return prefix
         }
-    }
-
-    /// true for a directory, false for anything else, nil when nothing is there.
-    static func kind(of path: String) throws -> Bool? {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            let code = errno
-            if code == ENOENT { return nil }
-            throw POSIX.ioError(path, "cannot inspect", call: "stat", errno: code)
-        }
-        return (info.st_mode & S_IFMT) == S_IFDIR
     }
 }

@@ -1,9 +1,11 @@
+import Crypto
 import TensorCore
 
 extension SHA256 {
-    /// Adds a tensor's raw bytes (little-endian, row-major; no name, shape or dtype) to the message.
+    /// Adds a tensor's raw bytes (little-endian, row-major; no name, shape or dtype) to the message,
+    /// straight from the tensor's storage (no copy).
     public mutating func update(tensor: Tensor) {
-        update(bytes: UnsafeRawBufferPointer(start: tensor.rawPointer, count: tensor.byteCount))
+        update(bufferPointer: UnsafeRawBufferPointer(start: tensor.rawPointer, count: tensor.byteCount))
     }
 }
 

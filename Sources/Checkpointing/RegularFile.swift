@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemPackage
 
 /// A regular file opened for reading, with the size it had when it was opened.
 ///
@@ -22,41 +18,51 @@ struct RegularFile {
     let path: String
     /// The size in bytes `fstat` reported when the file was opened.
     let size: Int
-    private let descriptor: Int32
+    private let descriptor: FileDescriptor
 
     /// Opens `path` read-only; throws `.io` if it cannot be opened or is not a regular file.
     init(path: String) throws {
-        // O_NONBLOCK: opening a FIFO without a writer would otherwise block here, before fstat can
+        // .nonBlocking: opening a FIFO without a writer would otherwise block here, before fstat can
         // tell what it is. It has no effect on reads from a regular file.
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw POSIX.ioError(path, "cannot open for reading", call: "open", errno: errno) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            let code = errno
-            _ = closeDescriptor(fd)
-            throw POSIX.ioError(path, "cannot inspect", call: "fstat", errno: code)
+        let descriptor = try CheckpointError.io(path, "cannot open for reading", call: "open") {
+            try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .nonBlocking])
         }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            _ = closeDescriptor(fd)
-            throw CheckpointError(.invalidArgument, source: path, "is \(Self.kindName(mode: info.st_mode)), not a regular file")
+        let info: Stat
+        do {
+            info = try CheckpointError.io(path, "cannot inspect", call: "fstat") { try descriptor.stat() }
+        } catch {
+            _ = try? descriptor.close()
+            throw error
+        }
+        guard info.type == .regular else {
+            _ = try? descriptor.close()
+            throw CheckpointError(.invalidArgument, source: path, "is \(Self.kindName(info.type)), not a regular file")
         }
         self.path = path
-        self.size = Int(info.st_size)
-        self.descriptor = fd
+        self.size = Int(info.size)
+        self.descriptor = descriptor
+    }
+
+    /// The whole content of the regular file at `path`: a device, FIFO or directory is refused before
+    /// anything is read, and the read stops at the size `fstat` reported.
+    static func contents(of path: String) throws -> [UInt8] {
+        let file = try RegularFile(path: path)
+        defer { file.close() }
+        var bytes = [UInt8](repeating: 0, count: file.size)
+        try bytes.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
+        return bytes
     }
 
     /// Closes the descriptor. Read-only: a failed close loses nothing, so its result is ignored.
-    func close() { _ = closeDescriptor(descriptor) }
+    func close() { _ = try? descriptor.close() }
 
     /// Fills `buffer` with the bytes at `offset...`; throws `.truncated` if the file ends first.
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
         var done = 0
         while done < buffer.count {
-            let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
-            if n < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw POSIX.ioError(path, "cannot read", call: "pread", errno: code)
+            // Retried by swift-system when a signal interrupts it.
+            let n = try CheckpointError.io(path, "cannot read", call: "pread") {
+                try descriptor.read(fromAbsoluteOffset: Int64(offset + done), into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]))
             }
             guard n > 0 else {
                 throw CheckpointError(.truncated, source: path,
@@ -67,18 +73,15 @@ struct RegularFile {
     }
 
     /// What a non-regular file is, for the error message.
-    private static func kindName(mode: mode_t) -> String {
-        switch mode & S_IFMT {
-        case S_IFDIR: "a directory"
-        case S_IFCHR: "a character device"
-        case S_IFBLK: "a block device"
-        case S_IFIFO: "a FIFO (named pipe)"
-        case S_IFSOCK: "a socket"
-        case S_IFLNK: "a symbolic link"
+    private static func kindName(_ type: FileType) -> String {
+        switch type {
+        case .directory: "a directory"
+        case .characterSpecial: "a character device"
+        case .blockSpecial: "a block device"
+        case .fifo: "a FIFO (named pipe)"
+        case .socket: "a socket"
+        case .symbolicLink: "a symbolic link"
         default: "not a regular file"
         }
     }
 }
-
-/// `close(2)` under a name that `RegularFile.close()` does not shadow.
-private func closeDescriptor(_ fd: Int32) -> Int32 { close(fd) }

@@ -1,4 +1,5 @@
 import Checkpointing
+import Crypto
 
 /// Which file a run trained or validated on: its path as given, its data rows and the SHA-256 of its
 /// bytes, so that a run folder says exactly what data made it (`data.json`).
@@ -30,6 +31,6 @@ public struct RunData: Sendable, Hashable, Codable {
 /// A SHA-256 fed chunk by chunk while a file is read (`RawTable`'s `onChunk`).
 final class FileHasher: @unchecked Sendable {
     private var hasher = SHA256()
-    func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bytes: bytes) }
+    func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
     var hex: String { hasher.finalize().hex }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Testing
 import TensorCore
 @testable import Checkpointing
@@ -78,6 +79,6 @@ struct ValidationTests {
 
     @Test func paramsDigestIsTheHashOfTheRawBytes() {
         let archive = SafetensorsArchive(tensors: [("a", float32Tensor([1], shape: [1])), ("b", int64Tensor([2], shape: [1]))])
-        #expect(archive.paramsSHA256() == SHA256.hash([0, 0, 0x80, 0x3f, 2, 0, 0, 0, 0, 0, 0, 0]))
+        #expect(archive.paramsSHA256() == SHA256.hash(data: [0, 0, 0x80, 0x3f, 2, 0, 0, 0, 0, 0, 0, 0] as [UInt8]))
     }
 }

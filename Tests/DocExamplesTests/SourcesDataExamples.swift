@@ -7,6 +7,7 @@ import Datasets
 import Distributed
 import DistributedMPI
 @testable import Checkpointing
+import Crypto
 
 // The ```swift blocks of the `///` comments in Datasets, Distributed, DistributedMPI and
 // Checkpointing, each compiled inside a function (Checkpointing's internal RegularFile needs the
@@ -178,11 +179,8 @@ enum CheckpointingExamples {
         try loaded.verifyParamsSHA256(source: path)  // after reading
     }
 
-    static func sha256() {
-        var hasher = SHA256()
-        hasher.update(bytes: Array("ab".utf8))
-        hasher.update(bytes: Array("c".utf8))
-        hasher.finalize().hex   // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    static func digestHex() {
+        SHA256.hash(data: Array("abc".utf8)).hex   // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     }
 
     static func archive(weight: Tensor, bias: Tensor) throws {

@@ -1,10 +1,12 @@
 // What verifying a checkpoint costs next to loading it (issue 11, defect 5). Built and run by
-// launch/verify-cost.sh with swiftc -O together with Sources/Checkpointing, like the fuzz harnesses.
+// launch/verify-cost.sh with swiftc -O against SwiftPM's release build of Checkpointing.
 //
 // Writes a wide-MLP-sized checkpoint (configs/wide-mlp.yaml: 3.2 M float32 parameters plus an SGD
 // momentum buffer of the same size, 25.7 MB), then times (thread CPU time), best of N: reading it from the page cache
 // (`SafetensorsArchive(contentsOf:)`), `verifyDigests` (content_sha256 + params_sha256), and SHA-256
 // alone over the same bytes.
+import Checkpointing
+import Crypto
 import TensorCore
 #if canImport(Glibc)
 import Glibc

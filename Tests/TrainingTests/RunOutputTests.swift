@@ -4,6 +4,7 @@ import TensorCore
 import Checkpointing
 import Training
 import Config
+import Crypto
 
 /// What `TrainingRun` leaves in its output directory: summary.json, model.safetensors, metrics.jsonl,
 /// checkpoints; determinism across identical runs; resume from a checkpoint.
@@ -97,7 +98,7 @@ struct RunOutputTests {
         #expect(raw.entries.last?.end == raw.data.count)
         // params_sha256 = SHA-256 of the tensors' raw bytes, in state-dict order.
         var hasher = SHA256()
-        for entry in raw.entries { hasher.update(bytes: Array(raw.data[entry.begin..<entry.end])) }
+        for entry in raw.entries { hasher.update(data: raw.data[entry.begin..<entry.end]) }
         #expect(hasher.finalize().hex == sha)
         #expect(raw.metadata["params_sha256"] == sha)
         #expect(raw.metadata["step"] == "20")
