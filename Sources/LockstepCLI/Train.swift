@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc   // C's `stdout` global, touched once before any thread starts
+#elseif canImport(Darwin)
+@preconcurrency import Darwin
 #endif
 import Foundation
 import ArgumentParser

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Asks Linux to back large buffers with 2 MB transparent huge pages (`madvise(MADV_HUGEPAGE)`).
