@@ -74,14 +74,14 @@ extension EvaluationResult {
 }
 
 /// `{"samples", "loss", …metrics, "per_class_accuracy"?, "confusion_matrix"?}` (metrics.jsonl's
-/// `validation`, `eval --json`): finite numbers only; a metric of the task that is undefined or not
-/// finite is `null`, with its reason beside it as `<metric>_undefined` (`JSONOutput`'s rule).
+/// `validation`, `eval --json`): each metric a `Metric`, so one that is undefined or not finite is
+/// `null` with its reason beside it as `<metric>_undefined`, and one the task lacks is left out.
 extension EvaluationResult: Encodable {
     public func encode(to encoder: Encoder) throws {
         var out = encoder.container(keyedBy: JSONKey.self)
         try out.encode(samples, forKey: "samples")
         for (name, value) in namedMetrics {
-            try out.encodeMetric(value, forKey: JSONKey(name), undefined: undefined[name])
+            try out.encodeIfPresent(Metric(value, undefined: undefined[name]), forKey: JSONKey(name))
         }
         if let perClassAccuracy { try out.encode(perClassAccuracy, forKey: "per_class_accuracy") }
         if let confusion { try out.encode(confusion, forKey: "confusion_matrix") }

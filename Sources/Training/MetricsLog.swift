@@ -80,10 +80,10 @@ public struct TrainRecord: Encodable, Sendable {
         var out = encoder.container(keyedBy: JSONKey.self)
         try out.encode("train", forKey: "event")
         try out.encode(step, forKey: "step")
-        try out.encodeMetric(loss, forKey: "loss")
-        try out.encodeMetric(learningRate, forKey: "lr")
-        try out.encodeMetric(samplesPerSecond, forKey: "samples_per_second")
-        try out.encodeMetric(gradientNorm, forKey: "grad_norm")
+        try out.encode(Metric(loss), forKey: "loss")
+        try out.encode(Metric(learningRate), forKey: "lr")
+        try out.encode(Metric(samplesPerSecond), forKey: "samples_per_second")
+        try out.encodeIfPresent(gradientNorm.map { Metric($0) }, forKey: "grad_norm")
     }
 }
 

@@ -39,6 +39,15 @@ enum UpperExamples {
         try log.append(TrainRecord(step: 10, loss: 0.41, learningRate: 0.1, samplesPerSecond: 9000, gradientNorm: nil))
     }
 
+    static func metric(encoder: Encoder, decoder: Decoder, loss: Double, auc: Double?) throws {
+        let values = try decoder.container(keyedBy: JSONKey.self)
+        var out = encoder.container(keyedBy: JSONKey.self)
+        try out.encode(Metric(loss), forKey: "loss")       // 0.41, or null and "loss_undefined": "not finite (nan)"
+        try out.encodeIfPresent(Metric(auc, undefined: "the data holds only one class"), forKey: "auc")
+        let back = try values.decode(Metric.self, forKey: "loss").number   // NaN when it was undefined
+        _ = back
+    }
+
     static func modelBuilder(config: RunConfig) throws {
         let model = try ModelBuilder.build(config)   // layer1, bn1, 2, 3, layer2, …
         _ = model
