@@ -1,11 +1,11 @@
 import Foundation
 
 /// Every JSON Lockstep writes (metrics.jsonl, summary.json, preprocessing.json, data.json,
-/// `eval --json`, `inspect --json`, the benchmarks' reports) goes through `Encodable` and this one
-/// encoder: keys sorted, slashes not escaped, and no non-finite number ever written, since JSON has
-/// none. A number that may be undefined is a `Metric` (`null` with a `<key>_undefined` reason); any
-/// other `Double` must be finite, and the encoder refuses one that is not rather than write it.
-/// Reading is `JSONDecoder()` as it comes: `Metric` reads its own `null`s.
+/// `eval --json`, `inspect --json`, the benchmarks' reports, the timeline's events) goes through
+/// `Encodable` and this one encoder: keys sorted, slashes not escaped, and no non-finite number
+/// ever written, since JSON has none. A number that may be undefined is a `Metric` (`null` with a
+/// `<key>_undefined` reason); any other `Double` must be finite, and the encoder refuses one that is
+/// not rather than write it. Reading is `JSONDecoder()` as it comes: `Metric` reads its own `null`s.
 ///
 /// ```swift
 /// struct Point: Encodable { let x: Int }
