@@ -1,5 +1,6 @@
 import Foundation
 import Checkpointing
+import Training
 
 /// Writes a benchmark's outputs (CSV, JSON, SVG) atomically, after checking that the folder exists,
 /// so that a bad path is one clear error and nothing is half-written.
@@ -29,26 +30,20 @@ public enum ReportFiles {
         }
     }
 
-    /// Pretty, key-sorted JSON (stable diffs when the figures are committed).
+    /// Pretty, key-sorted JSON (stable diffs when the figures are committed), through `JSONOutput`:
+    /// every figure is a finite number (a ratio of measured times), and one that is not is refused.
     public static func json<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+        String(decoding: try JSONOutput.pretty(value), as: UTF8.self)
     }
 
     /// One-line JSON, for a worker process to hand its result to the parent on stdout.
     public static func compactJSON<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        try JSONOutput.line(value)
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data, source: String) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do {
-            return try decoder.decode(type, from: data)
+            return try JSONDecoder().decode(type, from: data)
         } catch {
             throw BenchmarkError("\(source) is not a \(type) JSON file (\(error.localizedDescription))")
         }

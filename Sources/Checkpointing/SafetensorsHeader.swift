@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 /// One tensor's line in a safetensors header: where its bytes are in the data section.
@@ -68,40 +69,39 @@ enum SafetensorsHeader {
     /// in data (offset) order and the metadata. Every tensor must be described completely and
     /// consistently, and together the tensors must tile the data section exactly: no overlap, no gap,
     /// nothing past the end, nothing left over.
+    ///
+    /// `JSONDecoder` reads the JSON; `JSONTextLayout` adds what the decoder does not show: tensor
+    /// order, duplicate names (a second tensor of one name would otherwise vanish) and whether shapes
+    /// and offsets are written as plain integers.
     static func decode(_ header: [UInt8], dataLength: Int, source: String) throws -> (entries: [SafetensorsEntry], metadata: [String: String]) {
         func bad(_ message: String) -> CheckpointError { CheckpointError(.badHeader, source: source, message) }
 
         guard String(validating: header, as: UTF8.self) != nil else { throw bad("header is not valid UTF-8") }
-        let root: JSONValue
+        let json = Data(header), decoder = JSONDecoder()
+        // The decoder checks the whole text's syntax before it decodes anything, so this checks only
+        // that (strings and numbers are checked as they are decoded, below).
+        guard (try? decoder.decode(AnyJSON.self, from: json)) != nil else { throw bad("header is not valid JSON") }
+        let layout = JSONTextLayout(scanning: header)
+        if let name = layout.duplicateKey { throw bad("duplicate key \(quoted(name))") }
+        let fields: SafetensorsHeaderFields
         do {
-            root = try JSONParser.parse(header)
+            fields = try decoder.decode(SafetensorsHeaderFields.self, from: json)
+        } catch let problem as HeaderProblem {
+            throw bad(problem.message)
         } catch {
-            throw bad("header is not valid JSON: \(error.message) at header byte \(error.offset)")
+            throw bad("header is not valid JSON")
         }
-        guard case .object(let members) = root else {
-            throw bad("header is \(root.kindName), expected a JSON object")
-        }
-
-        var metadata: [String: String] = [:]
-        var entries: [SafetensorsEntry] = []
-        for (key, value) in members {
-            if key == metadataKey {
-                guard case .object(let pairs) = value else {
-                    throw bad("'\(metadataKey)' is \(value.kindName), expected an object of strings")
-                }
-                for (metaKey, metaValue) in pairs {
-                    guard case .string(let text) = metaValue else {
-                        throw bad("metadata \(quoted(metaKey)) is \(metaValue.kindName), expected a string")
-                    }
-                    metadata[metaKey] = text
-                }
-            } else {
-                entries.append(try decodeEntry(name: key, value, bad: bad))
-            }
+        // Past the checks above, the only numbers are shape dimensions and data offsets.
+        if let keys = layout.keysToNonDigitNumber {
+            let name = keys.first ?? ""
+            throw bad(keys.last == "shape" ? SafetensorsEntry.badShape(name) : SafetensorsEntry.badOffsets(name))
         }
 
-        // Data order; a stable sort keeps header order among empty tensors sharing an offset.
-        entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
+        // Data order; among empty tensors sharing an offset, file order.
+        let fileOrder = Dictionary(layout.topLevelKeys.enumerated().map { ($1, $0) }, uniquingKeysWith: min)
+        let entries = fields.entries.values.sorted {
+            ($0.begin, $0.end, fileOrder[$0.name] ?? .max) < ($1.begin, $1.end, fileOrder[$1.name] ?? .max)
+        }
         var position = 0
         var previous: SafetensorsEntry?
         for entry in entries {
@@ -122,57 +122,13 @@ enum SafetensorsHeader {
         if position < dataLength {
             throw bad("\(dataLength - position) bytes after the last tensor are not described by the header")
         }
-        return (entries, metadata)
+        return (entries, fields.metadata)
     }
 
     private static func offsets(_ entry: SafetensorsEntry) -> String { "[\(entry.begin), \(entry.end)]" }
+}
 
-    private static func decodeEntry(name: String, _ value: JSONValue, bad: (String) -> CheckpointError) throws -> SafetensorsEntry {
-        let tensor = "tensor \(quoted(name))"
-        guard case .object(let fields) = value else {
-            throw bad("\(tensor): entry is \(value.kindName), expected an object with dtype, shape and data_offsets")
-        }
-        var dtypeValue: JSONValue?, shapeValue: JSONValue?, offsetsValue: JSONValue?
-        for (key, field) in fields {
-            switch key {
-            case "dtype": dtypeValue = field
-            case "shape": shapeValue = field
-            case "data_offsets": offsetsValue = field
-            default: throw bad("\(tensor): unexpected field \(quoted(key))")
-            }
-        }
-        guard let dtypeValue else { throw bad("\(tensor): missing 'dtype'") }
-        guard let shapeValue else { throw bad("\(tensor): missing 'shape'") }
-        guard let offsetsValue else { throw bad("\(tensor): missing 'data_offsets'") }
-
-        guard case .string(let dtypeName) = dtypeValue else {
-            throw bad("\(tensor): 'dtype' is \(dtypeValue.kindName), expected a string")
-        }
-        guard let dtype = DType(safetensorsName: dtypeName) else {
-            let supported = DType.allCases.map(\.safetensorsName).joined(separator: ", ")
-            throw bad("\(tensor) has unsupported dtype \(quoted(dtypeName)) (supported: \(supported))")
-        }
-        guard case .array(let dims) = shapeValue, dims.allSatisfy({ $0.nonNegativeInteger != nil }) else {
-            throw bad("\(tensor): 'shape' must be an array of non-negative integers")
-        }
-        let shape = dims.map { $0.nonNegativeInteger! }
-        guard case .array(let bounds) = offsetsValue, bounds.count == 2,
-              let begin = bounds[0].nonNegativeInteger, let end = bounds[1].nonNegativeInteger else {
-            throw bad("\(tensor): 'data_offsets' must be two non-negative integers [begin, end]")
-        }
-        guard begin <= end else {
-            throw bad("\(tensor): data_offsets [\(begin), \(end)] end before they begin")
-        }
-        // Element and byte counts, refusing overflow: a corrupt shape must not wrap around to a match.
-        var bytes = dtype.byteWidth
-        for dim in shape {
-            let (product, overflow) = bytes.multipliedReportingOverflow(by: dim)
-            guard !overflow else { throw bad("\(tensor): shape \(describe(shape: shape)) is too large") }
-            bytes = product
-        }
-        guard bytes == end - begin else {
-            throw bad("\(tensor) has shape \(describe(shape: shape)) of \(dtype.safetensorsName) (\(bytes) bytes), but data_offsets [\(begin), \(end)] span \(end - begin) bytes")
-        }
-        return SafetensorsEntry(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
-    }
+/// Any JSON value, decoded into nothing: decoding it checks the text's syntax and no more.
+private struct AnyJSON: Decodable {
+    init(from decoder: Decoder) {}
 }

@@ -65,9 +65,9 @@ extension LayerActivationStatistics: Encodable {
         try out.encode(name, forKey: "name")
         try out.encode(summary, forKey: "module")
         try out.encode(shape, forKey: "shape")
-        try out.encodeMetric(mean, forKey: "mean")
-        try out.encodeMetric(std, forKey: "std")
-        try out.encodeMetric(deadFraction, forKey: "dead_fraction")
+        try out.encode(Metric(mean), forKey: "mean")
+        try out.encode(Metric(std), forKey: "std")
+        try out.encodeIfPresent(deadFraction.map { Metric($0) }, forKey: "dead_fraction")
         try out.encodeIfPresent(outputFit, forKey: "batch_norm_output")
         try out.encodeIfPresent(normalizedFit, forKey: "batch_norm_normalized")
     }
@@ -76,10 +76,10 @@ extension LayerActivationStatistics: Encodable {
 extension LayerActivationStatistics.Fit: Encodable {
     public func encode(to encoder: Encoder) throws {
         var out = encoder.container(keyedBy: JSONKey.self)
-        try out.encodeMetric(meanAbs, forKey: "mean_abs")
-        try out.encodeMetric(meanAbsMax, forKey: "mean_abs_max")
-        try out.encodeMetric(stdDeviation, forKey: "std_deviation")
-        try out.encodeMetric(stdDeviationMax, forKey: "std_deviation_max")
+        try out.encode(Metric(meanAbs), forKey: "mean_abs")
+        try out.encode(Metric(meanAbsMax), forKey: "mean_abs_max")
+        try out.encode(Metric(stdDeviation), forKey: "std_deviation")
+        try out.encode(Metric(stdDeviationMax), forKey: "std_deviation_max")
     }
 }
 

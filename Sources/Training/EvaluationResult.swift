@@ -39,8 +39,13 @@ public struct EvaluationResult: Sendable, Equatable {
 
     /// Every scalar metric under its JSON name, nil where the task has none.
     var namedMetrics: [(name: String, value: Double?)] {
-        [("loss", loss), ("accuracy", accuracy), ("auc", auc), ("precision", precision),
-         ("recall", recall), ("f1", f1), ("mse", mse), ("mae", mae)]
+        [("loss", loss)] + Self.optionalMetrics.map { ($0.name, self[keyPath: $0.path]) }
+    }
+
+    /// The metrics a task may lack, by JSON name.
+    private static var optionalMetrics: [(name: String, path: WritableKeyPath<EvaluationResult, Double?>)] {
+        [("accuracy", \.accuracy), ("auc", \.auc), ("precision", \.precision), ("recall", \.recall),
+         ("f1", \.f1), ("mse", \.mse), ("mae", \.mae)]
     }
 
     public func metric(named name: String) -> Double? {
@@ -74,16 +79,31 @@ extension EvaluationResult {
 }
 
 /// `{"samples", "loss", …metrics, "per_class_accuracy"?, "confusion_matrix"?}` (metrics.jsonl's
-/// `validation`, `eval --json`): finite numbers only; a metric of the task that is undefined or not
-/// finite is `null`, with its reason beside it as `<metric>_undefined` (`JSONOutput`'s rule).
-extension EvaluationResult: Encodable {
+/// `validation`, `eval --json`): each metric a `Metric`, so one that is undefined or not finite is
+/// `null` with its reason beside it as `<metric>_undefined`, and one the task lacks is left out.
+/// Read back, an undefined metric is NaN (`loss`) or nil, with its reason in `undefined`.
+extension EvaluationResult: Codable {
     public func encode(to encoder: Encoder) throws {
         var out = encoder.container(keyedBy: JSONKey.self)
         try out.encode(samples, forKey: "samples")
         for (name, value) in namedMetrics {
-            try out.encodeMetric(value, forKey: JSONKey(name), undefined: undefined[name])
+            try out.encodeIfPresent(Metric(value, undefined: undefined[name]), forKey: JSONKey(name))
         }
-        if let perClassAccuracy { try out.encode(perClassAccuracy, forKey: "per_class_accuracy") }
-        if let confusion { try out.encode(confusion, forKey: "confusion_matrix") }
+        try out.encodeIfPresent(perClassAccuracy, forKey: "per_class_accuracy")
+        try out.encodeIfPresent(confusion, forKey: "confusion_matrix")
+    }
+
+    public init(from decoder: Decoder) throws {
+        let values = try decoder.container(keyedBy: JSONKey.self)
+        let loss = try values.decode(Metric.self, forKey: "loss")
+        self.init(loss: loss.number, samples: try values.decode(Int.self, forKey: "samples"))
+        undefined["loss"] = loss.undefinedReason
+        for (name, path) in Self.optionalMetrics {
+            guard let metric = try values.decodeIfPresent(Metric.self, forKey: JSONKey(name)) else { continue }
+            self[keyPath: path] = metric.value
+            undefined[name] = metric.undefinedReason
+        }
+        perClassAccuracy = try values.decodeIfPresent([Double?].self, forKey: "per_class_accuracy")
+        confusion = try values.decodeIfPresent([[Int]].self, forKey: "confusion_matrix")
     }
 }

@@ -4,13 +4,14 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import Checkpointing
 
-/// Appends one JSON object per line to `OUT/metrics.jsonl` (rank 0 only): `TrainRecord`s and
-/// `EvalRecord`s, through `JSONOutput` (sorted keys, never a non-finite number).
+/// `OUT/metrics.jsonl`, one `MetricsRecord` per line: rank 0 appends them through `JSONOutput`
+/// (sorted keys, never a non-finite number), and `read` gives them back typed.
 ///
 /// ```swift
 /// let log = try MetricsLog(path: "runs/x/metrics.jsonl")
-/// try log.append(TrainRecord(step: 10, loss: 0.41, learningRate: 0.1, samplesPerSecond: 9000, gradientNorm: nil))
+/// try log.append(.train(TrainRecord(step: 10, loss: 0.41, learningRate: 0.1, samplesPerSecond: 9000, gradientNorm: nil)))
 /// ```
 public final class MetricsLog {
     public let path: String
@@ -30,13 +31,13 @@ public final class MetricsLog {
 
     deinit { try? handle.close() }
 
-    /// Writes one record as a line of JSON with sorted keys, stamped with the wall-clock `time`
-    /// (ISO 8601, UTC, milliseconds) and `elapsed_seconds` since `start`.
-    public func append<Record: Encodable>(_ record: Record) throws {
+    /// Writes `event` as one line of JSON, stamped with the wall-clock `time` (ISO 8601, UTC,
+    /// milliseconds) and `elapsed_seconds` since `start`.
+    public func append(_ event: MetricsRecord.Event) throws {
         let now = Date()
-        let stamped = Stamped(record: record, time: Self.timestamp.string(from: now),
-                              elapsedSeconds: (now.timeIntervalSince(start) * 1000).rounded() / 1000)
-        try handle.write(contentsOf: Data((try JSONOutput.line(stamped) + "\n").utf8))
+        let record = MetricsRecord(event: event, time: Self.timestamp.string(from: now),
+                                   elapsedSeconds: (now.timeIntervalSince(start) * 1000).rounded() / 1000)
+        try handle.write(contentsOf: Data((try JSONOutput.line(record) + "\n").utf8))
     }
 
     nonisolated(unsafe) private static let timestamp: ISO8601DateFormatter = {
@@ -47,62 +48,42 @@ public final class MetricsLog {
     }()
 }
 
-/// A record's own keys plus `time` and `elapsed_seconds`, in one JSON object.
-private struct Stamped<Record: Encodable>: Encodable {
-    let record: Record
-    let time: String
-    let elapsedSeconds: Double
-
-    func encode(to encoder: Encoder) throws {
-        try record.encode(to: encoder)
-        var out = encoder.container(keyedBy: JSONKey.self)
-        try out.encode(time, forKey: "time")
-        try out.encode(elapsedSeconds, forKey: "elapsed_seconds")
-    }
-}
-
-/// `{"event": "train", "step", "loss", "lr", "samples_per_second", "grad_norm"?}`: one logged step.
-public struct TrainRecord: Encodable, Sendable {
-    public var step: Int
-    public var loss: Double
-    public var learningRate: Double
-    public var samplesPerSecond: Double
-    /// The global gradient norm, when clipping computed it.
-    public var gradientNorm: Double?
-
-    public init(step: Int, loss: Double, learningRate: Double, samplesPerSecond: Double, gradientNorm: Double?) {
-        self.step = step
-        self.loss = loss
-        self.learningRate = learningRate
-        self.samplesPerSecond = samplesPerSecond
-        self.gradientNorm = gradientNorm
+extension MetricsLog {
+    /// The records of the metrics file at `path`, in file order. A line that is not a record is
+    /// skipped: a run killed mid-append leaves its last line cut short, and the records before it
+    /// still stand. Throws when the file cannot be read.
+    public static func read(_ path: String) throws -> [MetricsRecord] {
+        try lines(path).compactMap(\.record)
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var out = encoder.container(keyedBy: JSONKey.self)
-        try out.encode("train", forKey: "event")
-        try out.encode(step, forKey: "step")
-        try out.encodeMetric(loss, forKey: "loss")
-        try out.encodeMetric(learningRate, forKey: "lr")
-        try out.encodeMetric(samplesPerSecond, forKey: "samples_per_second")
-        try out.encodeMetric(gradientNorm, forKey: "grad_norm")
-    }
-}
-
-/// `{"event": "eval", "step", "validation": {…}}`: one evaluation on the validation split.
-public struct EvalRecord: Encodable, Sendable {
-    public var step: Int
-    public var validation: EvaluationResult
-
-    public init(step: Int, validation: EvaluationResult) {
-        self.step = step
-        self.validation = validation
+    /// The segment records of `path`, in order; none when it cannot be read.
+    public static func segments(_ path: String) -> [RunSegment] {
+        ((try? read(path)) ?? []).compactMap { if case .segment(let segment) = $0.event { segment } else { nil } }
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var out = encoder.container(keyedBy: JSONKey.self)
-        try out.encode("eval", forKey: "event")
-        try out.encode(step, forKey: "step")
-        try out.encode(validation, forKey: "validation")
+    /// Keeps the records of `path` that a run resumed after `step` still stands behind: every segment
+    /// record, and training and evaluation records up to `step`. Later ones were written by a segment
+    /// that went on past its last checkpoint and are written again by the resumed run, so without this
+    /// a resumed metrics.jsonl would hold them twice; a line cut short goes too. The kept lines are
+    /// copied as they are, rewritten atomically; a missing file is left so.
+    public static func cutBack(_ path: String, toStep step: Int) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        var kept: [UInt8] = []
+        for line in try lines(path) {
+            guard let record = line.record, (record.step ?? step) <= step else { continue }
+            kept += line.text + [UInt8(ascii: "\n")]
+        }
+        try AtomicFile.write(kept, to: path)
+    }
+
+    /// Every non-empty line of `path` and the record it holds, if it is one.
+    private static func lines(_ path: String) throws -> [(text: ArraySlice<UInt8>, record: MetricsRecord?)] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError("\(path): cannot read the metrics file")
+        }
+        let decoder = JSONDecoder()
+        return [UInt8](data).split(separator: UInt8(ascii: "\n")).map { line in
+            (line, try? decoder.decode(MetricsRecord.self, from: Data(line)))
+        }
     }
 }

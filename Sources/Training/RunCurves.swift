@@ -24,19 +24,20 @@ public enum RunCurves {
     /// when the run has no such records. Undefined values (`null`) are skipped.
     public static func curves(of run: String, metric: String) throws -> [Curve] {
         let path = run + "/metrics.jsonl"
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let records: [MetricsRecord]
+        do {
+            records = try MetricsLog.read(path)
+        } catch {
             throw TrainingError("\(path): cannot read the run's metrics (is \(run) a run folder?)")
         }
         let name = URL(fileURLWithPath: run).standardizedFileURL.lastPathComponent
         var train: [(Int, Double)] = [], validation: [(Int, Double)] = []
-        for line in data.split(separator: UInt8(ascii: "\n")) {
-            guard let record = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                  let step = record["step"] as? Int else { continue }
-            switch record["event"] as? String {
-            case "train" where metric == "loss":
-                if let loss = record["loss"] as? Double { train.append((step, loss)) }
-            case "eval":
-                if let value = (record["validation"] as? [String: Any])?[metric] as? Double { validation.append((step, value)) }
+        for record in records {
+            switch record.event {
+            case .train(let logged) where metric == "loss":
+                if let loss = logged.loss.value { train.append((logged.step, loss)) }
+            case .eval(let eval):
+                if let value = eval.validation.metric(named: metric) { validation.append((eval.step, value)) }
             default:
                 break
             }

@@ -30,15 +30,9 @@ public struct RunFolder: Sendable {
 
     public static func write(config: RunConfig, data: PreparedData, to directory: String) throws {
         try AtomicFile.write(Array(config.canonicalYAML.utf8), to: directory + "/" + configFile)
-        try AtomicFile.write(json(data.preprocessing), to: directory + "/" + preprocessingFile)
-        try AtomicFile.write(json(RunData(files: data.provenance, validationFraction: data.validationFraction)),
+        try AtomicFile.write(JSONOutput.pretty(data.preprocessing), to: directory + "/" + preprocessingFile)
+        try AtomicFile.write(JSONOutput.pretty(RunData(files: data.provenance, validationFraction: data.validationFraction)),
                              to: directory + "/" + dataFile)
-    }
-
-    static func json<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(value)) + [UInt8(ascii: "\n")]
     }
 
     /// Reads a run folder's config and preprocessing.

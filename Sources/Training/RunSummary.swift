@@ -1,6 +1,6 @@
 /// `OUT/summary.json`: what a finished run did and reached. A loss or metric that is not finite
 /// (a diverged run, the AUC of a one-class split) is written as `null` with a `<key>_undefined`
-/// reason beside it (`JSONOutput`); reading it back gives NaN.
+/// reason beside it (`Metric`); reading it back gives NaN.
 public struct RunSummary: Codable, Sendable, Equatable {
     public struct Validation: Codable, Sendable, Equatable {
         /// Nil when the run had no validation split.
@@ -26,22 +26,18 @@ public struct RunSummary: Codable, Sendable, Equatable {
 
         public init(from decoder: Decoder) throws {
             let values = try decoder.container(keyedBy: JSONKey.self)
-            loss = values.contains("loss") ? try values.decodeMetric(forKey: "loss") : nil
-            accuracy = values.contains("accuracy") ? try values.decodeMetric(forKey: "accuracy") : nil
-            auc = values.contains("auc") ? try values.decodeMetric(forKey: "auc") : nil
-            aucUndefined = try values.decodeIfPresent(String.self, forKey: "auc_undefined")
+            loss = try values.decodeIfPresent(Metric.self, forKey: "loss")?.number
+            accuracy = try values.decodeIfPresent(Metric.self, forKey: "accuracy")?.number
+            let auc = try values.decodeIfPresent(Metric.self, forKey: "auc")
+            self.auc = auc?.number
+            aucUndefined = auc?.undefinedReason
         }
 
         public func encode(to encoder: Encoder) throws {
             var out = encoder.container(keyedBy: JSONKey.self)
-            try out.encodeMetric(loss, forKey: "loss")
-            try out.encodeMetric(accuracy, forKey: "accuracy")
-            if auc == nil, let aucUndefined {
-                try out.encodeNil(forKey: "auc")
-                try out.encode(aucUndefined, forKey: "auc_undefined")
-            } else {
-                try out.encodeMetric(auc, forKey: "auc", undefined: aucUndefined)
-            }
+            try out.encodeIfPresent(loss.map { Metric($0) }, forKey: "loss")
+            try out.encodeIfPresent(accuracy.map { Metric($0) }, forKey: "accuracy")
+            try out.encodeIfPresent(Metric(auc, undefined: aucUndefined), forKey: "auc")
         }
     }
 
@@ -73,17 +69,6 @@ public struct RunSummary: Codable, Sendable, Equatable {
     /// With early stopping: whether it ended the run before train.steps.
     public var stoppedEarly: Bool? = nil
 
-    enum CodingKeys: String, CodingKey {
-        case steps, reduction, validation, seed
-        case worldSize = "world_size", globalBatch = "global_batch", microBatch = "micro_batch"
-        case accumulation, finalTrainLoss = "final_train_loss", samplesPerSecond = "samples_per_second"
-        case secondsPerStep = "seconds_per_step", wallSeconds = "wall_seconds", parameterCount = "parameter_count"
-        case paramsSHA256 = "params_sha256", configDigest = "config_digest"
-        case communicationSecondsPerStep = "communication_seconds_per_step"
-        case restarts, segments
-        case bestStep = "best_step", bestMetric = "best_metric", bestValue = "best_value", stoppedEarly = "stopped_early"
-    }
-
     public init(steps: Int, worldSize: Int, globalBatch: Int, microBatch: Int, accumulation: Int, reduction: String,
                 finalTrainLoss: Double, validation: Validation, samplesPerSecond: Double, secondsPerStep: Double,
                 wallSeconds: Double, parameterCount: Int, paramsSHA256: String, configDigest: String, seed: UInt64,
@@ -113,56 +98,56 @@ public struct RunSummary: Codable, Sendable, Equatable {
         self.stoppedEarly = stoppedEarly
     }
 
+    // By hand, for the metrics' `<key>_undefined` reasons (see `Metric`); the keys are snake_case.
     public func encode(to encoder: Encoder) throws {
         var out = encoder.container(keyedBy: JSONKey.self)
-        func key(_ key: CodingKeys) -> JSONKey { JSONKey(key.rawValue) }
-        try out.encode(steps, forKey: key(.steps))
-        try out.encode(worldSize, forKey: key(.worldSize))
-        try out.encode(globalBatch, forKey: key(.globalBatch))
-        try out.encode(microBatch, forKey: key(.microBatch))
-        try out.encode(accumulation, forKey: key(.accumulation))
-        try out.encode(reduction, forKey: key(.reduction))
-        try out.encodeMetric(finalTrainLoss, forKey: key(.finalTrainLoss))
-        try out.encode(validation, forKey: key(.validation))
-        try out.encodeMetric(samplesPerSecond, forKey: key(.samplesPerSecond))
-        try out.encodeMetric(secondsPerStep, forKey: key(.secondsPerStep))
-        try out.encodeMetric(wallSeconds, forKey: key(.wallSeconds))
-        try out.encode(parameterCount, forKey: key(.parameterCount))
-        try out.encode(paramsSHA256, forKey: key(.paramsSHA256))
-        try out.encode(configDigest, forKey: key(.configDigest))
-        try out.encode(seed, forKey: key(.seed))
-        try out.encodeMetric(communicationSecondsPerStep, forKey: key(.communicationSecondsPerStep))
-        try out.encode(restarts, forKey: key(.restarts))
-        try out.encode(segments, forKey: key(.segments))
-        try out.encodeIfPresent(bestStep, forKey: key(.bestStep))
-        try out.encodeIfPresent(bestMetric, forKey: key(.bestMetric))
-        try out.encodeMetric(bestValue, forKey: key(.bestValue))
-        try out.encodeIfPresent(stoppedEarly, forKey: key(.stoppedEarly))
+        try out.encode(steps, forKey: "steps")
+        try out.encode(worldSize, forKey: "world_size")
+        try out.encode(globalBatch, forKey: "global_batch")
+        try out.encode(microBatch, forKey: "micro_batch")
+        try out.encode(accumulation, forKey: "accumulation")
+        try out.encode(reduction, forKey: "reduction")
+        try out.encode(Metric(finalTrainLoss), forKey: "final_train_loss")
+        try out.encode(validation, forKey: "validation")
+        try out.encode(Metric(samplesPerSecond), forKey: "samples_per_second")
+        try out.encode(Metric(secondsPerStep), forKey: "seconds_per_step")
+        try out.encode(Metric(wallSeconds), forKey: "wall_seconds")
+        try out.encode(parameterCount, forKey: "parameter_count")
+        try out.encode(paramsSHA256, forKey: "params_sha256")
+        try out.encode(configDigest, forKey: "config_digest")
+        try out.encode(seed, forKey: "seed")
+        try out.encode(Metric(communicationSecondsPerStep), forKey: "communication_seconds_per_step")
+        try out.encode(restarts, forKey: "restarts")
+        try out.encode(segments, forKey: "segments")
+        try out.encodeIfPresent(bestStep, forKey: "best_step")
+        try out.encodeIfPresent(bestMetric, forKey: "best_metric")
+        try out.encodeIfPresent(bestValue.map { Metric($0) }, forKey: "best_value")
+        try out.encodeIfPresent(stoppedEarly, forKey: "stopped_early")
     }
 
     public init(from decoder: Decoder) throws {
-        let values = try decoder.container(keyedBy: CodingKeys.self)
-        steps = try values.decode(Int.self, forKey: .steps)
-        worldSize = try values.decode(Int.self, forKey: .worldSize)
-        globalBatch = try values.decode(Int.self, forKey: .globalBatch)
-        microBatch = try values.decode(Int.self, forKey: .microBatch)
-        accumulation = try values.decode(Int.self, forKey: .accumulation)
-        reduction = try values.decode(String.self, forKey: .reduction)
-        finalTrainLoss = try values.decodeMetric(forKey: .finalTrainLoss)
-        validation = try values.decode(Validation.self, forKey: .validation)
-        samplesPerSecond = try values.decodeMetric(forKey: .samplesPerSecond)
-        secondsPerStep = try values.decodeMetric(forKey: .secondsPerStep)
-        wallSeconds = try values.decodeMetric(forKey: .wallSeconds)
-        parameterCount = try values.decode(Int.self, forKey: .parameterCount)
-        paramsSHA256 = try values.decode(String.self, forKey: .paramsSHA256)
-        configDigest = try values.decode(String.self, forKey: .configDigest)
-        seed = try values.decode(UInt64.self, forKey: .seed)
-        communicationSecondsPerStep = try values.decodeMetric(forKey: .communicationSecondsPerStep)
-        restarts = try values.decode(Int.self, forKey: .restarts)
-        segments = try values.decode([RunSegment].self, forKey: .segments)
-        bestStep = try values.decodeIfPresent(Int.self, forKey: .bestStep)
-        bestMetric = try values.decodeIfPresent(String.self, forKey: .bestMetric)
-        bestValue = values.contains(.bestValue) ? try values.decodeMetric(forKey: .bestValue) : nil
-        stoppedEarly = try values.decodeIfPresent(Bool.self, forKey: .stoppedEarly)
+        let values = try decoder.container(keyedBy: JSONKey.self)
+        steps = try values.decode(Int.self, forKey: "steps")
+        worldSize = try values.decode(Int.self, forKey: "world_size")
+        globalBatch = try values.decode(Int.self, forKey: "global_batch")
+        microBatch = try values.decode(Int.self, forKey: "micro_batch")
+        accumulation = try values.decode(Int.self, forKey: "accumulation")
+        reduction = try values.decode(String.self, forKey: "reduction")
+        finalTrainLoss = try values.decode(Metric.self, forKey: "final_train_loss").number
+        validation = try values.decode(Validation.self, forKey: "validation")
+        samplesPerSecond = try values.decode(Metric.self, forKey: "samples_per_second").number
+        secondsPerStep = try values.decode(Metric.self, forKey: "seconds_per_step").number
+        wallSeconds = try values.decode(Metric.self, forKey: "wall_seconds").number
+        parameterCount = try values.decode(Int.self, forKey: "parameter_count")
+        paramsSHA256 = try values.decode(String.self, forKey: "params_sha256")
+        configDigest = try values.decode(String.self, forKey: "config_digest")
+        seed = try values.decode(UInt64.self, forKey: "seed")
+        communicationSecondsPerStep = try values.decode(Metric.self, forKey: "communication_seconds_per_step").number
+        restarts = try values.decode(Int.self, forKey: "restarts")
+        segments = try values.decode([RunSegment].self, forKey: "segments")
+        bestStep = try values.decodeIfPresent(Int.self, forKey: "best_step")
+        bestMetric = try values.decodeIfPresent(String.self, forKey: "best_metric")
+        bestValue = try values.decodeIfPresent(Metric.self, forKey: "best_value")?.number
+        stoppedEarly = try values.decodeIfPresent(Bool.self, forKey: "stopped_early")
     }
 }

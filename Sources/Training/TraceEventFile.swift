@@ -32,18 +32,19 @@ public enum TraceEventFile {
         }
         guard comm.rank == 0 else { return }
         // Every rank runs the same model, so rank 0's layer names serve all.
-        try AtomicFile.write(Array(json(perRank, labels: timeline.labels).utf8), to: path)
+        try AtomicFile.write(Array(try json(perRank, labels: timeline.labels).utf8), to: path)
     }
 
-    /// The trace of `perRank[r]` as rank r's process; layer spans are named by `labels`.
-    public static func json(_ perRank: [[TimelineSpan]], labels: [String] = []) -> String {
+    /// The trace of `perRank[r]` as rank r's process; layer spans are named by `labels`. One event
+    /// per line, each through `JSONOutput` (so that a layer name is escaped like any JSON string).
+    public static func json(_ perRank: [[TimelineSpan]], labels: [String] = []) throws -> String {
         let origin = perRank.joined().map(\.start).min() ?? 0
-        var events: [String] = []
+        var events: [TraceEvent] = []
         for (rank, spans) in perRank.enumerated() {
-            events.append(#"{"name":"process_name","ph":"M","pid":\#(rank),"tid":0,"args":{"name":"rank \#(rank)"}}"#)
-            events.append(#"{"name":"process_sort_index","ph":"M","pid":\#(rank),"tid":0,"args":{"sort_index":\#(rank)}}"#)
+            events.append(TraceEvent(name: "process_name", ph: "M", pid: rank, tid: 0, args: .init(name: "rank \(rank)")))
+            events.append(TraceEvent(name: "process_sort_index", ph: "M", pid: rank, tid: 0, args: .init(sortIndex: rank)))
             if spans.contains(where: { $0.phase == .bucketReduction }) {
-                events.append(#"{"name":"thread_name","ph":"M","pid":\#(rank),"tid":1,"args":{"name":"communication thread"}}"#)
+                events.append(TraceEvent(name: "thread_name", ph: "M", pid: rank, tid: 1, args: .init(name: "communication thread")))
             }
             // Parents before children: by start, then longest first.
             let ordered = spans.sorted { ($0.start, $1.end) < ($1.start, $0.end) }
@@ -51,11 +52,31 @@ public enum TraceEventFile {
                 let name = span.phase == .step ? "step \(span.step)"
                     : span.label.map { (span.phase == .layerForward ? "forward " : "backward ") + (labels.indices.contains($0) ? labels[$0] : "layer \($0)") }
                     ?? span.phase.rawValue
-                let ts = Double(span.start - origin) / 1e3, dur = Double(span.end - span.start) / 1e3
-                events.append(#"{"name":"\#(name)","cat":"\#(span.phase.rawValue)","ph":"X","ts":\#(String(format: "%.3f", ts)),"dur":\#(String(format: "%.3f", dur)),"pid":\#(rank),"tid":\#(span.phase == .bucketReduction ? 1 : 0),"args":{"step":\#(span.step)}}"#)
+                events.append(TraceEvent(name: name, cat: span.phase.rawValue, ph: "X",
+                                         ts: Double(span.start - origin) / 1e3, dur: Double(span.end - span.start) / 1e3,
+                                         pid: rank, tid: span.phase == .bucketReduction ? 1 : 0, args: .init(step: span.step)))
             }
         }
-        return "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n" + events.joined(separator: ",\n") + "\n]}\n"
+        let lines = try events.map { try JSONOutput.line($0) }
+        return "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n" + lines.joined(separator: ",\n") + "\n]}\n"
+    }
+
+    /// One event as the trace-event format spells it; metadata events (`ph: "M"`) have no time.
+    private struct TraceEvent: Encodable {
+        struct Args: Encodable {
+            var name: String? = nil
+            var sortIndex: Int? = nil
+            var step: Int? = nil
+            enum CodingKeys: String, CodingKey { case name, sortIndex = "sort_index", step }
+        }
+        var name: String
+        var cat: String? = nil
+        var ph: String
+        var ts: Double? = nil
+        var dur: Double? = nil
+        var pid: Int
+        var tid: Int
+        var args: Args
     }
 
     private static let wordsPerSpan = 5

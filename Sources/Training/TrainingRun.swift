@@ -132,8 +132,8 @@ public final class TrainingRun {
         if isRankZero, resume { try MetricsLog.cutBack(metricsPath, toStep: firstStep) }
         if isRankZero, resume, firstStep > 0 { replay(&tracker, metricsPath: metricsPath, upTo: firstStep) }
         let metrics = isRankZero ? try MetricsLog(path: metricsPath, truncate: !resume, start: runStart) : nil
-        try metrics?.append(RunSegment(worldSize: communicator.worldSize, startStep: firstStep,
-                                       restart: restart.number, cause: restart.cause))
+        try metrics?.append(.segment(RunSegment(worldSize: communicator.worldSize, startStep: firstStep,
+                                                restart: restart.number, cause: restart.cause)))
         let board = isRankZero && tensorboard ? try TensorBoardWriter(directory: outputDirectory + "/tensorboard") : nil
         let progress = ProgressLine(totalSteps: config.train.steps, firstStep: firstStep)
         if isRankZero {
@@ -169,8 +169,8 @@ public final class TrainingRun {
             let samplesPerSecond = Double(config.batch.global) * Double(timedSteps) / max(stepSeconds, 1e-9)
             if isRankZero, config.train.logEvery > 0, done % config.train.logEvery == 0 || done == config.train.steps {
                 if showsProgress { progress.update(step: done, loss: result.loss, learningRate: result.learningRate, samplesPerSecond: samplesPerSecond) }
-                try metrics?.append(TrainRecord(step: done, loss: result.loss, learningRate: result.learningRate,
-                                                samplesPerSecond: samplesPerSecond, gradientNorm: result.gradientNorm))
+                try metrics?.append(.train(TrainRecord(step: done, loss: result.loss, learningRate: result.learningRate,
+                                                       samplesPerSecond: samplesPerSecond, gradientNorm: result.gradientNorm)))
                 try board?.add(step: done, scalars: [("train/loss", result.loss), ("train/lr", result.learningRate),
                                                      ("train/samples_per_second", samplesPerSecond)])
             }
@@ -178,7 +178,7 @@ public final class TrainingRun {
             if isRankZero, data.hasValidation, evalDue || done == config.train.steps {
                 let evaluation = try timeline.record(.evaluation, step: done) { try trainer.evaluate() }
                 lastEvaluation = evaluation
-                try metrics?.append(EvalRecord(step: done, validation: evaluation))
+                try metrics?.append(.eval(EvalRecord(step: done, validation: evaluation)))
                 try board?.add(step: done, scalars: evaluation.scalars.map { ("validation/" + $0.name, $0.value) })
                 if showsProgress { progress.finish() }
                 log("step \(done): validation " + Self.describe(evaluation))

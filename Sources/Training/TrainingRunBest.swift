@@ -1,4 +1,3 @@
-import Foundation
 import Checkpointing
 import Config
 
@@ -18,12 +17,10 @@ extension TrainingRun {
     /// up to `step` are replayed, so patience and the best value carry over and best.safetensors is not
     /// replaced by a worse model after the restart.
     func replay(_ tracker: inout BestTracker?, metricsPath: String, upTo step: Int) {
-        guard var current = tracker, let text = try? String(contentsOfFile: metricsPath, encoding: .utf8) else { return }
-        for line in text.split(separator: "\n") {
-            guard let record = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  record["event"] as? String == "eval", let at = record["step"] as? Int, at <= step,
-                  let validation = record["validation"] as? [String: Any] else { continue }
-            _ = current.observe(validation[current.metric] as? Double, step: at)
+        guard var current = tracker, let records = try? MetricsLog.read(metricsPath) else { return }
+        for record in records {
+            guard case .eval(let eval) = record.event, eval.step <= step else { continue }
+            _ = current.observe(eval.validation.metric(named: current.metric), step: eval.step)
         }
         tracker = current
     }

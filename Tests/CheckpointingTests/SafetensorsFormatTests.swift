@@ -40,6 +40,12 @@ struct SafetensorsFormatTests {
         #expect(try SafetensorsArchive(bytes: bytes).names == names)
     }
 
+    @Test func emptyTensorsSharingAnOffsetKeepTheirOrder() throws {
+        let names = ["z", "a", "m"]
+        let archive = SafetensorsArchive(tensors: names.map { ($0, Tensor.zeros([0])) } + [("b", Tensor.ones([1]))])
+        #expect(try SafetensorsArchive(bytes: archive.encoded()).names == names + ["b"])
+    }
+
     @Test func metadataOrderDoesNotChangeTheBytes() throws {
         var forward: [String: String] = [:], backward: [String: String] = [:]
         let keys = (0..<50).map { "key\($0)" }

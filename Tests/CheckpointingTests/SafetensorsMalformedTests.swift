@@ -19,11 +19,16 @@ struct SafetensorsMalformedTests {
 
     // (header, data length, expected message fragment)
     @Test(arguments: [
-        ("{not json", 0, "header is not valid JSON: expected a string key at header byte 1"),
-        ("", 0, "header is not valid JSON: unexpected end of header"),
-        (#"{"a":1}x"#, 0, "unexpected text after the JSON value"),
+        // Syntax errors are JSONDecoder's to find, and it does not say where: one message for all.
+        ("{not json", 0, "header is not valid JSON"),
+        ("", 0, "header is not valid JSON"),
+        (#"{"a":1}x"#, 0, "header is not valid JSON"),
         ("[]", 0, "header is an array, expected a JSON object"),
         (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{}}"#, 4, "duplicate key 'a'"),
+        // JSONDecoder keeps one of two equal keys; every object is checked for them, escapes resolved.
+        (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"\u0061":{}}"#, 4, "duplicate key 'a'"),
+        (#"{"w":{"dtype":"F32","dtype":"F64","shape":[1],"data_offsets":[0,4]}}"#, 4, "duplicate key 'dtype'"),
+        (#"{"__metadata__":{"k":"1","k":"2"}}"#, 0, "duplicate key 'k'"),
         (#"{"w":"F32"}"#, 0, "tensor 'w': entry is a string, expected an object"),
         (#"{"w":{"shape":[1],"data_offsets":[0,4]}}"#, 4, "tensor 'w': missing 'dtype'"),
         (#"{"w":{"dtype":"F32","data_offsets":[0,4]}}"#, 4, "tensor 'w': missing 'shape'"),
@@ -36,6 +41,11 @@ struct SafetensorsMalformedTests {
         (#"{"w":{"dtype":"F32","shape":"1","data_offsets":[0,4]}}"#, 4, "'shape' must be an array of non-negative integers"),
         (#"{"w":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#, 4, "'shape' must be an array of non-negative integers"),
         (#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0]}}"#, 4, "tensor 'w': 'data_offsets' must be two non-negative integers"),
+        // JSONDecoder reads these as integers; the reference reader, and so this one, does not.
+        (#"{"w":{"dtype":"F32","shape":[1e0],"data_offsets":[0,4]}}"#, 4, "tensor 'w': 'shape' must be an array of non-negative integers"),
+        (#"{"w":{"dtype":"F32","shape":[-0],"data_offsets":[0,0]}}"#, 0, "tensor 'w': 'shape' must be an array of non-negative integers"),
+        (#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0.0,4]}}"#, 4, "tensor 'w': 'data_offsets' must be two non-negative integers"),
+        (#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4E0]}}"#, 4, "tensor 'w': 'data_offsets' must be two non-negative integers"),
         (#"{"w":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}}"#, 4, "tensor 'w': data_offsets [4, 0] end before they begin"),
         (#"{"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}}"#, 20, "tensor 'w' has shape [2, 3] of F32 (24 bytes), but data_offsets [0, 20] span 20 bytes"),
         (#"{"w":{"dtype":"F64","shape":[4611686018427387904,4],"data_offsets":[0,0]}}"#, 0, "tensor 'w': shape [4611686018427387904, 4] is too large"),
@@ -47,12 +57,12 @@ struct SafetensorsMalformedTests {
         (#"{"__metadata__":{"step":5}}"#, 0, "metadata 'step' is a number, expected a string"),
         (#"{"__metadata__":[]}"#, 0, "'__metadata__' is an array, expected an object of strings"),
         (#"{"a\nb":{"dtype":"X","shape":[],"data_offsets":[0,4]}}"#, 4, #"tensor 'a\nb' has unsupported dtype 'X'"#),
-        (#"{"s":"\ud800"}"#, 0, "unpaired surrogate"),
-        (String(repeating: "[", count: 100), 0, "nesting deeper than 64 levels"),
+        (#"{"s":"\ud800"}"#, 0, "header is not valid JSON"),   // an unpaired surrogate
+        (String(repeating: "[", count: 100), 0, "header is not valid JSON"),
         // Found by the libFuzzer target: an escaped newline (and a stray control character) once came
         // back verbatim and broke the one-line message.
-        ("{\"a\":\"x\\\ny\"}", 0, #"invalid escape '\\\n'"#),
-        ("{\"a\":\u{7}}", 0, #"unexpected character '\u{7}'"#),
+        ("{\"a\":\"x\\\ny\"}", 0, "header is not valid JSON"),
+        ("{\"a\":\u{7}}", 0, "header is not valid JSON"),
     ])
     func badHeader(header: String, dataLength: Int, fragment: String) {
         let error = failure(rawFile(header: header, data: [UInt8](repeating: 0, count: dataLength)))

@@ -30,7 +30,22 @@ enum UpperExamples {
 
     static func metricsLog() throws {
         let log = try MetricsLog(path: "runs/x/metrics.jsonl")
-        try log.append(TrainRecord(step: 10, loss: 0.41, learningRate: 0.1, samplesPerSecond: 9000, gradientNorm: nil))
+        try log.append(.train(TrainRecord(step: 10, loss: 0.41, learningRate: 0.1, samplesPerSecond: 9000, gradientNorm: nil)))
+    }
+
+    static func metricsRecord() throws {
+        for record in try MetricsLog.read("runs/x/metrics.jsonl") {
+            if case .eval(let eval) = record.event { print(eval.step, eval.validation.loss) }
+        }
+    }
+
+    static func metric(encoder: Encoder, decoder: Decoder, loss: Double, auc: Double?) throws {
+        let values = try decoder.container(keyedBy: JSONKey.self)
+        var out = encoder.container(keyedBy: JSONKey.self)
+        try out.encode(Metric(loss), forKey: "loss")       // 0.41, or null and "loss_undefined": "not finite (nan)"
+        try out.encodeIfPresent(Metric(auc, undefined: "the data holds only one class"), forKey: "auc")
+        let back = try values.decode(Metric.self, forKey: "loss").number   // NaN when it was undefined
+        _ = back
     }
 
     static func modelBuilder(config: RunConfig) throws {

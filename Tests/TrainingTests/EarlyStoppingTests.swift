@@ -50,13 +50,12 @@ struct EarlyStoppingTests {
         let steps = 300, patience = 3
         // The run without early stopping gives the validation losses the rule will see.
         _ = try train(dir, "full", ranks: 1, steps: steps) { _ in }
-        let records = try String(contentsOfFile: dir + "/full/metrics.jsonl", encoding: .utf8).split(separator: "\n")
-            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            .filter { $0["event"] as? String == "eval" }
+        let evaluations = try MetricsLog.read(dir + "/full/metrics.jsonl")
+            .compactMap { if case .eval(let eval) = $0.event { eval } else { nil } }
         var expected = BestTracker(metric: "loss", mode: .min, minDelta: 0.001)
         var expectedStop: Int?
-        for record in records {
-            let step = record["step"] as! Int, loss = (record["validation"] as! [String: Any])["loss"] as! Double
+        for evaluation in evaluations {
+            let step = evaluation.step, loss = evaluation.validation.loss
             _ = expected.observe(loss, step: step)
             if expected.sinceImprovement >= patience { expectedStop = step; break }
         }

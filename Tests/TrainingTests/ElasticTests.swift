@@ -35,10 +35,8 @@ struct ElasticTests {
         #expect(summary.segments.map(\.startStep) == [0, 4], sourceLocation: sourceLocation)
         #expect(summary.segments.last?.cause?.contains(cause) == true, "\(summary.segments)", sourceLocation: sourceLocation)
         // Records after the checkpoint the restart resumed from were written again: none twice.
-        let text = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8)
-        let steps = text.split(separator: "\n").compactMap { line -> Int? in
-            guard line.contains("\"event\":\"train\"") else { return nil }
-            return (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["step"] as? Int
+        let steps = try MetricsLog.read(out + "/metrics.jsonl").compactMap { record -> Int? in
+            if case .train(let logged) = record.event { logged.step } else { nil }
         }
         #expect(steps == Array(1...12), "train records: \(steps)", sourceLocation: sourceLocation)
     }

@@ -51,4 +51,42 @@ struct JSONOutputTests {
         #expect(back.finalTrainLoss.isNaN && back.validation.loss!.isNaN && back.validation.auc!.isNaN)
         #expect(back.validation.accuracy == nil && back.seed == 7 && back.paramsSHA256 == "00")
     }
+
+    @Test func metricsReadBackTypedAndATornLastLineIsSkipped() throws {
+        let dir = try TT.temporaryDirectory("metrics-read")
+        defer { TT.remove(dir) }
+        let path = dir + "/metrics.jsonl"
+        var oneClass = EvaluationResult(loss: 0.5, accuracy: 1, auc: nil, samples: 3)
+        oneClass.undefined["auc"] = "the data holds only one class"
+        let log = try MetricsLog(path: path)
+        try log.append(.segment(RunSegment(worldSize: 2, startStep: 0, restart: 0, cause: nil)))
+        try log.append(.train(TrainRecord(step: 1, loss: .infinity, learningRate: 0.1, samplesPerSecond: 10, gradientNorm: 2)))
+        try log.append(.eval(EvalRecord(step: 1, validation: oneClass)))
+        try log.append(.train(TrainRecord(step: 2, loss: 0.25, learningRate: 0.1, samplesPerSecond: 10, gradientNorm: nil)))
+        // A crash mid-append: the last line is cut short.
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"elapsed_seconds":0.1,"event":"train","lo"#.utf8))
+        try handle.close()
+
+        let records = try MetricsLog.read(path)
+        #expect(records.compactMap(\.step) == [1, 1, 2])
+        guard case .segment(let segment) = records[0].event, case .train(let diverged) = records[1].event,
+              case .eval(let eval) = records[2].event, case .train(let logged) = records[3].event else {
+            Issue.record("records in the wrong order: \(records)")
+            return
+        }
+        #expect(segment.worldSize == 2 && diverged.loss == Metric(undefined: "not finite (+inf)"))
+        #expect(diverged.gradientNorm == Metric(2) && logged.gradientNorm == nil && logged.loss.value == 0.25)
+        #expect(eval.validation.auc == nil && eval.validation.undefined["auc"] == "the data holds only one class")
+        #expect(eval.validation.accuracy == 1 && eval.validation.samples == 3)
+        // What was read encodes to the lines that were written.
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").dropLast()
+        #expect(try records.map { try JSONOutput.line($0) } == lines.map(String.init))
+
+        // Resuming after step 1 keeps the segment and step 1, and drops step 2 and the torn line.
+        try MetricsLog.cutBack(path, toStep: 1)
+        #expect(try MetricsLog.read(path) == Array(records.prefix(3)))
+        #expect(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count == 3)
+    }
 }

@@ -7,12 +7,15 @@ import Training
 /// plot exactly the figures of metrics.jsonl.
 @Suite("plot and curves.svg")
 struct PlotTests {
+    /// The training losses as the file holds them, read on their own (not through `MetricsLog`).
+    /// With `JSONDecoder`: `JSONSerialization` on Linux returns some of these numbers off in the last
+    /// digit (0.5333110094070435 as 0.5333110094070437).
     static func trainLosses(_ run: String) throws -> [String] {
+        struct Line: Decodable { let event: String; let step: Int?; let loss: Double? }
         let text = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)
-        return text.split(separator: "\n").compactMap { line -> String? in
-            guard let record = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  record["event"] as? String == "train", let step = record["step"] as? Int,
-                  let loss = record["loss"] as? Double else { return nil }
+        return try text.split(separator: "\n").compactMap { line -> String? in
+            let record = try JSONDecoder().decode(Line.self, from: Data(line.utf8))
+            guard record.event == "train", let step = record.step, let loss = record.loss else { return nil }
             return "\(step) \(loss)"
         }
     }

@@ -49,17 +49,16 @@ struct TensorBoardTests {
         let scalars = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [[Double]]])
         #expect(Set(scalars.keys) == ["train/loss", "train/lr", "train/samples_per_second", "validation/loss",
                                       "validation/accuracy", "validation/auc", "validation/precision", "validation/recall", "validation/f1"])
-        let records = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
-            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        let train = records.filter { $0["event"] as? String == "train" }
-        #expect(scalars["train/loss"]?.map { Int($0[0]) } == train.map { $0["step"] as! Int })
+        let records = try MetricsLog.read(out + "/metrics.jsonl")
+        let train = records.compactMap { if case .train(let logged) = $0.event { logged } else { nil } }
+        #expect(scalars["train/loss"]?.map { Int($0[0]) } == train.map(\.step))
         for (point, record) in zip(scalars["train/loss"] ?? [], train) {
-            #expect(Float(point[1]) == Float(record["loss"] as! Double))   // simple_value is float32
+            #expect(Float(point[1]) == Float(record.loss.number))   // simple_value is float32
         }
-        let evals = records.filter { $0["event"] as? String == "eval" }
-        #expect(scalars["validation/auc"]?.map { Int($0[0]) } == evals.map { $0["step"] as! Int })
+        let evals = records.compactMap { if case .eval(let eval) = $0.event { eval } else { nil } }
+        #expect(scalars["validation/auc"]?.map { Int($0[0]) } == evals.map(\.step))
         for (point, record) in zip(scalars["validation/auc"] ?? [], evals) {
-            #expect(Float(point[1]) == Float((record["validation"] as! [String: Any])["auc"] as! Double))
+            #expect(Float(point[1]) == Float(try #require(record.validation.auc)))
         }
     }
 }
