@@ -11,7 +11,7 @@ let package = Package(
     products: [
         .executable(name: "lockstep", targets: ["LockstepCLI"]),
         // The library is the training stack; introspection and benchmarks are the CLI's tools, not API.
-        .library(name: "Lockstep", targets: ["Config", "Training"]),
+        .library(name: "Lockstep", targets: ["ConfigCoding", "Config", "Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,9 +39,9 @@ let package = Package(
             "TensorCore", .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
-        .target(name: "Config", dependencies: [
-            "Datasets", "Distributed", .product(name: "Yams", package: "Yams"),
-        ]),
+        // Strict reading of config values from YAML (one-line errors, `--set`), and their canonical form.
+        .target(name: "ConfigCoding", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Config", dependencies: ["ConfigCoding", "Datasets", "Distributed"]),
         .target(name: "Charts"),
         .target(name: "Training", dependencies: [
             "Config", "NN", "Optim", "Datasets", "Distributed", "Checkpointing", "Charts",
@@ -63,7 +63,7 @@ let package = Package(
             "Checkpointing", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "ConfigCoding"]),
         // Every ```swift example of README.md, docs/ and `///` comments, compiled (DocExampleCoverageTests).
         .testTarget(name: "DocExamplesTests", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Datasets", "Distributed", "DistributedMPI", "Checkpointing",

@@ -2,7 +2,8 @@
 # Coverage-guided fuzzing (libFuzzer, `swiftc -sanitize=fuzzer,address`) of the three parsers that read
 # files a user hands to Lockstep: the safetensors reader (Tests/Fuzz/SafetensorsFuzz.swift, with
 # Sources/Checkpointing), the CSV parser (Tests/Fuzz/CSVParserFuzz.swift, with Sources/Datasets) and
-# the config loader (Tests/Fuzz/ConfigFuzz.swift, with Sources/Config: YAML text and `--set` values).
+# the config loader (Tests/Fuzz/ConfigFuzz.swift, with Sources/Config over Sources/ConfigCoding: YAML text
+# and `--set` values).
 #
 #   launch/fuzz.sh [SECONDS]      # each target runs SECONDS (default 300); launch/test.sh runs 20
 #
@@ -64,10 +65,15 @@ if [ ! -f "$out/libYams.a" ] || [ -n "$(find "$yams" -type f -newer "$out/libYam
         -I "$yams/CYaml/include" "$yams"/Yams/*.swift >>"$out/build.log" 2>&1 \
         || { echo "fuzz.sh: building Yams failed:"; grep -E "error" "$out/build.log" | head -20; exit 1; }
 fi
+# The config reader (ConfigCoding) as a library over that Yams, instrumented as the harness is.
+swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name ConfigCoding -emit-module \
+    -emit-module-path "$out/ConfigCoding.swiftmodule" -emit-library -static -o "$out/libConfigCoding.a" -I "$out" \
+    -I "$yams/CYaml/include" Sources/ConfigCoding/*.swift >>"$out/build.log" 2>&1 \
+    || { echo "fuzz.sh: building ConfigCoding failed:"; grep -E "error" "$out/build.log" | head -20; exit 1; }
 build_target() {   # name, harness, sources...
     local name=$1 harness=$2; shift 2
     swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name "Fuzz$name" -I "$out" -I "$yams/CYaml/include" -I Sources/CBLAS \
-        -Xcc ${blas_cflags} -L "$out" -lDatasets -lDistributed -lTensorCore -lYams -lCYaml ${blas_libs} \
+        -Xcc ${blas_cflags} -L "$out" -lDatasets -lDistributed -lTensorCore -lConfigCoding -lYams -lCYaml ${blas_libs} \
         "$@" "$harness" -o "$out/fuzz-$name" >>"$out/build.log" 2>&1 \
         || { echo "fuzz.sh: building fuzz-$name failed:"; grep -E "error" "$out/build.log" | head -20; exit 1; }
 }

@@ -1,68 +1,66 @@
-import Foundation
-import Yams
+import ConfigCoding
 
-extension RunConfig {
+extension RunConfig: ConfigOverridable {
     /// Reads, decodes and validates the YAML file at `path` (relative paths are relative to the
     /// current directory), after applying `--set key.path=value` overrides in order. Every problem
     /// is a `ConfigError` whose `file` is `path` as given.
     public static func load(path: String, overrides: [String] = []) throws -> RunConfig {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ConfigError(file: path, keyPath: "", message: "no such file")
-        }
-        guard !isDirectory.boolValue else {
-            throw ConfigError(file: path, keyPath: "", message: "is a directory, not a YAML file")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(file: path, keyPath: "", message: "cannot read the file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(file: path, keyPath: "", message: "the file is not UTF-8 text")
-        }
-        return try RunConfig(yaml: text, source: path, overrides: overrides)
+        try RunConfig(yaml: ConfigDocument.text(ofFile: path), source: path, overrides: overrides)
     }
 
     /// Decodes and validates YAML text; `source` names it in error messages (a file name).
     public init(yaml: String, source: String = "config", overrides: [String] = []) throws {
-        try ConfigNesting.check(yaml, source: source)
-        let root: YAMLNode
-        do {
-            guard let node = try Yams.compose(yaml: yaml) else {
-                throw ConfigError(file: source, keyPath: "", message: "the file is empty")
-            }
-            root = node
-        } catch let error as YamlError {
-            let problem = ConfigYAMLError.problem(error)
-            let message = if case .duplicatedKeysInMapping = error { problem } else { "invalid YAML: " + problem }
-            throw ConfigError(file: source, keyPath: "", message: message, line: ConfigYAMLError.line(error))
-        }
-        try self.init(node: root, source: source, overrides: overrides)
+        self = try ConfigDocument.decode(RunConfig.self, yaml: yaml, source: source, overrides: overrides)
+        self.source = source
     }
 
-    /// The `--set` arguments are applied to the node tree, then the tree is decoded and validated.
-    init(node: YAMLNode, source: String, overrides: [String]) throws {
-        var root = node
-        var applied: [ConfigOverride] = []
-        for raw in overrides {
-            let override = try ConfigOverride(raw, source: source)
-            root = try override.apply(to: root, source: source)
-            applied.append(override)
+    public static func variants(at path: ConfigPath) -> ConfigVariants? {
+        switch path.components {
+        case [.key("data")]:
+            return ConfigVariants("source", shared: DataConfig.commonKeys, DataConfig.Source.kinds.map { ($0.0, $0.1) })
+        case [.key("optimizer")]:
+            return ConfigVariants("type", shared: OptimizerConfig.commonKeys, OptimizerConfig.Kind.allCases.map { ($0.rawValue, $0.keys) })
+        case [.key("schedule")]:
+            return ConfigVariants("type", shared: ScheduleConfig.commonKeys, ScheduleConfig.Kind.allCases.map { ($0.rawValue, $0.keys) })
+        case let components where components.count == 3 && components[..<2] == [.key("model"), .key("layers")]:
+            return ConfigVariants("type", shared: LayerConfig.commonKeys, LayerConfig.Kind.types.map { ($0.name, $0.keys) })
+        default:
+            return nil
         }
-        do {
-            try root.checkKeys()
-            self = try YAMLDecoder().decode(RunConfig.self, from: root, userInfo: [.configTree: root])
-            self.source = source
-        } catch var error as ConfigError {
-            error.file = source
-            if let subject = error.subject {
-                if let override = applied.last(where: { $0.explains(subject) }) {
-                    error.override = override.raw
-                    error.line = nil
-                } else if error.line == nil {
-                    error.line = root.find(subject).line
-                }
-            }
-            throw error
-        }
+    }
+
+    public static func shorthandKey(at path: ConfigPath) -> String? {
+        path == ConfigPath.root.key("loss") ? "type" : nil
+    }
+
+    /// The configuration in canonical YAML: every key in the order its section writes it, defaults
+    /// filled in. Write it next to a run's outputs; loading it gives an equal `RunConfig`.
+    public var canonicalYAML: String { canonical.yaml }
+
+    /// FNV-1a 64 of `canonicalYAML`, as 16 lowercase hex digits. Equal configs (however written:
+    /// key order, comments, defaults spelled out or not, overrides) have equal digests; any change of
+    /// value changes it. `source` takes no part.
+    public var configDigest: String { canonical.digest }
+
+    /// The keys whose canonical values differ from `other`'s. Both sides are compared in canonical
+    /// form, so spelling, key order and defaults written out or not make no difference; a key present
+    /// on one side only (another layer type, another data source) is a difference too.
+    ///
+    /// ```swift
+    /// let keys = current.differences(from: checkpointConfig).map(\.key)   // ["train.steps"]
+    /// ```
+    public func differences(from other: RunConfig) -> [ConfigDifference] {
+        canonical.differences(from: other.canonical)
+    }
+
+    /// The keys that change how a run executes but never its bits (`DistributedConfig.executionOnlyKeys`):
+    /// overlap, buckets, optimizer sharding, the modelled network. A resumed run may change them freely.
+    public static var executionOnlyKeys: [String] {
+        DistributedConfig.executionOnlyKeys.map { "distributed." + $0 }
+    }
+
+    /// Whether `difference` is in an execution-only key (or inside one, as `distributed.network.gbps`).
+    public static func isExecutionOnly(_ difference: ConfigDifference) -> Bool {
+        executionOnlyKeys.contains { difference.key == $0 || difference.key.hasPrefix($0 + ".") }
     }
 }

@@ -1,3 +1,4 @@
+import ConfigCoding
 import Datasets
 
 /// `data`: where samples come from, the share held out for validation (0: none, and no validation

@@ -1,3 +1,4 @@
+import ConfigCoding
 /// When to stop training and which step was best: a validation metric watched at each evaluation
 /// (`train.eval_every`), improving when it beats the best so far by more than `minDelta` in the
 /// direction of `mode`; training stops after `patience` evaluations without improvement.

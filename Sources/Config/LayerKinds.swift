@@ -1,3 +1,4 @@
+import ConfigCoding
 /// A layer type's own keys (beyond `name` and `type`): read from the layer's mapping, written in
 /// canonical order, range-checked, and its sizes.
 protocol LayerSpec: Sendable, Equatable {

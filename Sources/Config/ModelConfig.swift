@@ -1,3 +1,4 @@
+import ConfigCoding
 /// `model`: the input width and the layers, applied in order (an `nn.Sequential`).
 public struct ModelConfig: Sendable, Equatable, Decodable {
     /// Number of input features.
@@ -94,9 +95,11 @@ public struct LayerConfig: Sendable, Equatable, Decodable {
         self.kind = kind
     }
 
+    static let commonKeys = ["name", "type"]
+
     public init(from decoder: Decoder) throws {
         // `- relu` is `- {type: relu}`, for a type without required keys.
-        if let single = try? decoder.singleValueContainer(), !single.decodeNil(), let type = try? single.decode(String.self) {
+        if let type = ConfigMapping.shorthand(decoder) {
             let path = ConfigPath(decoder.codingPath)
             let kind = try configChoice(type, among: Kind.typeNames, at: path.key("type"))
             do {
@@ -109,7 +112,7 @@ public struct LayerConfig: Sendable, Equatable, Decodable {
         let map = try ConfigMapping(decoder)
         let type = try map.choice("type", among: Kind.typeNames) ?? map.missing("type")
         let spec = Kind.types.first { $0.name == type }!
-        try map.only(["name", "type"] + spec.keys, known: Kind.types.flatMap(\.keys), variant: "layer type \(type)")
+        try map.only(Self.commonKeys + spec.keys, known: Kind.types.flatMap(\.keys), variant: "layer type \(type)")
         self.init(name: try map.optional("name"), try spec.read(map))
     }
 

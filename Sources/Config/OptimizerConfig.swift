@@ -1,3 +1,4 @@
+import ConfigCoding
 /// `optimizer`: the update rule and its hyperparameters, as PyTorch names them; keys of another rule
 /// than `type` are refused. `lr` is the base rate, before `lrScaling` (`RunConfig.learningRate`).
 public struct OptimizerConfig: Sendable, Equatable, Decodable {
@@ -119,10 +120,12 @@ public struct ScheduleConfig: Sendable, Equatable, Decodable {
 
     public init(type: Kind = .constant) { self.type = type }
 
+    static let commonKeys = ["type", "warmup_steps"]
+
     public init(from decoder: Decoder) throws {
         let map = try ConfigMapping(decoder)
         let type: Kind = try map.choice("type") ?? .constant
-        try map.only(["type", "warmup_steps"] + type.keys, known: Kind.allCases.flatMap(\.keys),
+        try map.only(Self.commonKeys + type.keys, known: Kind.allCases.flatMap(\.keys),
                      variant: "schedule.type \(type.rawValue)")
         self.init(type: type)
         if type == .step { stepSize = try map.required("step_size") }

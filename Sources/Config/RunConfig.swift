@@ -1,3 +1,4 @@
+import ConfigCoding
 import Datasets
 
 /// A training run's configuration, as written in a YAML file (docs/config.md has every key).
@@ -66,16 +67,12 @@ public struct RunConfig: Sendable, Equatable, Codable {
         var positiveWeight: Double?
 
         init(from decoder: Decoder) throws {
-            if (try? decoder.container(keyedBy: ConfigKey.self)) != nil {
+            if let name = ConfigMapping.shorthand(decoder) {
+                loss = try configChoice(name, at: ConfigPath(decoder.codingPath))
+            } else {
                 let map = try ConfigMapping(decoder, keys: ["type", "pos_weight"])
                 loss = try map.choice("type") ?? map.missing("type")
                 positiveWeight = try map.optional("pos_weight")
-                return
-            }
-            do {
-                loss = try configChoice(decoder.singleValueContainer().decode(String.self), at: ConfigPath(decoder.codingPath))
-            } catch let error as DecodingError {
-                throw ConfigError(error, tree: decoder.userInfo[.configTree] as? YAMLNode, requested: String.self)
             }
         }
     }
@@ -253,18 +250,4 @@ public struct RunConfig: Sendable, Equatable, Codable {
                               file: source)
         }
     }
-}
-
-/// `name` if it is one of `E`'s values: `loss: expected one of bce_with_logits, cross_entropy, mse, got 'hinge'`.
-func configChoice<E: RawRepresentable & CaseIterable>(_ name: String, at path: ConfigPath) throws -> E where E.RawValue == String {
-    try E(rawValue: configChoice(name, among: E.allCases.map(\.rawValue), at: path))!
-}
-
-/// `name` if it is one of `names`, else the error, with a suggestion for a plausible typo.
-func configChoice(_ name: String, among names: [String], at path: ConfigPath) throws -> String {
-    guard names.contains(name) else {
-        let hint = configClosestMatch(to: name, in: names).map { " (did you mean '\($0)'?)" } ?? ""
-        throw ConfigError(path, "expected one of \(names.joined(separator: ", ")), got '\(name)'\(hint)")
-    }
-    return name
 }

@@ -1,3 +1,4 @@
+import ConfigCoding
 import Distributed
 
 // The run's smaller sections. Each key's meaning, range and default are in docs/config.md; a default

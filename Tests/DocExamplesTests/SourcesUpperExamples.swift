@@ -17,6 +17,11 @@ import Benchmarks
 // LockstepCLI, and those of Checkpointing that name Training's types, each compiled inside a function.
 
 enum UpperExamples {
+    static func configDocument(text: String) throws {
+        let config = try ConfigDocument.decode(RunConfig.self, yaml: text, source: "run.yaml", overrides: ["train.steps=30"])
+        _ = config
+    }
+
     static func evaluation(model: Module, validation: TabularDataset) throws {
         let result = try Evaluator(loss: .bceWithLogits).evaluate(model, on: validation)
         print(result.auc!)

@@ -1,26 +1,26 @@
 /// A key path into the configuration tree, written as in the YAML: `model.layers[3].p`.
-struct ConfigPath: Hashable, Sendable, CustomStringConvertible {
-    enum Component: Hashable, Sendable {
+public struct ConfigPath: Hashable, Sendable, CustomStringConvertible {
+    public enum Component: Hashable, Sendable {
         case key(String)
         case index(Int)
     }
 
-    var components: [Component] = []
+    public var components: [Component] = []
 
-    static let root = ConfigPath()
+    public static let root = ConfigPath()
 
     /// A decoder's coding path: integer keys are list indices.
-    init(_ codingPath: [CodingKey]) {
+    public init(_ codingPath: [CodingKey]) {
         components = codingPath.map { key in key.intValue.map(Component.index) ?? .key(key.stringValue) }
     }
 
-    init(components: [Component] = []) {
+    public init(components: [Component] = []) {
         self.components = components
     }
 
-    func key(_ key: String) -> ConfigPath { ConfigPath(components: components + [.key(key)]) }
+    public func key(_ key: String) -> ConfigPath { ConfigPath(components: components + [.key(key)]) }
 
-    func index(_ index: Int) -> ConfigPath { ConfigPath(components: components + [.index(index)]) }
+    public func index(_ index: Int) -> ConfigPath { ConfigPath(components: components + [.index(index)]) }
 
     var isRoot: Bool { components.isEmpty }
 
@@ -28,7 +28,7 @@ struct ConfigPath: Hashable, Sendable, CustomStringConvertible {
         components.starts(with: other.components)
     }
 
-    var description: String {
+    public var description: String {
         var text = ""
         for component in components {
             switch component {

@@ -6,16 +6,16 @@
 ///
 ///     let map = try ConfigMapping(decoder, keys: ["global", "micro"])
 ///     self.init(global: try map.required("global"), micro: try map.required("micro"))
-struct ConfigMapping {
+public struct ConfigMapping {
     /// Nil for a mapping with no keys at all (`- relu`, a layer written as its type).
     let container: KeyedDecodingContainer<ConfigKey>?
-    let path: ConfigPath
+    public let path: ConfigPath
     /// The YAML being decoded, if it is YAML: a type error then shows the value as written.
     let tree: YAMLNode?
 
     /// The mapping `decoder` holds, its keys checked against `keys` when given (a type whose keys
     /// depend on a variant checks them itself, with `only(_:known:variant:)`).
-    init(_ decoder: Decoder, keys: [String]? = nil) throws {
+    public init(_ decoder: Decoder, keys: [String]? = nil) throws {
         path = ConfigPath(decoder.codingPath)
         tree = decoder.userInfo[.configTree] as? YAMLNode
         do {
@@ -26,15 +26,22 @@ struct ConfigMapping {
         if let keys { try only(keys) }
     }
 
+    /// The text of a name written where a mapping may stand (`loss: mse` for `{type: mse}`, `- relu`
+    /// for `{type: relu}`); nil for a mapping, a list or null.
+    public static func shorthand(_ decoder: Decoder) -> String? {
+        guard let single = try? decoder.singleValueContainer(), !single.decodeNil() else { return nil }
+        return try? single.decode(String.self)
+    }
+
     /// A mapping without keys at `path`.
-    init(empty path: ConfigPath) {
+    public init(empty path: ConfigPath) {
         (container, self.path, tree) = (nil, path, nil)
     }
 
     /// Refuses any key not in `allowed`, in file order. A key another variant takes (`known`, e.g.
     /// `momentum` under an adam optimizer) is named as not used with `variant`; any other gets a
     /// suggestion or the list of allowed keys.
-    func only(_ allowed: [String], known: [String] = [], variant: String? = nil) throws {
+    public func only(_ allowed: [String], known: [String] = [], variant: String? = nil) throws {
         for key in container?.allKeys.map(\.stringValue) ?? [] where !allowed.contains(key) {
             if known.contains(key), let variant {
                 if try container?.decodeNil(forKey: ConfigKey(key)) == true { continue }   // `momentum: ~` says nothing
@@ -47,7 +54,7 @@ struct ConfigMapping {
     }
 
     /// The value at `key`, nil when it is absent or null. Numbers must be finite.
-    func optional<T: Decodable>(_ key: String) throws -> T? {
+    public func optional<T: Decodable>(_ key: String) throws -> T? {
         let value: T?
         do {
             value = try container?.decodeIfPresent(T.self, forKey: ConfigKey(key))
@@ -60,28 +67,28 @@ struct ConfigMapping {
         return value
     }
 
-    func required<T: Decodable>(_ key: String) throws -> T {
+    public func required<T: Decodable>(_ key: String) throws -> T {
         try optional(key) ?? missing(key)
     }
 
     /// Throws `<path>.<key>: required key is missing`; `try map.list("layers", of: "layers") ?? map.missing("layers")`.
-    func missing<T>(_ key: String) throws -> T {
+    public func missing<T>(_ key: String) throws -> T {
         throw ConfigError(path.key(key), "required key is missing")
     }
 
     /// Replaces `value` (a default) with the one at `key`, if there is one.
-    func read<T: Decodable>(_ key: String, into value: inout T) throws {
+    public func read<T: Decodable>(_ key: String, into value: inout T) throws {
         if let given: T = try optional(key) { value = given }
     }
 
     /// One of an enumeration's names: `optimizer.type: expected one of sgd, adam, adamw, got 'sgdd'
     /// (did you mean 'sgd'?)`.
-    func choice<E: RawRepresentable & CaseIterable>(_ key: String) throws -> E? where E.RawValue == String {
+    public func choice<E: RawRepresentable & CaseIterable>(_ key: String) throws -> E? where E.RawValue == String {
         try choice(key, among: E.allCases.map(\.rawValue)).map { E(rawValue: $0)! }
     }
 
     /// One of `names`, nil when absent.
-    func choice(_ key: String, among names: [String]) throws -> String? {
+    public func choice(_ key: String, among names: [String]) throws -> String? {
         let name: String?
         do {
             name = try optional(key)
@@ -92,7 +99,7 @@ struct ConfigMapping {
     }
 
     /// A list whose entries are `what`s: `data.exclude: expected a list of column names, got 3`.
-    func list<T: Decodable>(_ key: String, of what: String) throws -> [T]? {
+    public func list<T: Decodable>(_ key: String, of what: String) throws -> [T]? {
         do {
             return try optional(key)
         } catch let error as ConfigError where error.subject == path.key(key) {
@@ -102,10 +109,24 @@ struct ConfigMapping {
 }
 
 /// Any key: a mapping key by name, or a list index.
-struct ConfigKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-    init(_ string: String) { stringValue = string }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { (stringValue, self.intValue) = (String(intValue), intValue) }
+public struct ConfigKey: CodingKey {
+    public var stringValue: String
+    public var intValue: Int?
+    public init(_ string: String) { stringValue = string }
+    public init?(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) { (stringValue, self.intValue) = (String(intValue), intValue) }
+}
+
+/// `name` if it is one of `E`'s values: `loss: expected one of bce_with_logits, cross_entropy, mse, got 'hinge'`.
+public func configChoice<E: RawRepresentable & CaseIterable>(_ name: String, at path: ConfigPath) throws -> E where E.RawValue == String {
+    try E(rawValue: configChoice(name, among: E.allCases.map(\.rawValue), at: path))!
+}
+
+/// `name` if it is one of `names`, else the error, with a suggestion for a plausible typo.
+public func configChoice(_ name: String, among names: [String], at path: ConfigPath) throws -> String {
+    guard names.contains(name) else {
+        let hint = configClosestMatch(to: name, in: names).map { " (did you mean '\($0)'?)" } ?? ""
+        throw ConfigError(path, "expected one of \(names.joined(separator: ", ")), got '\(name)'\(hint)")
+    }
+    return name
 }

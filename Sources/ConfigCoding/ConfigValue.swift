@@ -1,8 +1,7 @@
-/// The canonical form of a configuration: every key in the order its type writes it (`canonical`),
-/// defaults filled in, keys that do not apply to the chosen variant left out, numbers in shortest
-/// round-trip form. It is written as YAML by this emitter (not Yams'), so that its bytes, and so
-/// `configDigest`, depend on this file only. Re-loading `canonicalYAML` gives an equal `RunConfig`.
-indirect enum ConfigValue: Encodable, Equatable {
+/// The canonical form of a configuration: a tree of values whose mappings keep the order their type
+/// writes them in, as YAML (`yaml`) and as a digest of that text (`digest`). It is written by this
+/// emitter (not Yams'), so that its bytes, and so the digest, depend on this file only.
+public indirect enum ConfigValue: Encodable, Equatable, Sendable {
     case int(Int)
     case uint(UInt64)
     case double(Double)
@@ -12,25 +11,25 @@ indirect enum ConfigValue: Encodable, Equatable {
     case list([ConfigValue])
     case map([Pair])
 
-    struct Pair: Equatable {
-        let key: String
-        let value: ConfigValue
+    public struct Pair: Equatable, Sendable {
+        public let key: String
+        public let value: ConfigValue
     }
 
     /// The entries of a mapping; a nil value leaves its key out (keys added after configs were
     /// shipped do this at their default, so the shipped configs keep their canonical form).
-    static func pairs(_ entries: KeyValuePairs<String, ConfigValue?>) -> [Pair] {
+    public static func pairs(_ entries: KeyValuePairs<String, ConfigValue?>) -> [Pair] {
         entries.compactMap { key, value in value.map { Pair(key: key, value: $0) } }
     }
 
-    static func map(_ entries: KeyValuePairs<String, ConfigValue?>) -> ConfigValue { .map(pairs(entries)) }
+    public static func map(_ entries: KeyValuePairs<String, ConfigValue?>) -> ConfigValue { .map(pairs(entries)) }
 
     /// `value`, or nil (left out) when it equals `default`.
-    static func unless<T: Equatable>(_ value: T, is default: T, _ make: (T) -> ConfigValue) -> ConfigValue? {
+    public static func unless<T: Equatable>(_ value: T, is default: T, _ make: (T) -> ConfigValue) -> ConfigValue? {
         value == `default` ? nil : make(value)
     }
 
-    func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: Encoder) throws {
         switch self {
         case .map(let pairs):
             var container = encoder.container(keyedBy: ConfigKey.self)
@@ -54,7 +53,7 @@ indirect enum ConfigValue: Encodable, Equatable {
     // MARK: YAML emission
 
     /// Flow (inline) form: `64`, `0.001`, `layer1`, `"a b"`, `[0.9, 0.999]`, `{type: relu}`.
-    var flow: String {
+    public var flow: String {
         switch self {
         case .int(let value): return String(value)
         case .uint(let value): return String(value)
@@ -129,19 +128,16 @@ indirect enum ConfigValue: Encodable, Equatable {
     }
 }
 
-extension RunConfig {
-    /// The configuration in canonical YAML: every key in schema order with defaults filled in. Write
-    /// it next to a run's outputs; loading it gives an equal `RunConfig`.
-    public var canonicalYAML: String {
-        canonical.blockLines().joined(separator: "\n") + "\n"
+extension ConfigValue {
+    /// A mapping as YAML in block form, ending in a newline.
+    public var yaml: String {
+        blockLines().joined(separator: "\n") + "\n"
     }
 
-    /// FNV-1a 64 of `canonicalYAML`, as 16 lowercase hex digits. Equal configs (however written:
-    /// key order, comments, defaults spelled out or not, overrides) have equal digests; any change of
-    /// value changes it. `source` takes no part.
-    public var configDigest: String {
+    /// FNV-1a 64 of `yaml`, as 16 lowercase hex digits.
+    public var digest: String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in canonicalYAML.utf8 {
+        for byte in yaml.utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01b3
         }

@@ -117,29 +117,20 @@ extension ConfigError {
 protocol ConfigList { static var element: Any.Type { get } }
 extension Array: ConfigList { static var element: Any.Type { Element.self } }
 
-/// A Yams error as one line: `line 3, column 7: mapping values are not allowed in this context`.
+/// A Yams error as one line and its line: `line 3, column 7: mapping values are not allowed in this context`.
 enum ConfigYAMLError {
-    static func problem(_ error: YamlError) -> String {
+    static func describe(_ error: YamlError) -> (problem: String, line: Int?) {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
-            var text = "line \(mark.line), column \(mark.column): \(problem)"
-            if let context { text += " (\(context.text) at line \(context.mark.line))" }
-            return text
+            let within = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
+            return ("line \(mark.line), column \(mark.column): \(problem)" + within, mark.line)
         case .reader(let problem, _, _, _):
-            return problem
-        case .duplicatedKeysInMapping(let duplicates, _):
-            return "duplicate key " + duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return (problem, nil)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ("duplicate key " + duplicates.map { "'\($0)'" }.joined(separator: ", "), context.mark.line)
         default:
-            return String(describing: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "unknown error"
-        }
-    }
-
-    static func line(_ error: YamlError) -> Int? {
-        switch error {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
-        case .duplicatedKeysInMapping(_, let context): return context.mark.line
-        default: return nil
+            return (String(describing: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "unknown error", nil)
         }
     }
 }

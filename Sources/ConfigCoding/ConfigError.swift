@@ -35,13 +35,15 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
         self.override = override
     }
 
-    init(_ path: ConfigPath, _ message: String, subject: ConfigPath? = nil, file: String = "RunConfig") {
+    /// An error at `path` (`subject`: the key it is about, when that is not `path` itself); the file
+    /// is filled in by whoever reads the file (`ConfigDocument`), else it names the type decoded.
+    public init(_ path: ConfigPath, _ message: String, subject: ConfigPath? = nil, file: String = "RunConfig") {
         self.init(file: file, keyPath: path.description, message: message)
         self.subject = subject ?? path
     }
 
     /// `expected <expected>, got <got>` at `path`.
-    static func mismatch(_ path: ConfigPath, expected: String, got: String) -> ConfigError {
+    public static func mismatch(_ path: ConfigPath, expected: String, got: String) -> ConfigError {
         var error = ConfigError(path, "expected \(expected), got \(got)")
         error.got = got
         return error

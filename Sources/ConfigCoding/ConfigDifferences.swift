@@ -7,17 +7,12 @@ public struct ConfigDifference: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(key) (\(old) → \(new))" }
 }
 
-extension RunConfig {
-    /// The keys whose canonical values differ from `other`'s, in schema order. Both sides are compared
-    /// in canonical form, so spelling, key order and defaults written out or not make no difference;
-    /// a key present on one side only (another layer type, another data source) is a difference too.
-    ///
-    /// ```swift
-    /// let keys = current.differences(from: checkpointConfig).map(\.key)   // ["train.steps"]
-    /// ```
-    public func differences(from other: RunConfig) -> [ConfigDifference] {
+extension ConfigValue {
+    /// The keys whose values differ from `old`'s, in this tree's order then `old`'s; a key present on
+    /// one side only is a difference too.
+    public func differences(from old: ConfigValue) -> [ConfigDifference] {
         var out: [ConfigDifference] = []
-        Self.compare(other.canonical, canonical, path: "", into: &out)
+        Self.compare(old, self, path: "", into: &out)
         return out
     }
 
@@ -35,18 +30,5 @@ extension RunConfig {
             let oldText = old?.flow ?? "absent", newText = new?.flow ?? "absent"
             if oldText != newText { out.append(ConfigDifference(key: path, old: oldText, new: newText)) }
         }
-    }
-}
-
-extension RunConfig {
-    /// The keys that change how a run executes but never its bits (`DistributedConfig.executionOnlyKeys`):
-    /// overlap, buckets, optimizer sharding, the modelled network. A resumed run may change them freely.
-    public static var executionOnlyKeys: [String] {
-        DistributedConfig.executionOnlyKeys.map { "distributed." + $0 }
-    }
-
-    /// Whether `difference` is in an execution-only key (or inside one, as `distributed.network.gbps`).
-    public static func isExecutionOnly(_ difference: ConfigDifference) -> Bool {
-        executionOnlyKeys.contains { difference.key == $0 || difference.key.hasPrefix($0 + ".") }
     }
 }

@@ -2,10 +2,10 @@ import Yams
 
 /// One `--set key.path=value` argument. The value is parsed as YAML (`30`, `adam`, `0.1`, `[0.9, 0.99]`,
 /// `{type: dropout, p: 0.2}`, `null`) and replaces or adds the node at the path in the YAML tree before
-/// decoding, so an override is checked exactly like the file: a key path that is not in the schema
-/// is an unknown key, a wrong value a type or range error, each naming the `--set` argument.
-/// Setting a discriminator (`optimizer.type`, `schedule.type`, `data.source`, a layer's `type`) also
-/// drops the sibling keys that only the previous variant takes.
+/// decoding, so an override is checked exactly like the file: a key path that names no key is an
+/// unknown key, a wrong value a type or range error, each naming the `--set` argument. Setting the
+/// key that picks a mapping's variant (`optimizer.type`) also drops the sibling keys that only the
+/// previous variant takes (`ConfigOverridable.variants(at:)`).
 struct ConfigOverride {
     let raw: String
     let path: ConfigPath
@@ -35,18 +35,18 @@ struct ConfigOverride {
             guard let node = try Yams.compose(yaml: valueText) else { throw fail("no value after '='") }
             self.value = node
         } catch let error as YamlError {
-            throw fail("the value is not valid YAML: \(ConfigYAMLError.problem(error))")
+            throw fail("the value is not valid YAML: \(ConfigYAMLError.describe(error).problem)")
         }
     }
 
     /// Returns `root` with the value set at the path; missing mappings on the way are created, list
     /// indices must exist.
-    func apply(to root: YAMLNode, source: String) throws -> YAMLNode {
-        try set(root, path.components[...], at: .root, source: source)
+    func apply(to root: YAMLNode, source: String, schema: ConfigOverridable.Type) throws -> YAMLNode {
+        try set(root, path.components[...], at: .root, source: source, schema: schema)
     }
 
     private func set(_ node: YAMLNode?, _ components: ArraySlice<ConfigPath.Component>, at prefix: ConfigPath,
-                     source: String) throws -> YAMLNode {
+                     source: String, schema: ConfigOverridable.Type) throws -> YAMLNode {
         guard let first = components.first else { return value }
         let rest = components.dropFirst()
         func fail(_ path: ConfigPath, _ message: String) -> ConfigError {
@@ -67,26 +67,26 @@ struct ConfigOverride {
                 (tag, style, mark) = (mapping.tag, mapping.style, mapping.mark)
             case let other? where other.isNull:
                 break
-            case let other? where prefix == ConfigPath.root.key("loss"):
-                // `loss: bce_with_logits` is short for `{type: bce_with_logits}`, so `--set loss.pos_weight=3`
-                // extends it (`RunConfig.LossSpelling`).
-                pairs = [(YAMLNode("type"), other)]
+            case let other? where schema.shorthandKey(at: prefix) != nil:
+                // `loss: bce_with_logits` is short for `{type: bce_with_logits}`: `--set loss.pos_weight=3` extends it.
+                pairs = [(YAMLNode(schema.shorthandKey(at: prefix)!), other)]
             case let other?:
                 throw fail(prefix, "cannot set '\(key)' here: expected a mapping, got \(other.configDescription)")
             }
             if let index = pairs.lastIndex(where: { $0.0.scalar?.string == key }) {
-                pairs[index].1 = try set(pairs[index].1, rest, at: prefix.key(key), source: source)
+                pairs[index].1 = try set(pairs[index].1, rest, at: prefix.key(key), source: source, schema: schema)
             } else {
-                pairs.append((YAMLNode(key), try set(nil, rest, at: prefix.key(key), source: source)))
+                pairs.append((YAMLNode(key), try set(nil, rest, at: prefix.key(key), source: source, schema: schema)))
             }
             // Changing a discriminator (optimizer.type, schedule.type, data.source, a layer's type)
             // drops the keys that only the old variant takes: `--set optimizer.type=adam` on an sgd
             // config drops momentum, dampening and nesterov.
-            if rest.isEmpty, case .scalar(let scalar) = value, let family = Self.variantKeys(at: prefix),
-               key == family.discriminator, let keep = family.keys(scalar.string) {
+            if rest.isEmpty, case .scalar(let scalar) = value, let family = schema.variants(at: prefix),
+               key == family.discriminator, let keep = family.keys(of: scalar.string) {
+                let variantKeys = family.variants.flatMap(\.keys)
                 pairs.removeAll { pair in
                     guard let name = pair.0.scalar?.string else { return false }
-                    return family.all.contains(name) && !keep.contains(name)
+                    return variantKeys.contains(name) && !keep.contains(name)
                 }
             }
             return .mapping(YAMLNode.Mapping(pairs, tag, style, mark))
@@ -100,29 +100,8 @@ struct ConfigOverride {
                 throw fail(prefix.index(index),
                            "index out of range: \(prefix) has \(items.count) entr\(items.count == 1 ? "y" : "ies")")
             }
-            items[index] = try set(items[index], rest, at: prefix.index(index), source: source)
+            items[index] = try set(items[index], rest, at: prefix.index(index), source: source, schema: schema)
             return .sequence(YAMLNode.Sequence(items, sequence.tag, sequence.style, sequence.mark))
-        }
-    }
-
-    /// For the mappings whose keys depend on a variant: the key that picks it, the keys a variant
-    /// takes (nil for an unknown one), and every variant's keys.
-    static func variantKeys(at path: ConfigPath) -> (discriminator: String, keys: (String) -> [String]?, all: [String])? {
-        func family(_ discriminator: String, _ variants: [(String, [String])], common: [String]) -> (String, (String) -> [String]?, [String]) {
-            (discriminator, { name in variants.first { $0.0 == name }.map { common + $0.1 } }, variants.flatMap(\.1))
-        }
-        switch path.components {
-        case [.key("data")]:
-            return family("source", DataConfig.Source.kinds, common: DataConfig.commonKeys)
-        case [.key("optimizer")]:
-            return family("type", OptimizerConfig.Kind.allCases.map { ($0.rawValue, $0.keys) }, common: OptimizerConfig.commonKeys)
-        case [.key("schedule")]:
-            return family("type", ScheduleConfig.Kind.allCases.map { ($0.rawValue, $0.keys) }, common: ["type", "warmup_steps"])
-        case let components where components.count == 3 && components[..<2] == [.key("model"), .key("layers")]:
-            guard case .index = components[2] else { return nil }
-            return family("type", LayerConfig.Kind.types.map { ($0.name, $0.keys) }, common: ["name", "type"])
-        default:
-            return nil
         }
     }
 
