@@ -1,4 +1,4 @@
-/// One mapping of a config being decoded, from any `Decoder` (`ConfigNodeDecoder` for YAML, or JSON):
+/// One mapping of a config being decoded, from any `Decoder` (Yams' through `ConfigDocument`, or JSON's):
 /// its keys checked against those its type takes (a typo is an error with a suggestion, never
 /// ignored), `null` read as absent, and every problem a `ConfigError` naming the key path.
 ///
