@@ -38,7 +38,7 @@ public final class TrainingRun {
     /// Called after each step, evaluation and checkpoint (a watchdog's heartbeat).
     public var onProgress: () -> Void = {}
     /// The stop signal this process has received, if any (`StopSignal.requested`). Read once per step
-    /// (`Trainer.stopRequest`); the ranks agree on it through the step's statistics vector (`StopVote`),
+    /// (`Trainer.stopRequest`); the ranks agree on it through the step's statistics vector (`StepStatistics`),
     /// so they all stop after the same step, SIGTERM winning over SIGINT.
     public var stopRequest: () -> Int32? = { nil }
     /// Which (re)start of the run this is, set by a supervisor that restarts failed runs
@@ -109,6 +109,8 @@ public final class TrainingRun {
         let data = try PreparedData(config: config)
         try earlyStopping?.check()
         let trainer = try Trainer(config: config, data: data, communicator: communicator)
+        let evaluator = Evaluator(loss: config.loss, positiveWeight: config.positiveWeight)
+        let evaluate = { try evaluator.evaluate(trainer.model, on: data.validation) }
         trainer.timeline = timeline
         trainer.stopRequest = stopRequest
         var tracker = bestTracker(hasValidation: data.hasValidation)
@@ -176,7 +178,7 @@ public final class TrainingRun {
             }
             let evalDue = config.train.evalEvery > 0 && done % config.train.evalEvery == 0
             if isRankZero, data.hasValidation, evalDue || done == config.train.steps {
-                let evaluation = try timeline.record(.evaluation, step: done) { try trainer.evaluate() }
+                let evaluation = try timeline.record(.evaluation, step: done) { try evaluate() }
                 lastEvaluation = evaluation
                 try metrics?.append(.eval(EvalRecord(step: done, validation: evaluation)))
                 try board?.add(step: done, scalars: evaluation.scalars.map { ("validation/" + $0.name, $0.value) })
@@ -209,7 +211,7 @@ public final class TrainingRun {
         }
         let wall = Date().timeIntervalSince(start)
         // Rank 0 evaluated after the last step; the other ranks take its result instead of repeating it.
-        let evaluation = data.hasValidation ? try shareFromRankZero(lastEvaluation ?? (isRankZero ? trainer.evaluate() : nil)) : nil
+        let evaluation = data.hasValidation ? try shareFromRankZero(lastEvaluation ?? (isRankZero ? evaluate() : nil)) : nil
         let digest = StateDictFile.archive(model: trainer.model).paramsSHA256().hex
         let secondsPerStep = timedSteps > 0 ? stepSeconds / Double(timedSteps) : 0
         let samplesPerSecond = secondsPerStep > 0 ? Double(config.batch.global) / secondsPerStep : 0

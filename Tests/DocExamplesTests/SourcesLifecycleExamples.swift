@@ -21,10 +21,9 @@ enum LifecycleDatasetsExamples {
         trial.stepFinished(seconds: t, reduced: statistics, at: offset, ranks: w)   // after the reduction
     }
 
-    static func stopVote(stopRequest: () -> Int32?, statistics: Tensor) {
-        StopVote.record(stopRequest(), into: statistics)    // before the statistics are reduced
-        let agreed = StopVote.agreed(statistics)            // after: SIGTERM, SIGINT or nil on every rank
-        _ = agreed
+    static func stepStatistics(bn1: BatchNorm1d, bn2: BatchNorm1d) {
+        let statistics = StepStatistics(batchNorms: [bn1, bn2], overlapTrial: false)
+        statistics.record(lossSum: 12.5, stop: nil)        // after a micro-batch's backward
     }
 
     static func weightedLoss(logits: Tensor, targets: Tensor) throws {

@@ -53,6 +53,25 @@ enum UpperExamples {
         _ = back
     }
 
+    static func libraryTrainer(model: Sequential, train: TabularDataset) throws {
+        let trainer = try Trainer(model: model, data: train, loss: { model, batch in
+            try Loss.meanSquaredError(model(batch.inputs), batch.targets, reduction: .sum)
+        }, optimizer: { try SGD(parameters: $0, lr: 0.1, momentum: 0.9, shard: $1) },
+           schedule: ConstantSchedule(lr: 0.1), batch: BatchConfig(global: 256, micro: 32))
+        for _ in 0..<1_000 { print(try trainer.step().loss) }
+    }
+
+    static func dataSource() {
+        struct Squares: DataSource {
+            var count: Int { 1_000 }
+            func batch(indices: ArraySlice<Int>) throws -> (inputs: Tensor, targets: Tensor) {
+                let x = indices.map { Float($0) / 1_000 }
+                return (Tensor(x, shape: [x.count, 1]), Tensor(x.map { $0 * $0 }, shape: [x.count, 1]))
+            }
+        }
+        _ = Squares()
+    }
+
     static func modelBuilder(config: RunConfig) throws {
         let model = try ModelBuilder.build(config)   // layer1, bn1, 2, 3, layer2, …
         _ = model
