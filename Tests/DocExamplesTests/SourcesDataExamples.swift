@@ -72,6 +72,19 @@ enum DatasetsExamples {
         _ = data
     }
 
+    static func hiddenMarkovModel() throws {
+        let model = try HiddenMarkovModel(transition: [[0.9, 0.1], [0.2, 0.8]],
+                                          emission: [[0.7, 0.3], [0.1, 0.9]])
+        model.initial                                      // [2/3, 1/3], the stationary distribution
+    }
+
+    static func hiddenMarkovFilter(model: HiddenMarkovModel) {
+        var filter = HiddenMarkovFilter(model: model)
+        let first = filter.observe(1)       // −log p(x_0 = 1)
+        let second = filter.observe(0)      // −log p(x_1 = 0 | x_0 = 1)
+        _ = (first, second)
+    }
+
     static func tabular() {
         let data = TabularDataset(featureNames: ["x", "y"], features: [1, 2, 3, 4, 5, 6],
                                   targets: [0, 1, 1], task: .binaryClassification)
