@@ -24,13 +24,30 @@ public struct HiddenMarkovFilter: Sendable {
     public let model: HiddenMarkovModel
     /// P(s_t | x_0 … x_{t−1}) for the next token's hidden state `s_t`.
     public private(set) var prediction: [Double]
-    private var posterior: [Double]
+    /// The emission matrix by token, without its zeros: token `v`'s emitting states are
+    /// `emitters[emitterStart[v] ..< emitterStart[v + 1]]` (ascending), with probabilities `emitterProbability`.
+    private let emitterStart: [Int]
+    private let emitters: [Int]
+    private let emitterProbability: [Double]
+    /// prediction[s] · p(token | s) for the observed token's emitters, before the prediction moves on.
+    private var weights: [Double]
 
     /// A filter before any token, the first hidden state distributed as `model.initial`.
     public init(model: HiddenMarkovModel) {
         self.model = model
         prediction = model.initial
-        posterior = [Double](repeating: 0, count: model.states)
+        var start = [0], states: [Int] = [], probabilities: [Double] = []
+        for v in 0..<model.symbols {
+            for s in 0..<model.states where model.emission[s * model.symbols + v] > 0 {
+                states.append(s)
+                probabilities.append(model.emission[s * model.symbols + v])
+            }
+            start.append(states.count)
+        }
+        emitterStart = start
+        emitters = states
+        emitterProbability = probabilities
+        weights = [Double](repeating: 0, count: model.states)
     }
 
     /// Forgets the tokens observed: the next hidden state is distributed as `model.initial`.
@@ -48,40 +65,47 @@ public struct HiddenMarkovFilter: Sendable {
     public func probability(of token: Int) -> Double {
         precondition(token >= 0 && token < model.symbols, "token \(token) is not in 0..<\(model.symbols)")
         var p = 0.0
-        for s in 0..<model.states { p += prediction[s] * model.emission[s * model.symbols + token] }
+        for e in emitterStart[token] ..< emitterStart[token + 1] { p += prediction[emitters[e]] * emitterProbability[e] }
         return p
     }
 
     /// Observes `token` and returns −log p(token | the tokens observed before it). A token of
     /// probability 0 returns +∞ and leaves the filter as it was (there is nothing to condition on).
+    ///
+    /// States that cannot emit the token are left out of both sums: their terms are exact zeros, and
+    /// adding +0 to a non-negative sum changes no bit, so the result is that of the dense recursion
+    /// while a step costs (states able to emit the token) × states instead of states².
     @discardableResult
     public mutating func observe(_ token: Int) -> Double {
-        let n = model.states, symbols = model.symbols
-        precondition(token >= 0 && token < symbols, "token \(token) is not in 0..<\(symbols)")
+        precondition(token >= 0 && token < model.symbols, "token \(token) is not in 0..<\(model.symbols)")
+        let n = model.states
+        let first = emitterStart[token], count = emitterStart[token + 1] - first
         var p = 0.0
-        model.emission.withUnsafeBufferPointer { emission in
-            prediction.withUnsafeBufferPointer { prior in
-                posterior.withUnsafeMutableBufferPointer { post in
-                    for s in 0..<n {
-                        let w = prior[s] * emission[s &* symbols &+ token]
-                        post[s] = w
-                        p += w
+        emitters.withUnsafeBufferPointer { emitters in
+            emitterProbability.withUnsafeBufferPointer { probability in
+                prediction.withUnsafeBufferPointer { prior in
+                    weights.withUnsafeMutableBufferPointer { weights in
+                        for e in 0..<count {
+                            let w = prior[emitters[first &+ e]] * probability[first &+ e]
+                            weights[e] = w
+                            p += w
+                        }
                     }
                 }
             }
         }
         guard p > 0 else { return .infinity }
         model.transition.withUnsafeBufferPointer { transition in
-            posterior.withUnsafeBufferPointer { post in
-                prediction.withUnsafeMutableBufferPointer { next in
-                    let next = next.baseAddress!
-                    next.update(repeating: 0, count: n)
-                    // Rows of states the token rules out add exact zeros: skipping them changes no bit
-                    // (every term is non-negative) and makes a step cost (states able to emit it) × n.
-                    for s in 0..<n where post[s] != 0 {
-                        let w = post[s] / p
-                        let row = transition.baseAddress! + s &* n
-                        for j in 0..<n { next[j] += w * row[j] }
+            emitters.withUnsafeBufferPointer { emitters in
+                weights.withUnsafeBufferPointer { weights in
+                    prediction.withUnsafeMutableBufferPointer { next in
+                        let next = next.baseAddress!
+                        next.update(repeating: 0, count: n)
+                        for e in 0..<count where weights[e] != 0 {
+                            let w = weights[e] / p
+                            let row = transition.baseAddress! + emitters[first &+ e] &* n
+                            for j in 0..<n { next[j] += w * row[j] }
+                        }
                     }
                 }
             }
