@@ -85,6 +85,46 @@ enum DatasetsExamples {
         _ = (first, second)
     }
 
+    static func syntheticLanguage() throws {
+        let language = try SyntheticLanguage(seed: 7)                  // 64 states, 64 tokens
+        let tokens = language.tokens(0..<1_000)                        // [Int32], the stream's first 1,000
+        let (training, validation) = try language.windows(context: 64, validationTokens: 65_537,
+                                                           trainingTokens: 4_194_305)
+        let bound = try language.bound(windows: validation)            // nats per token, ≈ 2.0
+        _ = (tokens, training, bound)
+    }
+
+    static func syntheticLanguageGenerator(language: SyntheticLanguage) {
+        var generator = language.generator(at: 1_000_000)
+        let (state, token) = generator.next()              // position 1,000,000
+        var chunk = [Int32](repeating: 0, count: 4_096)
+        chunk.withUnsafeMutableBufferPointer { generator.fill($0) }   // positions 1,000,001 …
+        _ = (state, token)
+    }
+
+    static func syntheticLanguageLosses(language: SyntheticLanguage, validation: TokenWindows) throws {
+        let losses = try language.losses(windows: validation)
+        (losses.bound, losses.bigram, losses.unigram)          // ≈ (2.0, 2.9, 4.1) for the defaults
+        losses.boundByTarget[0]                                // target 0 sees one token: the bigram's loss
+    }
+
+    static func syntheticLanguageEntropy(language: SyntheticLanguage) {
+        let rate = language.entropyRate(tokens: 1_000_000)       // rate ± standardError
+        let bracket = language.entropyBracket(context: 64, samples: 20_000)
+        (bracket.lower, bracket.upper)                           // the rate lies between, up to sampling error
+        _ = rate
+    }
+
+    static func tokenWindows(stream: [Int32]) throws {
+        let windows = try TokenWindows(tokens: stream, context: 64)
+        let window = windows.window(0)                             // 65 tokens
+        var inputs = [Int32](repeating: 0, count: 64), targets = inputs
+        inputs.withUnsafeMutableBufferPointer { x in
+            targets.withUnsafeMutableBufferPointer { y in windows.copyWindow(5, inputs: x, targets: y) }
+        }
+        _ = window
+    }
+
     static func tabular() {
         let data = TabularDataset(featureNames: ["x", "y"], features: [1, 2, 3, 4, 5, 6],
                                   targets: [0, 1, 1], task: .binaryClassification)
