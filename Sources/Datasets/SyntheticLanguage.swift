@@ -11,14 +11,15 @@ import TensorCore
 /// has a known Bayes-optimal AUC.
 ///
 /// The model is sparse and peaked, so that it has structure to learn: each hidden state moves to one
-/// of `successors` states (dealt from permutations of the states, so every state is also entered from
-/// `successors` states) with weights drawn uniformly from the simplex, except that with probability
-/// `mixing` it jumps to a uniformly random state (which keeps every state reachable, so the chain has
-/// one stationary distribution and forgets its past); each state emits one of `tokensPerState` tokens
-/// (dealt likewise, so each token is emitted by about states × tokensPerState / vocabulary states),
-/// with weights uniform on the simplex. A token is ambiguous about the state that emitted it, so the
-/// tokens before it say more than the last one alone: the default language's best loss is well below
-/// what any bigram model can reach (docs/datasets.md has the numbers).
+/// of `successors` states (dealt from permutations of the states, so every state is also entered
+/// from about `successors` states) with weights drawn uniformly from the simplex, except that with
+/// probability `mixing` it jumps to a uniformly random state (which keeps every state reachable, so
+/// the chain has one stationary distribution and forgets its past); each state emits one of
+/// `tokensPerState` tokens (dealt likewise, so each token is emitted by about
+/// states × tokensPerState / vocabulary states), with weights uniform on the simplex. A token is
+/// ambiguous about the state that emitted it, so the tokens before it say more than the last one
+/// alone: the default language's best loss is well below what any bigram model can reach
+/// (docs/datasets.md has the numbers).
 ///
 /// Every random draw is Philox keyed `(seed, stream: .syntheticLanguage, a, b)`: the model's rows by
 /// `a` 0…3 and `b` = permutation or row, token `t` of the stream by `a: 4, b: t >> 32` at block
