@@ -83,6 +83,7 @@ public enum RandomStream: UInt32, Sendable {
     case shuffle = 3
     case syntheticData = 4
     case split = 5
+    case syntheticLanguage = 6
 }
 
 /// The coordinates of one random sequence: `(seed, stream, a, b)`, with an element index along it.

@@ -39,6 +39,16 @@ enum DatasetsDocs {
             // rows[k] is sample k's global sample index: dropout keys its mask on (step, rows[k]).
         }
     }
+
+    static func syntheticLanguage(i: Int) throws {
+        let language = try SyntheticLanguage(seed: 7)          // 64 hidden states, 64 tokens
+        let (training, validation) = try language.windows(context: 64, validationTokens: 65_537,
+                                                           trainingTokens: 4_194_305)
+        let losses = try language.losses(windows: validation)  // bound 2.0277, bigram 2.8842, unigram 4.0157
+        var window = [Int32](repeating: 0, count: 65)
+        window.withUnsafeMutableBufferPointer { training.copyWindow(i, into: $0) }   // sample i: 65 tokens
+        _ = losses
+    }
 }
 
 enum IntrospectionDocs {

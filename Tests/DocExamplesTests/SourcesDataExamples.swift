@@ -72,6 +72,59 @@ enum DatasetsExamples {
         _ = data
     }
 
+    static func hiddenMarkovModel() throws {
+        let model = try HiddenMarkovModel(transition: [[0.9, 0.1], [0.2, 0.8]],
+                                          emission: [[0.7, 0.3], [0.1, 0.9]])
+        model.initial                                      // [2/3, 1/3], the stationary distribution
+    }
+
+    static func hiddenMarkovFilter(model: HiddenMarkovModel) {
+        var filter = HiddenMarkovFilter(model: model)
+        let first = filter.observe(1)       // −log p(x_0 = 1)
+        let second = filter.observe(0)      // −log p(x_1 = 0 | x_0 = 1)
+        _ = (first, second)
+    }
+
+    static func syntheticLanguage() throws {
+        let language = try SyntheticLanguage(seed: 7)                  // 64 states, 64 tokens
+        let tokens = language.tokens(0..<1_000)                        // [Int32], the stream's first 1,000
+        let (training, validation) = try language.windows(context: 64, validationTokens: 65_537,
+                                                           trainingTokens: 4_194_305)
+        let bound = try language.bound(windows: validation)            // nats per token, ≈ 2.0
+        _ = (tokens, training, bound)
+    }
+
+    static func syntheticLanguageGenerator(language: SyntheticLanguage) {
+        var generator = language.generator(at: 1_000_000)
+        let (state, token) = generator.next()              // position 1,000,000
+        var chunk = [Int32](repeating: 0, count: 4_096)
+        chunk.withUnsafeMutableBufferPointer { generator.fill($0) }   // positions 1,000,001 …
+        _ = (state, token)
+    }
+
+    static func syntheticLanguageLosses(language: SyntheticLanguage, validation: TokenWindows) throws {
+        let losses = try language.losses(windows: validation)
+        (losses.bound, losses.bigram, losses.unigram)          // (2.03, 2.88, 4.02) for seed 7's defaults
+        losses.boundByTarget[0]                                // target 0 sees one token: the bigram's loss
+    }
+
+    static func syntheticLanguageEntropy(language: SyntheticLanguage) {
+        let rate = language.entropyRate(tokens: 1_000_000)       // rate ± standardError
+        let bracket = language.entropyBracket(context: 64, samples: 20_000)
+        (bracket.lower, bracket.upper)                           // the rate lies between, up to sampling error
+        _ = rate
+    }
+
+    static func tokenWindows(stream: [Int32]) throws {
+        let windows = try TokenWindows(tokens: stream, context: 64)
+        let window = windows.window(0)                             // 65 tokens
+        var inputs = [Int32](repeating: 0, count: 64), targets = inputs
+        inputs.withUnsafeMutableBufferPointer { x in
+            targets.withUnsafeMutableBufferPointer { y in windows.copyWindow(5, inputs: x, targets: y) }
+        }
+        _ = window
+    }
+
     static func tabular() {
         let data = TabularDataset(featureNames: ["x", "y"], features: [1, 2, 3, 4, 5, 6],
                                   targets: [0, 1, 1], task: .binaryClassification)
