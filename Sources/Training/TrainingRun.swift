@@ -109,14 +109,13 @@ public final class TrainingRun {
         let data = try PreparedData(config: config)
         try earlyStopping?.check()
         let trainer = try Trainer(config: config, data: data, communicator: communicator)
-        let evaluator = Evaluator(loss: config.loss, positiveWeight: config.positiveWeight)
-        let evaluate = { try evaluator.evaluate(trainer.model, on: data.validation) }
         trainer.timeline = timeline
         trainer.stopRequest = stopRequest
-        var tracker = bestTracker(hasValidation: data.hasValidation)
         if let initialStatePath {
             try StateDictFile.restore(from: initialStatePath, into: trainer.model, verify: verifiesFiles)
         }
+        let checkpoints = CheckpointCallback(directory: checkpointDirectory, every: config.output.checkpointEvery)
+        checkpoints.metadata = runMetadata
         var firstStep = 0
         if resume, let resumed = try checkpointDirectory.resume(using: { try restore(trainer, from: $0) }) {
             firstStep = resumed.value
@@ -129,18 +128,33 @@ public final class TrainingRun {
             // Before the first step, so that even a run stopped early leaves a usable folder.
             try RunFolder.write(config: config, data: data, to: outputDirectory)
         }
-        let metricsPath = outputDirectory + "/metrics.jsonl"
-        // A resumed run keeps the records up to its checkpoint (and every segment record) and appends.
-        if isRankZero, resume { try MetricsLog.cutBack(metricsPath, toStep: firstStep) }
-        if isRankZero, resume, firstStep > 0 { replay(&tracker, metricsPath: metricsPath, upTo: firstStep) }
-        let metrics = isRankZero ? try MetricsLog(path: metricsPath, truncate: !resume, start: runStart) : nil
-        try metrics?.append(.segment(RunSegment(worldSize: communicator.worldSize, startStep: firstStep,
-                                                restart: restart.number, cause: restart.cause)))
-        let board = isRankZero && tensorboard ? try TensorBoardWriter(directory: outputDirectory + "/tensorboard") : nil
-        let progress = ProgressLine(totalSteps: config.train.steps, firstStep: firstStep)
+        let metricsPath = outputDirectory + "/metrics.jsonl", every = config.train.logEvery
+        let loop = TrainingLoop(trainer: trainer, totalSteps: config.train.steps, firstStep: firstStep)
+        loop.log = log
+        loop.heartbeat = onProgress
+        loop.callbacks = faultInjection.map { [$0] } ?? []
+        loop.callbacks += [ProgressCallback(every: every, live: showsProgress),
+                           MetricsCallback(path: metricsPath, every: every, resumes: resume, restart: restart, start: runStart)]
+        if tensorboard { loop.callbacks.append(TensorBoardCallback(directory: outputDirectory + "/tensorboard", every: every)) }
+        let evaluator = Evaluator(loss: config.loss, positiveWeight: config.positiveWeight)
+        let evaluation = EvaluationCallback(every: config.train.evalEvery) { try evaluator.evaluate(trainer.model, on: data.validation) }
+        var best: BestCheckpointCallback?
+        if data.hasValidation {
+            loop.callbacks.append(evaluation)
+            if earlyStopping != nil || saveBest {
+                best = BestCheckpointCallback(tracking: earlyStopping ?? EarlyStopping(metric: "loss"), stops: earlyStopping != nil,
+                                              after: evaluation, bestPath: saveBest ? outputDirectory + "/best.safetensors" : nil)
+                best?.metricsPath = metricsPath
+                best?.metadata = runMetadata
+                loop.callbacks += best.map { [$0] } ?? []
+            }
+        } else if isRankZero {
+            log("no validation split (validation fraction 0): the run reports no validation metrics")
+            if earlyStopping != nil || saveBest { log("early stopping and save_best need validation metrics; this run has none, so they are off") }
+        }
+        loop.callbacks += [ReplicaCheckCallback(every: config.distributed.checkEvery), checkpoints]
         if isRankZero {
             let plan = trainer.plan, a = plan.accumulationSteps
-            if !data.hasValidation { log("no validation split (validation fraction 0): the run reports no validation metrics") }
             // Uneven blocks (W does not divide n): the first n mod W ranks take one micro-batch more.
             let split = plan.microBatchesPerStep % plan.worldSize == 0
                 ? "micro \(config.batch.micro) × accumulation \(a) × world \(communicator.worldSize)"
@@ -149,85 +163,27 @@ public final class TrainingRun {
         }
 
         let start = Date()
-        var stepSeconds = 0.0, timedSteps = 0
-        var lastLoss = Double.nan
-        var lastEvaluation: EvaluationResult?
-        var completed = config.train.steps
-        var overlapChoiceLogged = false
-        for t in firstStep..<config.train.steps {
-            let result = try trainer.step()
-            lastLoss = result.loss
-            if !overlapChoiceLogged, let choice = trainer.overlapChoice {
-                overlapChoiceLogged = true
-                if isRankZero {
-                    if showsProgress { progress.finish() }
-                    log(Self.describe(choice))
-                }
-            }
-            onProgress()
-            try faultInjection?.trigger(rank: communicator.rank, afterStep: t + 1)
-            if t > firstStep || config.train.steps - firstStep == 1 { stepSeconds += result.seconds; timedSteps += 1 }
-            let done = t + 1
-            let samplesPerSecond = Double(config.batch.global) * Double(timedSteps) / max(stepSeconds, 1e-9)
-            if isRankZero, config.train.logEvery > 0, done % config.train.logEvery == 0 || done == config.train.steps {
-                if showsProgress { progress.update(step: done, loss: result.loss, learningRate: result.learningRate, samplesPerSecond: samplesPerSecond) }
-                try metrics?.append(.train(TrainRecord(step: done, loss: result.loss, learningRate: result.learningRate,
-                                                       samplesPerSecond: samplesPerSecond, gradientNorm: result.gradientNorm)))
-                try board?.add(step: done, scalars: [("train/loss", result.loss), ("train/lr", result.learningRate),
-                                                     ("train/samples_per_second", samplesPerSecond)])
-            }
-            let evalDue = config.train.evalEvery > 0 && done % config.train.evalEvery == 0
-            if isRankZero, data.hasValidation, evalDue || done == config.train.steps {
-                let evaluation = try timeline.record(.evaluation, step: done) { try evaluate() }
-                lastEvaluation = evaluation
-                try metrics?.append(.eval(EvalRecord(step: done, validation: evaluation)))
-                try board?.add(step: done, scalars: evaluation.scalars.map { ("validation/" + $0.name, $0.value) })
-                if showsProgress { progress.finish() }
-                log("step \(done): validation " + Self.describe(evaluation))
-                onProgress()
-            }
-            if tracker != nil, data.hasValidation, evalDue || done == config.train.steps {
-                // Rank 0 decides; every rank takes its decision, so all stop at the same step.
-                if try decideBest(&tracker, evaluation: lastEvaluation, step: done, trainer: trainer) {
-                    log("early stopping at step \(done): \(tracker?.metric ?? "") has not improved for \(earlyStopping?.patience ?? 0) evaluations (best \(tracker?.bestValue.map { String(format: "%.4f", $0) } ?? "n/a") at step \(tracker?.bestStep ?? 0))")
-                    completed = done
-                    break
-                }
-            }
-            if config.distributed.checkEvery > 0, done % config.distributed.checkEvery == 0 || done == config.train.steps {
-                try trainer.checkReplicas()
-            }
-            let checkpointDue = config.output.checkpointEvery > 0 && done % config.output.checkpointEvery == 0
-            if checkpointDue {
-                try timeline.record(.checkpoint, step: done) { try saveCheckpoint(trainer, step: done) }
-                onProgress()
-            }
-            if done < config.train.steps, let signal = result.stopSignal {
-                if !checkpointDue { try saveCheckpoint(trainer, step: done) }
-                try communicator.barrier()   // the checkpoint exists before any rank reports it
-                throw RunInterrupted(step: done, signal: signal,
-                                     checkpoint: checkpointDirectory.path + "/" + CheckpointDirectory.fileName(step: done))
-            }
-        }
+        try loop.run()
         let wall = Date().timeIntervalSince(start)
+        let completed = loop.completedSteps
         // Rank 0 evaluated after the last step; the other ranks take its result instead of repeating it.
-        let evaluation = data.hasValidation ? try shareFromRankZero(lastEvaluation ?? (isRankZero ? evaluate() : nil)) : nil
+        let final = data.hasValidation ? try shareFromRankZero(evaluation.last ?? (isRankZero ? evaluator.evaluate(trainer.model, on: data.validation) : nil)) : nil
         let digest = StateDictFile.archive(model: trainer.model).paramsSHA256().hex
-        let secondsPerStep = timedSteps > 0 ? stepSeconds / Double(timedSteps) : 0
+        let secondsPerStep = loop.timedSteps > 0 ? loop.stepSeconds / Double(loop.timedSteps) : 0
         let samplesPerSecond = secondsPerStep > 0 ? Double(config.batch.global) / secondsPerStep : 0
         let communication: Double = trainer.gradientSync.communicationSeconds / Double(max(1, completed - firstStep))
-        let segments = isRankZero ? MetricsLog.segments(metricsPath) : []
-        let stoppedEarly: Bool? = earlyStopping == nil ? nil : completed < config.train.steps
+        let tracker = best?.tracker
         let summary = RunSummary(
             steps: completed, worldSize: communicator.worldSize, globalBatch: config.batch.global,
             microBatch: config.batch.micro, accumulation: trainer.plan.accumulationSteps,
-            reduction: config.distributed.reduction.rawValue, finalTrainLoss: lastLoss,
-            validation: .init(evaluation),
+            reduction: config.distributed.reduction.rawValue, finalTrainLoss: loop.lastResult?.loss ?? .nan,
+            validation: .init(final),
             samplesPerSecond: samplesPerSecond, secondsPerStep: secondsPerStep, wallSeconds: wall, parameterCount: trainer.model.parameterCount,
             paramsSHA256: digest, configDigest: config.configDigest, seed: config.seed,
-            communicationSecondsPerStep: communication, restarts: restart.number, segments: segments,
+            communicationSecondsPerStep: communication, restarts: restart.number,
+            segments: isRankZero ? MetricsLog.segments(metricsPath) : [],
             bestStep: tracker?.bestStep, bestMetric: tracker?.metric, bestValue: tracker?.bestValue,
-            stoppedEarly: stoppedEarly)
+            stoppedEarly: earlyStopping == nil ? nil : completed < config.train.steps)
         if isRankZero {
             try writeOutputs(trainer, summary: summary)
             log("wrote \(outputDirectory)/model.safetensors and summary.json (params_sha256 \(digest.prefix(16))…)")
@@ -244,20 +200,6 @@ public final class TrainingRun {
                                 auc: values[2].isNaN ? nil : values[2], samples: Int(values[3]))
     }
 
-
-    /// `overlap: auto chose overlap (first steps: 41.20 ms without, 39.03 ms with)`.
-    static func describe(_ choice: OverlapChoice) -> String {
-        "overlap: auto chose \(choice.overlap ? "overlap" : "no overlap") (first steps: "
-            + String(format: "%.2f ms without, %.2f ms with)", choice.secondsPerStepWithout * 1e3, choice.secondsPerStepWith * 1e3)
-    }
-
-    static func describe(_ e: EvaluationResult) -> String {
-        var parts = ["loss \(String(format: "%.4f", e.loss))"]
-        if let accuracy = e.accuracy { parts.append("accuracy \(String(format: "%.4f", accuracy))") }
-        if let auc = e.auc { parts.append("auc \(String(format: "%.4f", auc))") }
-        return parts.joined(separator: "  ")
-    }
-
     func runMetadata(step: Int) -> [String: String] {
         ["step": String(step), "seed": String(config.seed), "config_digest": config.configDigest,
          "config": config.canonicalYAML, "format": "lockstep-state-dict-v1"]
@@ -271,15 +213,6 @@ public final class TrainingRun {
         if let curves = try RunCurves.svgIfAny(runs: [outputDirectory], metric: "loss") {
             try AtomicFile.write(Array(curves.utf8), to: outputDirectory + "/curves.svg")
         }
-    }
-
-    /// Called by every rank: under optimizer sharding the state is gathered first (a collective);
-    /// rank 0 then writes the one file.
-    func saveCheckpoint(_ trainer: Trainer, step: Int) throws {
-        let optimizerState = try trainer.optimizerStateForCheckpoint()
-        guard isRankZero else { return }
-        let archive = StateDictFile.archive(model: trainer.model, optimizerState: optimizerState, metadata: runMetadata(step: step))
-        try checkpointDirectory.save(archive, step: step)
     }
 
     /// The run's config against the one the checkpoint was written with: every differing key must be

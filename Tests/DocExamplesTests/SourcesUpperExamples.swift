@@ -61,6 +61,28 @@ enum UpperExamples {
         for _ in 0..<1_000 { print(try trainer.step().loss) }
     }
 
+    static func callbacks(trainer: Trainer, model: Sequential, validation: TabularDataset, loop: TrainingLoop) throws {
+        final class PrintLoss: TrainingCallback {
+            func stepDidEnd(_ result: StepResult, _ loop: TrainingLoop) throws {
+                if loop.isRankZero, (result.step + 1) % 100 == 0 { print(result.step + 1, result.loss) }
+            }
+        }
+        func evaluate(_ model: Module) throws -> EvaluationResult { try Evaluator(loss: .bceWithLogits).evaluate(model, on: validation) }
+        do {
+            let loop = TrainingLoop(trainer: trainer, totalSteps: 5_000,
+                                    callbacks: [ProgressCallback(), EvaluationCallback(every: 500) { try evaluate(model) }])
+            try loop.run()
+        }
+        loop.callbacks.append(ProgressCallback(every: 10))
+        loop.callbacks.append(MetricsCallback(path: "runs/x/metrics.jsonl", every: 10))
+        loop.callbacks.append(TensorBoardCallback(directory: "runs/x/tensorboard", every: 10))
+        loop.callbacks.append(CheckpointCallback(directory: CheckpointDirectory(path: "runs/x/checkpoints", keep: 3), every: 500))
+        let evaluation = EvaluationCallback(every: 100) { try Evaluator(loss: .bceWithLogits).evaluate(model, on: validation) }
+        let best = BestCheckpointCallback(tracking: EarlyStopping(metric: "auc", patience: 3), stops: true,
+                                          after: evaluation, bestPath: "runs/x/best.safetensors")
+        _ = (PrintLoss(), best)
+    }
+
     static func dataSource() {
         struct Squares: DataSource {
             var count: Int { 1_000 }
