@@ -10,8 +10,12 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lockstep", targets: ["LockstepCLI"]),
-        // The library is the training stack; introspection and benchmarks are the CLI's tools, not API.
-        .library(name: "Lockstep", targets: ["ConfigCoding", "Config", "Training"]),
+        // The library is the whole training stack, for programs that bring their own model, loss and
+        // data (docs/library.md); introspection and benchmarks are the CLI's tools, not API.
+        .library(name: "Lockstep", targets: [
+            "TensorCore", "Autograd", "NN", "Optim", "Datasets", "Distributed", "DistributedMPI", "Checkpointing",
+            "Charts", "ConfigCoding", "Config", "Training",
+        ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,7 +48,7 @@ let package = Package(
         .target(name: "Config", dependencies: ["ConfigCoding", "Datasets", "Distributed"]),
         .target(name: "Charts"),
         .target(name: "Training", dependencies: [
-            "Config", "NN", "Optim", "Datasets", "Distributed", "Checkpointing", "Charts",
+            "Config", "NN", "Optim", "Datasets", "Distributed", "DistributedMPI", "Checkpointing", "Charts",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Introspection", dependencies: ["Config", "Training"]),

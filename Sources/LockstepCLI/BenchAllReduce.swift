@@ -1,4 +1,5 @@
 import ArgumentParser
+import Training
 import Foundation
 import Distributed
 import Benchmarks

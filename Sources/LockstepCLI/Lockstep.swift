@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import Training
 import DistributedMPI
 
 /// `lockstep`: train, evaluate and benchmark data-parallel models whose results do not depend on how

@@ -83,6 +83,14 @@ enum UpperExamples {
         _ = (PrintLoss(), best)
     }
 
+    static func world() throws {
+        @Sendable func train(on comm: Communicator) throws -> Double { Double(comm.worldSize) }
+        let summary = try World.run(ranks: World.isMPILaunch ? nil : 4) { comm in
+            try train(on: comm)      // the same program under mpirun, or as 4 threads here
+        }
+        _ = summary
+    }
+
     static func dataSource() {
         struct Squares: DataSource {
             var count: Int { 1_000 }

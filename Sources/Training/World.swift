@@ -1,22 +1,28 @@
 import Foundation
 import Distributed
 import DistributedMPI
-import Training
 
-/// The one place that picks a communicator: MPI when mpirun (or srun) started this process, threads
-/// for `--ranks N`, else a world of one. Runs `body` on every rank and returns rank 0's result (nil
-/// on the other ranks).
+/// The one place that picks a communicator from the environment: MPI when mpirun (or srun) started
+/// this process, `ranks` threads when asked (simulated ranks), else a world of one. Runs `body` on
+/// every rank and returns rank 0's result (nil on the other ranks).
 ///
 /// Under MPI a failing rank aborts the whole job (`MPI_Abort`), after printing one line that names
 /// the rank and the cause, so that no other rank waits for it forever.
-enum World {
-    static var isMPILaunch: Bool { MPIRuntime.isLaunchedByMPI }
+///
+/// ```swift
+/// let summary = try World.run(ranks: World.isMPILaunch ? nil : 4) { comm in
+///     try train(on: comm)      // the same program under mpirun, or as 4 threads here
+/// }
+/// ```
+public enum World {
+    /// Whether mpirun (or srun) started this process.
+    public static var isMPILaunch: Bool { MPIRuntime.isLaunchedByMPI }
 
     /// Runs `body` on every rank. `precheck` sees the world size first, on every rank alike: an error
     /// it throws is the same everywhere (more ranks than the batch has micro-batches), so under MPI
     /// the job ends normally with rank 0 alone reporting it, instead of an abort banner per rank.
-    static func run<R: Sendable>(ranks: Int?, precheck: (Int) throws -> Void = { _ in },
-                                 _ body: @escaping @Sendable (Communicator) throws -> R) throws -> R? {
+    public static func run<R: Sendable>(ranks: Int?, precheck: (Int) throws -> Void = { _ in },
+                                        _ body: @escaping @Sendable (Communicator) throws -> R) throws -> R? {
         if isMPILaunch {
             let comm = try MPIRuntime.start()
             do {
@@ -49,5 +55,5 @@ enum World {
 }
 
 /// A failure that rank 0 reports for every rank: the others exit non-zero without a word.
-struct SilentFailure: Error {}
+public struct SilentFailure: Error {}
 
