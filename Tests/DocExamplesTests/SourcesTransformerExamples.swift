@@ -69,6 +69,34 @@ enum TransformerExamples {
         let x = try Tensor.embedding(ids, weight: wte) + Tensor.embedding(Tensor.arange(t), weight: wpe)   // (B, T, C)
         _ = x
     }
+
+    // Sources/NN/Embedding.swift
+    static func embeddingLayers(key: RandomKey, ids: Tensor) throws {
+        let wte = Embedding(65, 64, key: key.with(a: 0)), wpe = Embedding(64, 64, key: key.with(a: 1))
+        let x = try wte(ids) + wpe(Tensor.arange(ids.shape[1]))   // ids (B, T) → (B, T, 64)
+        _ = x
+    }
+
+    // Sources/NN/Residual.swift
+    static func residualBlock(attention: Module, mlp: Module) {
+        let block = Sequential([("", Residual(Sequential([("ln_1", LayerNorm(64)), ("attn", attention)]))),
+                                ("", Residual(Sequential([("ln_2", LayerNorm(64)), ("mlp", mlp)])))])
+        _ = block
+    }
+
+    // Sources/NN/Concat.swift
+    static func concatTowers(k0: RandomKey, k1: RandomKey, x: Tensor) throws {
+        let towers = Concat([("wide", Linear(8, 16, key: k0)), ("deep", Sequential([("fc", Linear(8, 4, key: k1)), ("act", ReLU())]))])
+        let y = try towers(x)   // (N, 8) → (N, 20)
+        _ = y
+    }
+
+    // Sources/NN/MultiHeadCausalSelfAttention.swift
+    static func attentionLayer(key: RandomKey, x: Tensor) throws {
+        let attention = MultiHeadCausalSelfAttention(dim: 64, heads: 4, attentionKey: key.with(a: 1), projectionKey: key.with(a: 2))
+        let y = try attention(x)   // (16, 64, 64) → (16, 64, 64)
+        _ = y
+    }
 }
 
 struct TransformerExampleTests {
