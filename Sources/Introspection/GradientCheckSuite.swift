@@ -123,7 +123,10 @@ public enum GradientCheckSuite {
         op("abs", [("abs", { ([awayFromKinks([3, 5], 8)], { try $0[0].abs() }) })]),
         op("relu", [("relu", { ([awayFromKinks([3, 5], 8)], { try $0[0].relu() }) })]),
         op("leaky_relu", [("leaky_relu", { ([awayFromKinks([3, 5], 8)], { try $0[0].leakyRelu(slope: 0.2) }) })]),
-        op("gelu", [("gelu", { ([awayFromKinks([3, 5], 8)], { try $0[0].gelu() }) })]),
+        op("gelu", [
+            ("gelu", { ([awayFromKinks([3, 5], 8)], { try $0[0].gelu() }) }),
+            ("gelu (tanh)", { ([awayFromKinks([3, 5], 8)], { try $0[0].geluTanh() }) }),
+        ]),
         op("tanh", [("tanh", { ([awayFromKinks([3, 5], 8)], { try $0[0].tanh() }) })]),
         op("sigmoid", [("sigmoid", { ([awayFromKinks([3, 5], 8)], { try $0[0].sigmoid() }) })]),
         op("clamp", [("clamp", { ([awayFromKinks([3, 5], 10, from: [-1, 1])], { try $0[0].clamp(min: -1, max: 1) }) })]),

@@ -51,6 +51,7 @@ struct PyTorchOpFixtureTests {
         Case("layer_norm_3d", [([2, 3, 4], 25, 4), ([4], 26, 16), ([4], 27, 16)]) {
             try Tensor.layerNorm($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5)
         },
+        Case("gelu_tanh", [([3, 7], 28, 2)]) { try $0[0].geluTanh() },
     ] }
 
     /// `max |actual − expected| / max |expected|`: the error relative to the quantity's largest element.

@@ -85,6 +85,10 @@ struct TransformerOpsGradientTests {
         try expectPasses("layer_norm 3-D", [x, gamma, beta]) { try Tensor.layerNorm($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5) }
     }
 
+    @Test func tanhApproximateGELU() throws {
+        try expectPasses("gelu_tanh", [Self.input([4, 9], 70, low: -5, high: 5)]) { try $0[0].geluTanh() }
+    }
+
     @Test func crossEntropyOverSequencePositions() throws {
         // (B, T, V) logits flattened to (B·T, V), int64 targets (B, T): the language model's loss.
         let logits = Self.input([2, 3, 4], 60), targets = Tensor(int64: [3, 0, 1, 1, 2, 3], shape: [2, 3])

@@ -121,3 +121,20 @@ struct TransformerOpsTests {
         #expect(Tensor(float64: [2, 3], shape: [2]).rowIndices(below: 6) == [2, 3])
     }
 }
+
+/// The tanh-approximate GELU at its edges, and its float32 kernel against float64 at every position
+/// of a chunk (the last one padded).
+struct GELUTanhTests {
+    @Test func edgesAndPrecision() throws {
+        let xs: [Double] = [-1000, -30, -3, -0.5, 0, 0.25, 1, 4, 30, 1000, .infinity]
+        let y = try Tensor(float32: xs.map(Float.init), shape: [xs.count]).geluTanh().scalars
+        let exact = try Tensor(float64: xs, shape: [xs.count]).geluTanh().scalars
+        #expect(y[0] == 0 && y[1] == 0 && y[4] == 0 && y[8] == 30 && y[9] == 1000 && y[10] == .infinity, "\(y)")
+        for i in 2..<8 { #expect(Swift.abs(y[i] - exact[i]) <= 4e-7 * max(1, Swift.abs(exact[i])), "\(xs[i])") }
+        let wide = (0..<21).map { Double($0) * 0.4 - 4 }
+        let x32 = Tensor(float32: wide.map(Float.init), shape: [21]).requiringGrad(), x64 = Tensor(float64: wide, shape: [21]).requiringGrad()
+        try x32.geluTanh().sum().backward()
+        try x64.geluTanh().sum().backward()
+        for (a, b) in zip(try #require(x32.grad).scalars, try #require(x64.grad).scalars) { #expect(Swift.abs(a - b) <= 1e-6) }
+    }
+}
