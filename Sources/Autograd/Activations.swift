@@ -51,6 +51,16 @@ extension Tensor {
         }
     }
 
+    /// GELU with the tanh approximation (PyTorch's `gelu(x, approximate='tanh')`, GPT-2's):
+    /// `½x(1 + tanh u)`, `u = √(2/π)(x + 0.044715x³)`, computed as `x·s` with `s = σ(2u)`;
+    /// d/dx = s + x·s(1 − s)·2u′, `u′ = √(2/π)(1 + 0.134145x²)`. Vectorised in float32.
+    public func geluTanh() throws -> Tensor {
+        guard dtype != .int64 else { throw AutogradError.invalidArgument(op: "gelu_tanh", message: "expects a float32 or float64 tensor") }
+        return try Tensor.record("gelu_tanh", inputs: [self], output: Tensor.geluTanhForward(self)) { [self] g in
+            [Tensor.geluTanhBackward(g, input: self)]
+        }
+    }
+
     /// `tanh x`; d/dx = 1 − tanh²x.
     public func tanh() throws -> Tensor {
         let y = map(.tanh), saved = y.detached()

@@ -1,33 +1,67 @@
 import TensorCore
 
 extension Tensor {
-    /// Matrix product (M, K)·(K, N) = (M, N); ∂/∂a = g·bᵀ, ∂/∂b = aᵀ·g (BLAS reads the transposes).
-    public func matmul(_ other: Tensor) throws -> Tensor {
+    /// Matrix product, batched as `torch.matmul`: (…, M, K)·(…, K, N) = (…, M, N), with `op(x)` the
+    /// transpose of the last two axes where asked (BLAS reads it transposed; nothing is copied). The
+    /// leading axes are equal, or one side is a plain matrix shared by every product. One GEMM per
+    /// matrix of the batch, in order.
+    /// ∂/∂a = g·op(b)ᵀ (stored transposed when `transposeSelf`: op(b)·gᵀ), ∂/∂b = op(a)ᵀ·g (when
+    /// `transposeOther`: gᵀ·op(a)); the gradient of a shared matrix is summed over the batch in order.
+    ///
+    /// ```swift
+    /// let scores = try q.matmul(k, transposeOther: true)   // (B, H, T, D)·(B, H, T, D)ᵀ = (B, H, T, T)
+    /// ```
+    public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false) throws -> Tensor {
         guard dtype == other.dtype else {
             throw AutogradError.dtypeMismatch(op: "matmul", lhs: dtype.rawValue, rhs: other.dtype.rawValue)
         }
-        guard let out = matrixProduct(other, transposeSelf: false, transposeOther: false) else {
+        guard dtype != .int64, let outShape = Tensor.batchedProductShape(shape, transposeA: transposeSelf, other.shape,
+                                                                         transposeB: transposeOther) else {
             throw AutogradError.shapeMismatch(op: "matmul", lhs: shape, rhs: other.shape)
         }
+        let out = Tensor(uninitializedShape: outShape, dtype: dtype)
+        Tensor.batchedGemm(self, transposeA: transposeSelf, other, transposeB: transposeOther, into: out, beta: 0)
         let (needA, needB) = (requiresGrad, other.requiresGrad)
         return try Tensor.record("matmul", inputs: [self, other], output: out) { [self] g in
-            [needA ? g.matrixProduct(other, transposeSelf: false, transposeOther: true)! : nil,
-             needB ? self.matrixProduct(g, transposeSelf: true, transposeOther: false)! : nil]
+            var da: Tensor?, db: Tensor?
+            if needA {
+                let d = Tensor(uninitializedShape: self.shape, dtype: g.dtype)
+                if transposeSelf {
+                    Tensor.batchedGemm(other, transposeA: transposeOther, g, transposeB: true, into: d, beta: 0)
+                } else {
+                    Tensor.batchedGemm(g, transposeA: false, other, transposeB: !transposeOther, into: d, beta: 0)
+                }
+                da = d
+            }
+            if needB {
+                let d = Tensor(uninitializedShape: other.shape, dtype: g.dtype)
+                if transposeOther {
+                    Tensor.batchedGemm(g, transposeA: true, self, transposeB: transposeSelf, into: d, beta: 0)
+                } else {
+                    Tensor.batchedGemm(self, transposeA: !transposeSelf, g, transposeB: false, into: d, beta: 0)
+                }
+                db = d
+            }
+            return [da, db]
         }
     }
 
     /// The affine map of a Linear layer, `y = x·Wᵀ + b`, as one op (PyTorch's `F.linear`):
     /// x (N, in), W (out, in), b (out) → y (N, out). The bias initialises y and one GEMM adds x·Wᵀ.
-    /// ∂/∂x = g·W, ∂/∂W = gᵀ·x, ∂/∂b = Σ_rows g.
+    /// ∂/∂x = g·W, ∂/∂W = gᵀ·x, ∂/∂b = Σ_rows g. An input of higher rank (…, in) is the matrix of
+    /// its rows (N = the product of the leading axes; a view, no copy), and y is (…, out).
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
-        guard x.rank == 2, weight.rank == 2, x.shape[1] == weight.shape[1] else {
+        guard x.rank >= 2, weight.rank == 2, x.shape[x.rank - 1] == weight.shape[1] else {
             throw AutogradError.shapeMismatch(op: "linear", lhs: x.shape, rhs: weight.shape)
         }
         guard x.dtype == weight.dtype, bias.map({ $0.dtype == x.dtype }) ?? true else {
             throw AutogradError.dtypeMismatch(op: "linear", lhs: x.dtype.rawValue, rhs: weight.dtype.rawValue)
         }
-        let n = x.shape[0], outFeatures = weight.shape[0]
-        let y = Tensor(uninitializedShape: [n, outFeatures], dtype: x.dtype)   // (N, out)
+        let n = x.shape.dropLast().reduce(1, *), outFeatures = weight.shape[0], inFeatures = weight.shape[1]
+        let rows = x.rank == 2 ? x : x.view([n, inFeatures])                   // (N, in)
+        let outShape = Array(x.shape.dropLast()) + [outFeatures]
+        let y = Tensor(uninitializedShape: outShape, dtype: x.dtype)            // (…, out)
+        let y2 = x.rank == 2 ? y : y.view([n, outFeatures])                     // (N, out)
         if let bias {
             guard bias.count == outFeatures else {
                 throw AutogradError.shapeMismatch(op: "linear bias", lhs: [outFeatures], rhs: bias.shape)
@@ -35,14 +69,14 @@ extension Tensor {
             let rowBytes = outFeatures * x.dtype.byteWidth
             for r in 0..<n { (y.rawPointer + r * rowBytes).copyMemory(from: bias.rawPointer, byteCount: rowBytes) }
         }
-        gemm(x, transposeA: false, weight, transposeB: true, into: y, beta: bias == nil ? 0 : 1)
+        gemm(rows, transposeA: false, weight, transposeB: true, into: y2, beta: bias == nil ? 0 : 1)
 
         let (needX, needW, needB) = (x.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-        return try record("linear", inputs: inputs, output: y) { g in                     // g (N, out)
-            let inFeatures = x.shape[1]
+        return try record("linear", inputs: inputs, output: y) { gradient in
+            let g = x.rank == 2 ? gradient : gradient.view([n, outFeatures])                         // (N, out)
             let panels = linearWeightGradientPanels(outFeatures: outFeatures, inFeatures: inFeatures)
-            let rows = { (panel: Range<Int>) in panel.lowerBound / max(inFeatures, 1) ..< panel.upperBound / max(inFeatures, 1) }
+            let panelRows = { (panel: Range<Int>) in panel.lowerBound / max(inFeatures, 1) ..< panel.upperBound / max(inFeatures, 1) }
             // ∂/∂b, ∂/∂W, then ∂/∂x: written into the leaves by this rule, the parameters' gradients are
             // final (and their reduction can start) as soon as they are written, the bias's first
             // because gradient buckets follow the flat buffer from its end (weight, then bias).
@@ -58,14 +92,15 @@ extension Tensor {
             var dw: Tensor?                                                                             // (out, in)
             if needW && weight.isGradientLeaf {
                 writeLeafGradient(weight, inParts: panels) { dst, panel, accumulate in
-                    gemm(g, transposeA: true, x, transposeB: false, into: dst, rows: rows(panel), beta: accumulate ? 1 : 0)
+                    gemm(g, transposeA: true, rows, transposeB: false, into: dst, rows: panelRows(panel), beta: accumulate ? 1 : 0)
                 }
             } else if needW {
                 let out = Tensor(uninitializedShape: weight.shape, dtype: weight.dtype)
-                for panel in panels { gemm(g, transposeA: true, x, transposeB: false, into: out, rows: rows(panel), beta: 0) }
+                for panel in panels { gemm(g, transposeA: true, rows, transposeB: false, into: out, rows: panelRows(panel), beta: 0) }
                 dw = out
             }
-            let dx = needX ? g.matrixProduct(weight, transposeSelf: false, transposeOther: false)! : nil   // (N, in)
+            var dx = needX ? g.matrixProduct(weight, transposeSelf: false, transposeOther: false)! : nil   // (N, in)
+            if x.rank > 2 { dx = dx?.view(x.shape) }                                                    // (…, in)
             return bias == nil ? [dx, dw] : [dx, dw, db]
         }
     }

@@ -89,11 +89,18 @@ public enum GradientCheckSuite {
         ]),
         op("neg", [("neg", { ([input([3, 4], 1)], { try -$0[0] }) })]),
         op("affine", [("affine (scalar ops)", { ([input([3, 4], 1)], { try (2.0 - $0[0] * 3.0 + 1.5) / 4.0 }) })]),
-        op("matmul", [("matmul", { ([input([3, 4], 14), input([4, 2], 15)], { try $0[0].matmul($0[1]) }) })]),
+        op("matmul", [
+            ("matmul", { ([input([3, 4], 14), input([4, 2], 15)], { try $0[0].matmul($0[1]) }) }),
+            ("matmul (batched, b transposed)", { ([input([2, 3, 4], 14), input([2, 5, 4], 15)],
+                                                 { try $0[0].matmul($0[1], transposeOther: true) }) }),
+            ("matmul (shared matrix)", { ([input([2, 3, 4], 14), input([4, 2], 15)], { try $0[0].matmul($0[1]) }) }),
+        ]),
         op("linear", [
             ("linear", { ([input([3, 4], 14), input([5, 4], 16), input([5], 17)],
                           { try Tensor.linear($0[0], weight: $0[1], bias: $0[2]) }) }),
             ("linear (no bias)", { ([input([3, 4], 14), input([5, 4], 16)], { try Tensor.linear($0[0], weight: $0[1], bias: nil) }) }),
+            ("linear (3-D input)", { ([input([2, 3, 4], 14), input([5, 4], 16), input([5], 17)],
+                                      { try Tensor.linear($0[0], weight: $0[1], bias: $0[2]) }) }),
         ]),
         op("sum", [
             ("sum", { ([input([3, 4], 11)], { try $0[0].sum() }) }),
@@ -116,7 +123,10 @@ public enum GradientCheckSuite {
         op("abs", [("abs", { ([awayFromKinks([3, 5], 8)], { try $0[0].abs() }) })]),
         op("relu", [("relu", { ([awayFromKinks([3, 5], 8)], { try $0[0].relu() }) })]),
         op("leaky_relu", [("leaky_relu", { ([awayFromKinks([3, 5], 8)], { try $0[0].leakyRelu(slope: 0.2) }) })]),
-        op("gelu", [("gelu", { ([awayFromKinks([3, 5], 8)], { try $0[0].gelu() }) })]),
+        op("gelu", [
+            ("gelu", { ([awayFromKinks([3, 5], 8)], { try $0[0].gelu() }) }),
+            ("gelu (tanh)", { ([awayFromKinks([3, 5], 8)], { try $0[0].geluTanh() }) }),
+        ]),
         op("tanh", [("tanh", { ([awayFromKinks([3, 5], 8)], { try $0[0].tanh() }) })]),
         op("sigmoid", [("sigmoid", { ([awayFromKinks([3, 5], 8)], { try $0[0].sigmoid() }) })]),
         op("clamp", [("clamp", { ([awayFromKinks([3, 5], 10, from: [-1, 1])], { try $0[0].clamp(min: -1, max: 1) }) })]),
@@ -124,6 +134,18 @@ public enum GradientCheckSuite {
                                       { try $0[0].reshape([2, -1]) * $0[1] }) })]),
         op("transpose", [("transpose", { ([input([3, 4], 11), input([4, 3], 13).requiringGrad(false)],
                                           { try $0[0].transpose() * $0[1] }) })]),
+        op("permute", [("permute", { ([input([2, 3, 2, 4], 25)], { try $0[0].permute([0, 2, 1, 3]) }) })]),
+        op("slice", [("slice", { ([input([2, 5, 3], 26)], { try $0[0].slice(axis: 1, range: 1..<4) }) })]),
+        op("cat", [("cat", { ([input([2, 1, 3], 27), input([2, 2, 3], 28)], { try Tensor.concatenate($0, axis: 1) }) })]),
+        op("softmax", [("softmax (axis 1)", { ([input([2, 3, 4], 29)], { try $0[0].softmax(axis: 1) }) })]),
+        op("log_softmax", [("log_softmax", { ([input([2, 3, 4], 29)], { try $0[0].logSoftmax(axis: -1) }) })]),
+        op("causal_softmax", [("causal_softmax", { ([input([2, 4, 4], 30)], { try $0[0].causalSoftmax(scale: 0.5) }) })]),
+        op("embedding", [("embedding", {
+            let ids = Tensor(int64: [3, 0, 3, 1], shape: [2, 2])
+            return ([input([4, 3], 31)], { try Tensor.embedding(ids, weight: $0[0]) })
+        })]),
+        op("causal_self_attention", [("causal_self_attention", { ([input([2, 4, 18], 32, low: -1, high: 1)],
+                                                                  { try Tensor.causalSelfAttention($0[0], heads: 2) }) })]),
         op("batch_norm", [
             ("batch_norm (train)", { ([input([6, 3], 18), input([3], 19), input([3], 20)],
                                       { try Tensor.batchNorm($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5, running: nil).output }) }),

@@ -16,9 +16,16 @@ public final class LeakyReLU: Module {
     public override var summary: String { "LeakyReLU(\(negativeSlope))" }
 }
 
-/// `x·Φ(x)`, the exact (erf) GELU.
+/// `x·Φ(x)`, the exact (erf) GELU (`nn.GELU()`), or with `approximate: .tanh` the tanh approximation
+/// (`nn.GELU(approximate='tanh')`, GPT-2's), whose float32 kernel is vectorised.
 public final class GELU: Module {
-    public override func forward(_ input: Tensor) throws -> Tensor { try input.gelu() }
+    public enum Approximation: String, Sendable { case none, tanh }
+    public let approximate: Approximation
+    public init(approximate: Approximation = .none) { self.approximate = approximate; super.init() }
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        approximate == .tanh ? try input.geluTanh() : try input.gelu()
+    }
+    public override var summary: String { approximate == .tanh ? "GELU(tanh)" : "GELU" }
 }
 
 /// `tanh x`.

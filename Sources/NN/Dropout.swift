@@ -7,7 +7,9 @@ import Autograd
 /// The mask is not drawn from a stateful generator: element (i, f) keeps its value iff
 /// `U(seed, dropout, step, sample[i]) at layer·2²⁴ + f ≥ p`, so a sample's mask does not depend on
 /// which rank computes it or on the micro-batch it falls in, and recomputing a forward (activation
-/// checkpointing) reproduces it.
+/// checkpointing) reproduces it. An input of rank > 2, (N, …), is dropped as (N, F) with f the
+/// element's index within its sample (row-major over the other axes): sample i of a (B, T, C)
+/// activation is a sequence, and its B·T·C mask is the (B, T·C) mask.
 ///
 /// ```swift
 /// let drop = Dropout(p: 0.3, layerID: 3, seed: 7)
@@ -33,10 +35,12 @@ public final class Dropout: Module {
 
     public override func forward(_ input: Tensor) throws -> Tensor {
         guard isTraining, p > 0 else { return input }
-        guard input.rank == 2, input.shape[1] < 1 << 24 else {
-            throw AutogradError.invalidArgument(op: "Dropout", message: "expects (N, F) input with F < 2^24, got \(input.shape)")
+        let features = input.shape.dropFirst().reduce(1, *)
+        guard input.rank >= 2, features < 1 << 24 else {
+            throw AutogradError.invalidArgument(op: "Dropout", message: "expects (N, …) input with fewer than 2^24 elements per sample, got \(input.shape)")
         }
-        return try input * mask(rows: input.shape[0], features: input.shape[1], dtype: input.dtype)
+        let mask = mask(rows: input.shape[0], features: features, dtype: input.dtype)
+        return try input * (input.rank == 2 ? mask : mask.view(input.shape))
     }
 
     /// The scaled keep-mask (N, F): 1/(1 − p) where kept, 0 where dropped.

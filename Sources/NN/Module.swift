@@ -69,13 +69,16 @@ open class Module {
     // MARK: The tree
 
     /// This module and every descendant, pre-order, with dotted names (`""` for this module).
+    ///
+    /// A child registered under the empty name adds no component: it has its parent's name, and its
+    /// own children are named as if they were its parent's (`Residual`, `Checkpointed` blocks).
     public func namedModules() -> [(name: String, module: Module)] {
         var out: [(String, Module)] = []
         var stack: [(String, Module)] = [("", self)]
         while let (name, module) = stack.popLast() {
             out.append((name, module))
             for (childName, child) in module.children.reversed() {
-                stack.append((name.isEmpty ? childName : "\(name).\(childName)", child))
+                stack.append((Self.join(name, childName), child))
             }
         }
         return out
@@ -156,5 +159,7 @@ open class Module {
     /// Total number of parameter elements.
     public var parameterCount: Int { namedParameters().reduce(0) { $0 + $1.tensor.count } }
 
-    static func join(_ prefix: String, _ name: String) -> String { prefix.isEmpty ? name : "\(prefix).\(name)" }
+    static func join(_ prefix: String, _ name: String) -> String {
+        prefix.isEmpty ? name : name.isEmpty ? prefix : "\(prefix).\(name)"
+    }
 }

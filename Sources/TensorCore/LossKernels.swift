@@ -64,7 +64,8 @@ extension Tensor {
                 guard target >= 0, target < Double(k), target == target.rounded() else { valid = false; return }
                 let c = Int(target)
                 out[i] = -lp[i * k + c]
-                for j in 0..<k { gp[i * k + j] = T.exp(lp[i * k + j]) }
+                (gp + i * k).update(from: lp + i * k, count: k)
+                expInPlace(gp + i * k, k)
                 gp[i * k + c] -= 1
             }
         }

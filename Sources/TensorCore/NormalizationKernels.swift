@@ -136,29 +136,32 @@ extension Tensor {
         return (dx, dw, db)
     }
 
-    /// Layer normalisation over the last axis of an (N, C) tensor: returns `(y, x̂, inverseStd (N))`.
+    /// Layer normalisation over the last axis (rows of C, any leading axes): returns `(y, x̂, inverseStd (N))`.
+    /// Per row, in Double: the mean, then the centred second moment; `x̂ = (x − mean)·inv` rounded to the
+    /// element type, `y = x̂·γ + β` (γ = 1, β = 0 without affine terms).
     public static func layerNormForward(_ x: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Double)
         -> (output: Tensor, normalized: Tensor, inverseStd: Tensor) {
-        let c = x.shape.last!, n = x.count / c
+        let c = x.shape.last!, n = x.count / max(c, 1)
         let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
         let xhat = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
         let inv = Tensor(uninitializedShape: [n], dtype: x.dtype)
         func run<T: TensorScalar>(_: T.Type) {
-            let xp = x.pointer(as: T.self), yp = out.pointer(as: T.self), hp = xhat.pointer(as: T.self)
-            let w = weight?.pointer(as: T.self), b = bias?.pointer(as: T.self)
-            for i in 0..<n {
-                let row = xp + i * c
-                var s = 0.0
-                for j in 0..<c { s += Double(row[j]) }
-                let m = s / Double(c)
-                var q = 0.0
-                for j in 0..<c { let d = Double(row[j]) - m; q += d * d }
-                let r = 1 / (q / Double(c) + epsilon).squareRoot()
-                inv.pointer(as: T.self)[i] = T(r)
-                for j in 0..<c {
-                    let h = T((Double(row[j]) - m) * r)
-                    hp[i * c + j] = h
-                    yp[i * c + j] = h * (w?[j] ?? 1) + (b?[j] ?? 0)
+            let xp = x.pointer(as: T.self), yp = out.pointer(as: T.self), hp = xhat.pointer(as: T.self), ip = inv.pointer(as: T.self)
+            withAffine(weight, bias, c, T.self) { w, b in
+                for i in 0..<n {
+                    let row = xp + i * c, h = hp + i * c, y = yp + i * c
+                    var s = 0.0
+                    for j in 0..<c { s += Double(row[j]) }
+                    let m = s / Double(c)
+                    var q = 0.0
+                    for j in 0..<c { let d = Double(row[j]) - m; q += d * d }
+                    let r = 1 / (q / Double(c) + epsilon).squareRoot()
+                    ip[i] = T(r)
+                    for j in 0..<c {
+                        let v = T((Double(row[j]) - m) * r)
+                        h[j] = v
+                        y[j] = v * w[j] + b[j]
+                    }
                 }
             }
         }
@@ -170,33 +173,42 @@ extension Tensor {
         return (out, xhat, inv)
     }
 
-    /// Gradients of layer normalisation: per row, `dx = inv/C · (C·ĝ − Σĝ − x̂·Σ(ĝ·x̂))` with `ĝ = γ·dy`.
+    /// Gradients of layer normalisation: per row, `dx = inv/C · (C·ĝ − Σĝ − x̂·Σ(ĝ·x̂))` with `ĝ = γ·dy`,
+    /// in Double; `dγ = Σ_rows dy·x̂`, `dβ = Σ_rows dy`, accumulated in Double in row order.
     public static func layerNormBackward(_ dy: Tensor, normalized xhat: Tensor, inverseStd inv: Tensor,
                                          weight: Tensor?) -> (dx: Tensor, dWeight: Tensor, dBias: Tensor) {
-        let c = dy.shape.last!, n = dy.count / c
+        let c = dy.shape.last!, n = dy.count / max(c, 1)
         let dx = Tensor(uninitializedShape: dy.shape, dtype: dy.dtype)
         let dw = Tensor(uninitializedShape: [c], dtype: dy.dtype)
         let db = Tensor(uninitializedShape: [c], dtype: dy.dtype)
         func run<T: TensorScalar>(_: T.Type) {
-            let g = dy.pointer(as: T.self), h = xhat.pointer(as: T.self), w = weight?.pointer(as: T.self)
-            var sw = [Double](repeating: 0, count: c), sb = [Double](repeating: 0, count: c)
-            for i in 0..<n {
-                var sumG = 0.0, sumGH = 0.0
-                for j in 0..<c {
-                    let gv = Double(g[i * c + j]), hv = Double(h[i * c + j])
-                    sw[j] += gv * hv
-                    sb[j] += gv
-                    let gh = gv * Double(w?[j] ?? 1)
-                    sumG += gh
-                    sumGH += gh * hv
-                }
-                let r = Double(inv.pointer(as: T.self)[i]) / Double(c)
-                for j in 0..<c {
-                    let gh = Double(g[i * c + j]) * Double(w?[j] ?? 1)
-                    dx.pointer(as: T.self)[i * c + j] = T(r * (Double(c) * gh - sumG - Double(h[i * c + j]) * sumGH))
+            let g = dy.pointer(as: T.self), h = xhat.pointer(as: T.self), ip = inv.pointer(as: T.self)
+            let dxp = dx.pointer(as: T.self), dwp = dw.pointer(as: T.self), dbp = db.pointer(as: T.self)
+            let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2 * c)   // Σ dy·x̂ and Σ dy per column
+            defer { sums.deallocate() }
+            let sw = sums, sb = sums + c
+            sums.update(repeating: 0, count: 2 * c)
+            // γ as a pointer (ones without affine terms); β is not needed, γ stands in for it.
+            withAffine(weight, weight, c, T.self) { w, _ in
+                for i in 0..<n {
+                    let gr = g + i * c, hr = h + i * c, out = dxp + i * c
+                    var sumG = 0.0, sumGH = 0.0
+                    for j in 0..<c {
+                        let gv = Double(gr[j]), hv = Double(hr[j])
+                        sw[j] += gv * hv
+                        sb[j] += gv
+                        let gh = gv * Double(w[j])
+                        sumG += gh
+                        sumGH += gh * hv
+                    }
+                    let r = Double(ip[i]) / Double(c)
+                    for j in 0..<c {
+                        let gh = Double(gr[j]) * Double(w[j])
+                        out[j] = T(r * (Double(c) * gh - sumG - Double(hr[j]) * sumGH))
+                    }
                 }
             }
-            for j in 0..<c { dw.pointer(as: T.self)[j] = T(sw[j]); db.pointer(as: T.self)[j] = T(sb[j]) }
+            for j in 0..<c { dwp[j] = T(sw[j]); dbp[j] = T(sb[j]) }
         }
         switch dy.dtype {
         case .float32: run(Float.self)

@@ -94,27 +94,9 @@ extension Tensor {
         return out
     }
 
-    /// Log-softmax along the last axis, stable (subtracts each row's maximum first).
+    /// Log-softmax along the last axis, stable (subtracts each row's maximum first): `softmaxForward`'s.
     public func logSoftmaxAlongLastAxis() -> Tensor {
-        let n = shape.last ?? 1, rows = count / max(n, 1)
-        let out = Tensor(uninitializedShape: shape, dtype: dtype)
-        func run<T: TensorScalar>(_: T.Type) {
-            let x = pointer(as: T.self), y = out.pointer(as: T.self)
-            for r in 0..<rows {
-                let row = x + r * n, o = y + r * n
-                var m = -T.infinity
-                for j in 0..<n { m = Swift.max(m, row[j]) }
-                var s = T.zero
-                for j in 0..<n { s += T.exp(row[j] - m) }
-                let lse = m + T.log(s)
-                for j in 0..<n { o[j] = row[j] - lse }
-            }
-        }
-        switch dtype {
-        case .float32: run(Float.self)
-        case .float64: run(Double.self)
-        case .int64: preconditionFailure("softmax of int64")
-        }
-        return out
+        precondition(rank >= 1, "log-softmax of a scalar")
+        return Tensor.softmaxForward(self, axis: rank - 1, log: true)
     }
 }

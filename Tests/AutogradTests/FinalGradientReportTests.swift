@@ -92,4 +92,21 @@ struct FinalGradientReportTests {
         try loss.backward(onLeafGradientFinal: { _, elements in reports.append(elements) })
         #expect(reports == [0..<90_000])
     }
+
+    /// On a (B, T, in) input the weight is written and reported in the same panels, and the input's
+    /// gradient comes last, whole, in the input's shape.
+    @Test func aLinearOnA3DInputReportsItsWeightPanelByPanel() throws {
+        let (inFeatures, outFeatures) = (1024, 600)
+        let x = Tensor.uniform([2, 3, inFeatures], low: -1, high: 1, key: RandomKey(seed: 6, stream: .initialization)).requiringGrad()
+        let w = Tensor.uniform([outFeatures, inFeatures], low: -1, high: 1, key: RandomKey(seed: 7, stream: .initialization)).requiringGrad()
+        let b = Tensor.uniform([outFeatures], low: -1, high: 1, key: RandomKey(seed: 8, stream: .initialization)).requiringGrad()
+        let panels = Tensor.linearWeightGradientPanels(outFeatures: outFeatures, inFeatures: inFeatures)
+        var reports: [(leaf: ObjectIdentifier, elements: Range<Int>)] = []
+        try Tensor.linear(x, weight: w, bias: b).tanh().sum().backward(onLeafGradientFinal: { leaf, elements in
+            reports.append((ObjectIdentifier(leaf), elements))
+        })
+        #expect(reports.map(\.leaf) == [ObjectIdentifier(b)] + panels.map { _ in ObjectIdentifier(w) } + [ObjectIdentifier(x)])
+        #expect(reports.map(\.elements) == [0..<outFeatures] + panels + [0..<6 * inFeatures])
+        #expect(x.grad?.shape == [2, 3, inFeatures])
+    }
 }

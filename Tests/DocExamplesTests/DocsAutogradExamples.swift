@@ -75,6 +75,16 @@ enum AutogradDocs {
         model.stateDict().map(\.name)   // layer1.weight, layer1.bias, bn1.weight, …, layer2.bias — as without checkpointing
     }
 
+    static func sequenceModelOps(ids: Tensor, targets: Tensor, wte: Tensor, wpe: Tensor, t: Int, vocab: Int, g1: Tensor, b1: Tensor,
+                                 wAttn: Tensor, bAttn: Tensor, wProj: Tensor, bProj: Tensor, wHead: Tensor) throws {
+        let x = try Tensor.embedding(ids, weight: wte) + Tensor.embedding(Tensor.arange(t), weight: wpe)   // (B, T, C)
+        let qkv = try Tensor.linear(Tensor.layerNorm(x, weight: g1, bias: b1, epsilon: 1e-5), weight: wAttn, bias: bAttn)
+        let h = try x + Tensor.linear(Tensor.causalSelfAttention(qkv, heads: 4), weight: wProj, bias: bProj)
+        let logits = try Tensor.linear(h, weight: wHead, bias: nil)                                         // (B, T, V)
+        let loss = try Loss.crossEntropy(logits.reshape([-1, vocab]), targets, reduction: .mean)
+        _ = loss
+    }
+
     static func gradientCheck() throws {
         let x = Tensor.uniform([3, 4], low: -1, high: 1, key: RandomKey(seed: 1, stream: .initialization),
                                dtype: .float64).requiringGrad()

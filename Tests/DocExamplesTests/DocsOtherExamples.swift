@@ -97,7 +97,7 @@ enum IntrospectionDocs {
         let relu = try GradientCheckSuite.checkOp("relu")                 // throws GradientCheckError if unknown or without backward
         let layers = try GradientCheckSuite.checkModel(config, batch: 8)  // every layer, then the model with its loss
         print(GradientCheckSuite.table(rows + layers))
-        print(GradientCheckSuite.summary(rows + layers))                  // "gradcheck: 52 checks passed (…)"
+        print(GradientCheckSuite.summary(rows + layers))                  // "gradcheck: 64 checks passed (…)"
         _ = (withoutBackward, relu)
     }
 }
