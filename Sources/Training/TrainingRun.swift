@@ -117,7 +117,8 @@ public final class TrainingRun {
         let checkpoints = CheckpointCallback(directory: checkpointDirectory, every: config.output.checkpointEvery)
         checkpoints.metadata = runMetadata
         var firstStep = 0
-        if resume, let resumed = try checkpointDirectory.resume(using: { try restore(trainer, from: $0) }) {
+        if resume, let resumed = try checkpoints.resume(trainer, totalSteps: config.train.steps, verify: verifiesFiles,
+                                                           check: { try checkConfig(of: $0, source: $1) }) {
             firstStep = resumed.value
             if isRankZero, !resumed.skipped.isEmpty { log(resumed.report) }
         }
@@ -240,51 +241,5 @@ public final class TrainingRun {
             let list = refused.map(\.description).joined(separator: ", ")
             throw TrainingError("\(path): checkpoint was written by a different config: \(list); to resume anyway, name the keys with --allow-config-change \(refused.map(\.key).joined(separator: " "))")
         }
-    }
-
-    /// Every parameter gets a gradient at every step (absent ones are zero-filled), so each optimizer
-    /// `step` counter must equal the checkpoint's step: a file whose metadata says otherwise was edited
-    /// or mixed from two checkpoints, and resuming it would silently change the result.
-    static func checkStepCounters(_ optimizer: [String: Tensor], step: Int, source: String) throws {
-        for (name, tensor) in optimizer.sorted(by: { $0.key < $1.key }) where name.hasSuffix(".step") {
-            guard tensor.dtype == .int64, tensor.count == 1 else { continue }   // loadState reports the shape
-            let counter = tensor.rawPointer.load(as: Int64.self)
-            guard counter == Int64(step) else {
-                throw TrainingError("\(source): optimizer counter \(name) is \(counter), but the checkpoint is at step \(step)")
-            }
-        }
-    }
-
-    /// Loads a checkpoint into the trainer; returns the number of steps it had completed. A file that
-    /// does not read (damaged, truncated, failing its digests) throws, and resume tries the next older
-    /// checkpoint. A file that reads and verifies but does not fit this run (another config, a finished
-    /// run, a step its optimizer counters contradict) ends the search with its own error
-    /// (`ResumeSearchEnd`): damage cannot explain it, and an older checkpoint would hide it.
-    func restore(_ trainer: Trainer, from path: String) throws -> Int {
-        let state = try StateDictFile.read(path, for: trainer.model, verify: verifiesFiles)
-        do {
-            return try restore(trainer, from: state, path: path)
-        } catch {
-            throw ResumeSearchEnd(error)
-        }
-    }
-
-    /// Checks a checkpoint's run state against this run, then loads it.
-    private func restore(_ trainer: Trainer, from state: (model: [String: Tensor], optimizer: [String: Tensor], metadata: [String: String]),
-                         path: String) throws -> Int {
-        guard let stepText = state.metadata["step"], let step = Int(stepText) else {
-            throw TrainingError("\(path): checkpoint metadata has no step")
-        }
-        try checkConfig(of: state.metadata, source: path)
-        guard step >= 1, step <= config.train.steps else {
-            throw TrainingError("\(path): checkpoint step \(step) is outside this run's steps 1…\(config.train.steps)")
-        }
-        guard step < config.train.steps else {
-            throw TrainingError("\(path): the run already finished (checkpoint at step \(step) = train.steps); there is nothing to resume")
-        }
-        try Self.checkStepCounters(state.optimizer, step: step, source: path)
-        try StateDictFile.apply(state, from: path, to: trainer.model, optimizer: trainer.optimizer)
-        trainer.resume(atStep: step)
-        return step
     }
 }

@@ -76,7 +76,12 @@ enum UpperExamples {
         loop.callbacks.append(ProgressCallback(every: 10))
         loop.callbacks.append(MetricsCallback(path: "runs/x/metrics.jsonl", every: 10))
         loop.callbacks.append(TensorBoardCallback(directory: "runs/x/tensorboard", every: 10))
-        loop.callbacks.append(CheckpointCallback(directory: CheckpointDirectory(path: "runs/x/checkpoints", keep: 3), every: 500))
+        do {
+            let checkpoints = CheckpointCallback(directory: CheckpointDirectory(path: "runs/x/checkpoints", keep: 3), every: 500)
+            let first = try checkpoints.resume(trainer, totalSteps: 5_000)?.value ?? 0
+            let loop = TrainingLoop(trainer: trainer, totalSteps: 5_000, firstStep: first, callbacks: [checkpoints])
+            _ = loop
+        }
         let evaluation = EvaluationCallback(every: 100) { try Evaluator(loss: .bceWithLogits).evaluate(model, on: validation) }
         let best = BestCheckpointCallback(tracking: EarlyStopping(metric: "auc", patience: 3), stops: true,
                                           after: evaluation, bestPath: "runs/x/best.safetensors")

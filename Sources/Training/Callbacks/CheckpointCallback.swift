@@ -1,12 +1,18 @@
 import Checkpointing
+import TensorCore
 
 /// Checkpoints every `every` steps — the whole optimizer state, gathered from every rank's shard under
 /// ZeRO-1, written by rank 0 — and on a stop signal every rank agreed on (`StepResult.stopSignal`): a
 /// checkpoint of the step just done, then `RunInterrupted` on every rank, so that `--resume`
 /// continues bit for bit. A run that a callback is already ending (early stopping) just ends.
 ///
+/// `resume` restores the newest checkpoint that loads, so that a stopped or failed run continues
+/// where it was, at any world size, with the bits of an uninterrupted one.
+///
 /// ```swift
-/// loop.callbacks.append(CheckpointCallback(directory: CheckpointDirectory(path: "runs/x/checkpoints", keep: 3), every: 500))
+/// let checkpoints = CheckpointCallback(directory: CheckpointDirectory(path: "runs/x/checkpoints", keep: 3), every: 500)
+/// let first = try checkpoints.resume(trainer, totalSteps: 5_000)?.value ?? 0
+/// let loop = TrainingLoop(trainer: trainer, totalSteps: 5_000, firstStep: first, callbacks: [checkpoints])
 /// ```
 public final class CheckpointCallback: TrainingCallback {
     public let directory: CheckpointDirectory
@@ -39,5 +45,50 @@ public final class CheckpointCallback: TrainingCallback {
         guard trainer.communicator.rank == 0 else { return }
         let archive = StateDictFile.archive(model: trainer.model, optimizerState: optimizerState, metadata: metadata(step))
         try directory.save(archive, step: step)
+    }
+
+    /// Restores the newest checkpoint of `directory` that loads into `trainer` — parameters, buffers,
+    /// optimizer state and step — and returns it (nil when there is none). A file that does not read
+    /// (damaged, truncated, failing its digests) is passed over for the next older one; a file that
+    /// reads but does not fit this run — `check(metadata, path)` refuses it (another config, say), its
+    /// step is outside `1..<totalSteps`, or its optimizer counters contradict its step — ends the
+    /// search with its own error (`ResumeSearchEnd`): damage cannot explain it, and an older
+    /// checkpoint would hide it.
+    public func resume(_ trainer: Trainer, totalSteps: Int, verify: Bool = true,
+                       check: ([String: String], String) throws -> Void = { _, _ in }) throws -> ResumedCheckpoint<Int>? {
+        try directory.resume { path in
+            let state = try StateDictFile.read(path, for: trainer.model, verify: verify)
+            do {
+                guard let stepText = state.metadata["step"], let step = Int(stepText) else {
+                    throw TrainingError("\(path): checkpoint metadata has no step")
+                }
+                try check(state.metadata, path)
+                guard step >= 1, step <= totalSteps else {
+                    throw TrainingError("\(path): checkpoint step \(step) is outside this run's steps 1…\(totalSteps)")
+                }
+                guard step < totalSteps else {
+                    throw TrainingError("\(path): the run already finished (checkpoint at step \(step) = train.steps); there is nothing to resume")
+                }
+                try Self.checkStepCounters(state.optimizer, step: step, source: path)
+                try StateDictFile.apply(state, from: path, to: trainer.model, optimizer: trainer.optimizer)
+                trainer.resume(atStep: step)
+                return step
+            } catch {
+                throw ResumeSearchEnd(error)
+            }
+        }
+    }
+
+    /// Every parameter gets a gradient at every step (absent ones are zero-filled), so each optimizer
+    /// `step` counter must equal the checkpoint's step: a file whose metadata says otherwise was edited
+    /// or mixed from two checkpoints, and resuming it would silently change the result.
+    static func checkStepCounters(_ optimizer: [String: Tensor], step: Int, source: String) throws {
+        for (name, tensor) in optimizer.sorted(by: { $0.key < $1.key }) where name.hasSuffix(".step") {
+            guard tensor.dtype == .int64, tensor.count == 1 else { continue }   // loadState reports the shape
+            let counter = tensor.rawPointer.load(as: Int64.self)
+            guard counter == Int64(step) else {
+                throw TrainingError("\(source): optimizer counter \(name) is \(counter), but the checkpoint is at step \(step)")
+            }
+        }
     }
 }
