@@ -129,30 +129,21 @@ public final class TrainingRun {
             // Before the first step, so that even a run stopped early leaves a usable folder.
             try RunFolder.write(config: config, data: data, to: outputDirectory)
         }
-        let metricsPath = outputDirectory + "/metrics.jsonl", every = config.train.logEvery
+        let metricsPath = outputDirectory + "/metrics.jsonl"
+        let evaluator = Evaluator(loss: config.loss, positiveWeight: config.positiveWeight)
+        let evaluation = EvaluationCallback(every: config.train.evalEvery) { try evaluator.evaluate(trainer.model, on: data.validation) }
+        let best = bestCheckpoints(after: evaluation, hasValidation: data.hasValidation, metricsPath: metricsPath)
         let loop = TrainingLoop(trainer: trainer, totalSteps: config.train.steps, firstStep: firstStep)
         loop.log = log
         loop.heartbeat = onProgress
-        loop.callbacks = faultInjection.map { [$0] } ?? []
-        loop.callbacks += [ProgressCallback(every: every, live: showsProgress),
-                           MetricsCallback(path: metricsPath, every: every, resumes: resume, restart: restart, start: runStart)]
+        // In the order each step's work was always done: a test's fault, the log, evaluation and its
+        // consequences, the replica check, the checkpoint (and a stop signal's).
+        let every = config.train.logEvery
+        loop.callbacks = (faultInjection.map { [$0] } ?? []) + [ProgressCallback(every: every, live: showsProgress),
+            MetricsCallback(path: metricsPath, every: every, resumes: resume, restart: restart, start: runStart)]
         if tensorboard { loop.callbacks.append(TensorBoardCallback(directory: outputDirectory + "/tensorboard", every: every)) }
-        let evaluator = Evaluator(loss: config.loss, positiveWeight: config.positiveWeight)
-        let evaluation = EvaluationCallback(every: config.train.evalEvery) { try evaluator.evaluate(trainer.model, on: data.validation) }
-        var best: BestCheckpointCallback?
-        if data.hasValidation {
-            loop.callbacks.append(evaluation)
-            if earlyStopping != nil || saveBest {
-                best = BestCheckpointCallback(tracking: earlyStopping ?? EarlyStopping(metric: "loss"), stops: earlyStopping != nil,
-                                              after: evaluation, bestPath: saveBest ? outputDirectory + "/best.safetensors" : nil)
-                best?.metricsPath = metricsPath
-                best?.metadata = runMetadata
-                loop.callbacks += best.map { [$0] } ?? []
-            }
-        } else if isRankZero {
-            log("no validation split (validation fraction 0): the run reports no validation metrics")
-            if earlyStopping != nil || saveBest { log("early stopping and save_best need validation metrics; this run has none, so they are off") }
-        }
+        if data.hasValidation { loop.callbacks.append(evaluation) }
+        if let best { loop.callbacks.append(best) }
         loop.callbacks += [ReplicaCheckCallback(every: config.distributed.checkEvery), checkpoints]
         if isRankZero {
             let plan = trainer.plan, a = plan.accumulationSteps
@@ -190,6 +181,21 @@ public final class TrainingRun {
             log("wrote \(outputDirectory)/model.safetensors and summary.json (params_sha256 \(digest.prefix(16))…)")
         }
         return summary
+    }
+
+    /// The best weights (`output.save_best`) and early stopping (`train.early_stopping`), when asked
+    /// for and the run has validation rows to evaluate (else it says they are off).
+    func bestCheckpoints(after evaluation: EvaluationCallback, hasValidation: Bool, metricsPath: String) -> BestCheckpointCallback? {
+        if !hasValidation, isRankZero {
+            log("no validation split (validation fraction 0): the run reports no validation metrics")
+            if earlyStopping != nil || saveBest { log("early stopping and save_best need validation metrics; this run has none, so they are off") }
+        }
+        guard hasValidation, earlyStopping != nil || saveBest else { return nil }
+        let best = BestCheckpointCallback(tracking: earlyStopping ?? EarlyStopping(metric: "loss"), stops: earlyStopping != nil,
+                                          after: evaluation, bestPath: saveBest ? outputDirectory + "/best.safetensors" : nil)
+        best.metricsPath = metricsPath
+        best.metadata = runMetadata
+        return best
     }
 
     /// Rank 0's evaluation on every rank (one broadcast of four numbers).
