@@ -14,6 +14,12 @@ import Crypto
 // @testable import).
 
 enum DatasetsExamples {
+    static func keyedPermutation(epoch: UInt32, p: Int) {
+        let order = KeyedPermutation(count: 2_000_000, key: RandomKey(seed: 7, stream: .shuffle, a: epoch))
+        let sample = order.index(at: p)          // the sample visited p-th
+        _ = order.position(of: sample) == p          // true
+    }
+
     static func aucExamples() {
         auc(scores: [0.1, 0.4, 0.35, 0.8], labels: [0, 0, 1, 1])   // 0.75
         auc(scores: [0.5, 0.5], labels: [0, 1])                     // 0.5 (a tie)
