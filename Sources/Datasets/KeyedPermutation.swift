@@ -13,7 +13,7 @@ import TensorCore
 /// ```swift
 /// let order = KeyedPermutation(count: 2_000_000, key: RandomKey(seed: 7, stream: .shuffle, a: epoch))
 /// let sample = order.index(at: p)          // the sample visited p-th
-/// order.position(of: sample) == p          // true
+/// assert(order.position(of: sample) == p)
 /// ```
 public struct KeyedPermutation: Sendable, Hashable {
     public let count: Int
