@@ -9,6 +9,9 @@ public struct DataConfig: Sendable, Equatable, Decodable {
     public var validationFraction = 0.2
     public var shuffle = true
     public var standardize: Bool
+    /// How the validation split is drawn and each epoch ordered: in memory (`shuffle`, every run's
+    /// order before `keyed`) or per sample in O(1) memory (`keyed`).
+    public var order = SampleOrder.shuffle
     public var options = DataOptions()
 
     public init(source: Source) {
@@ -58,7 +61,7 @@ public struct DataConfig: Sendable, Equatable, Decodable {
         }
     }
 
-    static let commonKeys = ["source", "validation_fraction", "shuffle", "standardize"]
+    static let commonKeys = ["source", "validation_fraction", "shuffle", "standardize", "order"]
     static let csvOptionKeys = ["features", "exclude", "missing", "missing_value", "missing_indicators", "categorical",
                                 "unknown_category", "task", "validation_path"]
 
@@ -77,6 +80,7 @@ public struct DataConfig: Sendable, Equatable, Decodable {
         try map.read("validation_fraction", into: &validationFraction)
         try map.read("shuffle", into: &shuffle)
         try map.read("standardize", into: &standardize)
+        order = try map.choice("order") ?? order
         if case .csv = source { try readOptions(map) }
     }
 
@@ -109,7 +113,8 @@ public struct DataConfig: Sendable, Equatable, Decodable {
         }
         return .map(ConfigValue.pairs(["source": .string(source.name)]) + own
             + ConfigValue.pairs(["validation_fraction": .double(validationFraction), "shuffle": .bool(shuffle),
-                                 "standardize": .bool(standardize)]) + csvCanonical)
+                                 "standardize": .bool(standardize),
+                                 "order": .unless(order, is: .shuffle) { .string($0.rawValue) }]) + csvCanonical)
     }
 
     /// The CSV options that differ from their defaults (keys added after configs were shipped).

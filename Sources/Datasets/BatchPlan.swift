@@ -139,6 +139,11 @@ public struct BatchPlan: Sendable, Hashable {
         return permutation[microBatchPositions(step: step, rank: rank, accumulationStep: accumulationStep)]
     }
 
+    /// The same for any epoch order (a keyed one holds no list): the samples at the micro-batch's positions.
+    public func microBatchIndices(step: Int, rank: Int, accumulationStep: Int, order: any EpochOrder) -> [Int] {
+        microBatchPositions(step: step, rank: rank, accumulationStep: accumulationStep).map(order.sample(at:))
+    }
+
     /// The global sample index (its row in the data set) of sample `sample` (`0..<m`) of that micro-batch.
     public func globalSampleIndex(step: Int, rank: Int, accumulationStep: Int, sample: Int, permutation: [Int]) -> Int {
         precondition(sample >= 0 && sample < microBatch, "sample \(sample) out of range for micro-batch \(microBatch)")

@@ -1,11 +1,13 @@
 import TensorCore
 
-/// A deterministic train/validation split: a pure function of `(count, validationFraction, seed)`.
+/// A deterministic train/validation split: a pure function of `(count, validationFraction, seed)` and
+/// the run's `SampleOrder`.
 ///
 /// The split draws its own counter-based permutation (stream `.split`), so that it never moves when the
-/// shuffle, the world size or anything else about the run changes. The first
-/// `round(count × validationFraction)` entries of that permutation are the validation rows, the rest
-/// train; both lists are sorted so that they read as plain row numbers.
+/// shuffle, the world size or anything else about the run changes: a Fisher–Yates permutation, or
+/// with `order: .keyed` a `KeyedPermutation` (whose membership test a packed data set can make row by
+/// row). The first `round(count × validationFraction)` positions of that permutation are the
+/// validation rows, the rest train; both lists are sorted so that they read as plain row numbers.
 ///
 /// ```swift
 /// let split = try DataSplit(count: data.count, validationFraction: 0.2, seed: 7)
@@ -17,7 +19,7 @@ public struct DataSplit: Sendable, Hashable, Codable {
     /// Row indices of the validation rows, ascending.
     public let validationIndices: [Int]
 
-    public init(count: Int, validationFraction: Double, seed: UInt64) throws(DatasetError) {
+    public init(count: Int, validationFraction: Double, seed: UInt64, order: SampleOrder = .shuffle) throws(DatasetError) {
         guard count > 0 else { throw .invalidSplit("cannot split an empty data set") }
         guard validationFraction >= 0, validationFraction < 1 else {
             throw .invalidSplit("validation fraction \(validationFraction) is not in [0, 1)")
@@ -28,9 +30,25 @@ public struct DataSplit: Sendable, Hashable, Codable {
         guard validationCount < count else {
             throw .invalidSplit("validation fraction \(validationFraction) of \(count) rows leaves no training rows")
         }
-        let order = counterBasedPermutation(count: count, key: RandomKey(seed: seed, stream: .split))
-        validationIndices = order[..<validationCount].sorted()
-        trainIndices = order[validationCount...].sorted()
+        let key = RandomKey(seed: seed, stream: .split)
+        switch order {
+        case .shuffle:
+            let permutation = counterBasedPermutation(count: count, key: key)
+            validationIndices = permutation[..<validationCount].sorted()
+            trainIndices = permutation[validationCount...].sorted()
+        case .keyed:
+            let isValidation = Self.keyedMembership(count: count, validation: validationCount, seed: seed)
+            validationIndices = (0..<count).filter(isValidation)
+            trainIndices = (0..<count).filter { !isValidation($0) }
+        }
+    }
+
+    /// Whether row `i` validates under the keyed split of `count` rows with `validation` of them held
+    /// out: one evaluation of the split's permutation, so a data set too large to hold can be split
+    /// row by row as it is read.
+    public static func keyedMembership(count: Int, validation: Int, seed: UInt64) -> @Sendable (Int) -> Bool {
+        let permutation = KeyedPermutation(count: count, key: RandomKey(seed: seed, stream: .split))
+        return { permutation.position(of: $0) < validation }
     }
 
     /// The training and validation rows of `dataset` (which must have the `count` the split was made for).

@@ -59,7 +59,7 @@ public struct PreparedData: Sendable {
                 sources.append(DataProvenance(role: "validation", path: validationPath, rows: validationTable.count, sha256: validationHasher.hex))
                 (trainRows, validationRows) = (Array(0..<table.count), Array(0..<validationTable.count))
             } else {
-                let split = try DataSplit(count: table.count, validationFraction: fraction, seed: config.seed)
+                let split = try config.data.order.split(count: table.count, validationFraction: fraction, seed: config.seed)
                 (trainRows, validationRows) = (split.trainIndices, split.validationIndices)
             }
             let preprocessing = try fitted
@@ -87,7 +87,7 @@ public struct PreparedData: Sendable {
     }
 
     private init(synthetic full: TabularDataset, name: String, config: RunConfig, fraction: Double, fitted: Preprocessing?) throws {
-        let split = try DataSplit(count: full.count, validationFraction: fraction, seed: config.seed)
+        let split = try config.data.order.split(count: full.count, validationFraction: fraction, seed: config.seed)
         var (train, validation) = split.apply(to: full)
         let standardizer: Standardizer?, preprocessing: Preprocessing
         if let fitted {

@@ -92,7 +92,7 @@ public final class Trainer {
     private var overlapTrial: OverlapTrial?
     private let statistics: StepStatistics
     private let statisticsSum: BlockAccumulator
-    private var permutation: (epoch: Int, order: [Int])?
+    private var permutation: (epoch: Int, order: any EpochOrder)?
     /// The loss of this trainer's first step: the scale against which divergence is judged.
     private var firstLoss: Double?
 
@@ -178,7 +178,7 @@ public final class Trainer {
         do {
             for a in 0..<accumulation {
                 let isLast = a == accumulation - 1
-                let indices = plan.microBatchIndices(step: t, rank: communicator.rank, accumulationStep: a, permutation: order)
+                let indices = plan.microBatchIndices(step: t, rank: communicator.rank, accumulationStep: a, order: order)[...]
                 optimizer.zeroGrad()
                 let context = SampleContext(seed: options.seed, step: t, sampleIndices: Array(indices))
                 timeline?.mark(.other)
@@ -304,11 +304,11 @@ public final class Trainer {
         if pendingModuleElements[m] == 0 { timeline?.markLayer(.layerBackward, label: m) }
     }
 
-    /// The epoch permutation for step `t`, computed once per epoch.
-    private func epochOrder(step t: Int) -> [Int] {
+    /// The epoch order for step `t`, made once per epoch.
+    private func epochOrder(step t: Int) -> any EpochOrder {
         let epoch = plan.epoch(ofStep: t)
         if let p = permutation, p.epoch == epoch { return p.order }
-        let order = EpochPermutation(seed: options.seed, shuffle: options.shuffle).positions(epoch: epoch, count: sampleCount)
+        let order = options.order.epoch(epoch, count: sampleCount, seed: options.seed, shuffle: options.shuffle)
         permutation = (epoch, order)
         return order
     }
@@ -320,17 +320,20 @@ public final class Trainer {
 }
 
 /// How a `Trainer` runs, beyond its model, loss, optimizer and data: the seed that keys data order
-/// and dropout, shuffling, gradient clipping, and the distributed options (reduction, overlap,
-/// buckets, ZeRO-1) — none of which but the seed, shuffling and clipping changes a bit.
+/// and dropout, shuffling and how, gradient clipping, and the distributed options (reduction,
+/// overlap, buckets, ZeRO-1) — none of which but the seed, the order and clipping changes a bit.
 public struct TrainerOptions: Sendable {
     public var seed: UInt64 = 0
     /// Reshuffle every epoch (a pure function of seed and epoch); false keeps the data's order.
     public var shuffle = true
+    /// How each epoch's order is drawn: held in memory (`shuffle`) or computed per sample (`keyed`).
+    public var order = SampleOrder.shuffle
     /// Clip the global gradient L2 norm to this value; nil: no clipping.
     public var gradClipNorm: Double?
     public var distributed = DistributedConfig()
 
-    public init(seed: UInt64 = 0, shuffle: Bool = true, gradClipNorm: Double? = nil, distributed: DistributedConfig = DistributedConfig()) {
-        (self.seed, self.shuffle, self.gradClipNorm, self.distributed) = (seed, shuffle, gradClipNorm, distributed)
+    public init(seed: UInt64 = 0, shuffle: Bool = true, order: SampleOrder = .shuffle, gradClipNorm: Double? = nil,
+                distributed: DistributedConfig = DistributedConfig()) {
+        (self.seed, self.shuffle, self.order, self.gradClipNorm, self.distributed) = (seed, shuffle, order, gradClipNorm, distributed)
     }
 }

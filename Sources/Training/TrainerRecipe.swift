@@ -18,7 +18,7 @@ extension Trainer {
                       loss: { model, batch in try evaluator.lossValue(model(batch.inputs), batch.targets, reduction: .sum) },
                       optimizer: { try OptimizerFactory.makeOptimizer(config, parameters: $0, shard: $1) },
                       schedule: OptimizerFactory.makeSchedule(config), batch: config.batch,
-                      options: TrainerOptions(seed: config.seed, shuffle: config.data.shuffle,
+                      options: TrainerOptions(seed: config.seed, shuffle: config.data.shuffle, order: config.data.order,
                                               gradClipNorm: config.train.gradClipNorm, distributed: config.distributed),
                       communicator: communicator)
     }

@@ -88,7 +88,7 @@ struct ConfigDocsTests {
          "data={source: csv, path: d.csv, label: y, validation_fraction: 0.1, shuffle: false, standardize: false, features: [a],"
             + " missing: constant, missing_value: 1, missing_indicators: true, categorical: [a], unknown_category: ignore, task: binary,"
             + " validation_path: v.csv}", "seed=3"],
-        ["data={source: synthetic-wide, samples: 20000, features: 20, classes: 2}"],
+        ["data={source: synthetic-wide, samples: 20000, features: 20, classes: 2, order: keyed}"],
         ["data={source: csv, path: d.csv, label: y, exclude: [id]}"],
     ]
 

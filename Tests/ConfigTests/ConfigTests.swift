@@ -211,7 +211,7 @@ struct ConfigErrorTests {
                           "clinical.yaml: schedule.min_lr: not used with schedule.type constant (keys: type, warmup_steps)")
         expectConfigError(configClinical(replacing: "samples: 20000,", with: "samples: 20000, label: y,"),
                           "clinical.yaml: data.label: not used with data.source synthetic-clinical "
-                          + "(keys: source, validation_fraction, shuffle, standardize, samples)")
+                          + "(keys: source, validation_fraction, shuffle, standardize, order, samples)")
     }
 
     @Test func wrongTypes() {
