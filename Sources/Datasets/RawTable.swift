@@ -22,6 +22,7 @@ public struct RawTable: Sendable {
     public internal(set) var lines: [Int32] = []
     /// The task given by the options or inferred from the labels.
     public internal(set) var task: TabularDataset.Task = .regression
+    private var labelSummary = LabelSummary()
 
     public var count: Int { labels.count }
     public var featureCount: Int { layout.featureNames.count }
@@ -38,8 +39,7 @@ public struct RawTable: Sendable {
         vocabularies = Array(repeating: [], count: layout.featureNames.count)
         try readRows(reader, options: options)
         guard !labels.isEmpty else { throw DatasetError.noDataRows(path: path) }
-        task = try Self.task(of: labels, given: options.task, path: path, lines: lines, labelName: label,
-                             labelNumber: layout.labelColumn! + 1)
+        task = try labelSummary.task(given: options.task, path: path, labelName: label, labelNumber: layout.labelColumn! + 1)
     }
 
     static func cells(of line: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> [String] {
@@ -51,95 +51,24 @@ public struct RawTable: Sendable {
     }
 
     private mutating func readRows(_ reader: CSVLineReader, options: DataOptions) throws {
-        let layout = self.layout, path = self.path, width = layout.featureNames.count, columns = layout.header.count
-        // Header column → feature slot, or -1 (unused), or -2 (label).
-        var slotOf = [Int](repeating: -1, count: columns)
-        for (slot, column) in layout.featureColumns.enumerated() { slotOf[column] = slot }
-        if let label = layout.labelColumn { slotOf[label] = -2 }
-        var lookup = [[String: Int]](repeating: [:], count: width)
-        var row = [Float](repeating: 0, count: width)
-        let refusesMissing = options.refusesMissing
-        while let problem: DatasetError? = try reader.nextLine({ bytes, line in
-            let lineNumber = reader.lineNumber
-            var label: Float = .nan, failure: DatasetError?
-            let found = CSVParser.forEachCell(in: line, of: bytes) { column, range in
-                guard column < columns, failure == nil else { return }
-                let slot = slotOf[column]
-                if slot == -1 { return }
-                let name = layout.header[column]
-                if slot == -2 {
-                    switch CSVParser.parseFloat(range, of: bytes) {
-                    case .value(let v): label = v
-                    case .notNumber:
-                        failure = range.isEmpty
-                            ? .unusableCell(path: path, line: lineNumber, column: name, columnNumber: column + 1, reason: "the label is missing")
-                            : .nonNumericCell(path: path, line: lineNumber, column: name, columnNumber: column + 1, text: CSVParser.text(range, of: bytes))
-                    case .notFinite:
-                        failure = .nonFiniteCell(path: path, line: lineNumber, column: name, columnNumber: column + 1, text: CSVParser.text(range, of: bytes))
-                    }
-                    return
-                }
-                if range.isEmpty {
-                    if refusesMissing {
-                        failure = .unusableCell(path: path, line: lineNumber, column: name, columnNumber: column + 1,
-                                                reason: "empty cell (set a missing-value policy: mean, median or constant)")
-                    }
-                    row[slot] = layout.isCategorical[slot] ? -1 : .nan
-                } else if layout.isCategorical[slot] {
-                    let text = CSVParser.text(range, of: bytes).replacingDoubledQuotes()
-                    if let code = lookup[slot][text] {
-                        row[slot] = Float(code)
-                    } else {
-                        lookup[slot][text] = vocabularies[slot].count
-                        row[slot] = Float(vocabularies[slot].count)
-                        vocabularies[slot].append(text)
-                    }
-                } else {
-                    switch CSVParser.parseFloat(range, of: bytes) {
-                    case .value(let v): row[slot] = v
-                    case .notNumber:
-                        failure = .nonNumericCell(path: path, line: lineNumber, column: name, columnNumber: column + 1, text: CSVParser.text(range, of: bytes))
-                    case .notFinite:
-                        failure = .nonFiniteCell(path: path, line: lineNumber, column: name, columnNumber: column + 1, text: CSVParser.text(range, of: bytes))
-                    }
-                }
+        var decoder = CSVRowDecoder(layout: layout, path: path, refusesMissing: options.refusesMissing)
+        var summary = LabelSummary()
+        var row = [Float](repeating: 0, count: layout.featureNames.count)
+        while let problem = try reader.nextLine({ bytes, line -> DatasetError? in
+            do {
+                let label = try decoder.decode(line, of: bytes, lineNumber: reader.lineNumber, into: &row)
+                values.append(contentsOf: row)
+                labels.append(label)
+                lines.append(Int32(truncatingIfNeeded: reader.lineNumber))
+                summary.add(label, line: reader.lineNumber)
+                return nil
+            } catch let problem as DatasetError {
+                return problem
             }
-            if found != columns { return DatasetError.raggedRow(path: path, line: lineNumber, expected: columns, found: found) }
-            if let failure { return failure }
-            values.append(contentsOf: row)
-            labels.append(label)
-            lines.append(Int32(truncatingIfNeeded: lineNumber))
-            return nil
         }) {
             if let problem { throw problem }
         }
-    }
-
-    /// The given task, with every label checked against it, or the task the labels suggest.
-    static func task(of labels: [Float], given: DataOptions.TaskKind?, path: String, lines: [Int32],
-                     labelName: String, labelNumber: Int) throws(DatasetError) -> TabularDataset.Task {
-        let isBinary = labels.allSatisfy { $0 == 0 || $0 == 1 }
-        let isClass = labels.allSatisfy { $0 >= 0 && $0 == $0.rounded() && $0 < Float(1 << 20) }
-        let largest = Int(labels.max() ?? 0)
-        func firstBad(_ ok: (Float) -> Bool, _ reason: String) throws(DatasetError) {
-            if let k = labels.firstIndex(where: { !ok($0) }) {
-                throw .invalidLabel(path: path, line: Int(lines[k]), column: labelName, columnNumber: labelNumber,
-                                    value: labels[k], reason: reason)
-            }
-        }
-        switch given {
-        case .binary?:
-            try firstBad({ $0 == 0 || $0 == 1 }, "is not valid for binary classification: expected 0 or 1")
-            return .binaryClassification
-        case .multiclass?:
-            try firstBad({ $0 >= 0 && $0 == $0.rounded() && $0 < Float(1 << 20) }, "is not a class index: expected an integer ≥ 0")
-            return .multiclass(classes: largest + 1)
-        case .regression?:
-            return .regression
-        case nil:
-            if isBinary { return .binaryClassification }
-            if isClass && largest < CSVLoader.maximumInferredClasses { return .multiclass(classes: largest + 1) }
-            return .regression
-        }
+        vocabularies = decoder.vocabularies
+        labelSummary = summary
     }
 }
