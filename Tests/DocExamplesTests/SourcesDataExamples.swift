@@ -34,6 +34,13 @@ enum DatasetsExamples {
         _ = (x, y)
     }
 
+    static func csvRowDecoder(layout: TableLayout, line: Range<Int>, bytes: UnsafeBufferPointer<UInt8>) throws {
+        var decoder = CSVRowDecoder(layout: layout, path: "patients.csv", refusesMissing: true)
+        var row = [Float](repeating: 0, count: layout.featureNames.count)
+        let label = try decoder.decode(line, of: bytes, lineNumber: 2, into: &row)
+        _ = label
+    }
+
     static func csv() throws {
         let digits = try CSVLoader(labelColumn: "digit").load(path: "configs/data/digits.csv")
         (digits.count, digits.featureCount, digits.task)   // (1797, 64, .multiclass(classes: 10))
