@@ -6,6 +6,7 @@ import Optim
 import Datasets
 import Config
 import Training
+import Distributed
 
 /// The benchmark's language model: GPT-2's architecture at a small size — token and learned position
 /// embeddings (untied from the head), `layers` pre-LayerNorm blocks `x + attn(ln_1(x))`,
@@ -163,6 +164,15 @@ public struct TransformerLMBenchmark {
                       gemmMicroseconds: Double(profile.nanoseconds) / 1e3 / Double(profiledSteps),
                       gemmCalls: perStep.calls.count, gemmBreakdown: breakdown,
                       replayMicroseconds: perStep.replay(repetitions: 9) / 1e3, replayFlops: perStep.flops)
+    }
+
+    /// The losses of the first `steps` steps of a fresh trainer and a 64-bit hash of the parameters
+    /// after them (`ReplicaDigest`): what shows whether a change to the kernels changed any bit.
+    public func check(steps: Int) throws -> (losses: [Double], parameterDigest: UInt64) {
+        BLASThreads.set(1)
+        let (trainer, model) = try makeTrainer()
+        let losses = try (0..<steps).map { _ in try trainer.step().loss }
+        return (losses, ReplicaDigest.hash(model.parameters()))
     }
 
     /// GEMM flops of one training step of `model` on `batch` windows: every Linear on the B·T rows

@@ -31,6 +31,9 @@ struct BenchStep: ParsableCommand {
     @Flag(help: "With transformer-lm: also print the step's GEMMs grouped by shape, with their time per step.")
     var gemmBreakdown = false
 
+    @Option(help: "With transformer-lm: also train this many steps from the start and print their last loss and a hash of the parameters (bits check).")
+    var checkSteps = 0
+
     static let knownModels = ["clinical-mlp", "wide-mlp", "transformer-lm"]
 
     func validate() throws {
@@ -71,6 +74,11 @@ struct BenchStep: ParsableCommand {
                 "blocks_us=" + r.blockMicroseconds.map { fmt($0, 0) }.joined(separator: ","),
             ]
             print(fields.joined(separator: " "))
+            if checkSteps > 0 {
+                let check = try TransformerLMBenchmark(batch: 16).check(steps: checkSteps)
+                print("transformer-lm check steps=\(checkSteps) first_loss=\(check.losses[0]) last_loss=\(check.losses[checkSteps - 1]) "
+                      + "params_digest=\(String(check.parameterDigest, radix: 16))")
+            }
             if gemmBreakdown {
                 for g in r.gemmBreakdown {
                     let c = g.call
