@@ -53,11 +53,17 @@ extension Tensor {
 
     /// GELU with the tanh approximation (PyTorch's `gelu(x, approximate='tanh')`, GPT-2's):
     /// `½x(1 + tanh u)`, `u = √(2/π)(x + 0.044715x³)`, computed as `x·s` with `s = σ(2u)`;
-    /// d/dx = s + x·s(1 − s)·2u′, `u′ = √(2/π)(1 + 0.134145x²)`. Vectorised in float32.
+    /// d/dx = s + x·s(1 − s)·2u′, `u′ = √(2/π)(1 + 0.134145x²)`. Vectorised in float32. When the op
+    /// is recorded, the forward computes d/dx beside the output from the same `s` and saves it (in
+    /// place of x: the same memory), so the rule is one product and takes no exp.
     public func geluTanh() throws -> Tensor {
         guard dtype != .int64 else { throw AutogradError.invalidArgument(op: "gelu_tanh", message: "expects a float32 or float64 tensor") }
-        return try Tensor.record("gelu_tanh", inputs: [self], output: Tensor.geluTanhForward(self)) { [self] g in
-            [Tensor.geluTanhBackward(g, input: self)]
+        guard GradMode.current == .enabled && requiresGrad else {
+            return try Tensor.record("gelu_tanh", inputs: [self], output: Tensor.geluTanhForward(self)) { _ in [nil] }
+        }
+        let (output, derivative) = Tensor.geluTanhForwardWithDerivative(self)
+        return try Tensor.record("gelu_tanh", inputs: [self], output: output) { g in
+            [g.zip(derivative, .multiply)!]
         }
     }
 

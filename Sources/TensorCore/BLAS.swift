@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 // The only place that calls OpenBLAS. Generic wrappers pick the single- or double-precision routine;
 // after specialisation the type test folds away.
@@ -7,6 +8,24 @@ import CBLAS
 func gemm<T: TensorScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
                            a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
                            beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
+    if GEMMProfile.anyActive, let profile = GEMMProfile.current {
+        let start = DispatchTime.now().uptimeNanoseconds
+        gemmCall(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                 beta: beta, c: c, ldc: ldc)
+        let elapsed = DispatchTime.now().uptimeNanoseconds - start
+        profile.record(GEMMProfile.Call(transposeA: transA, transposeB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb,
+                                        ldc: ldc, beta: Double(beta), dtype: T.dtype), nanoseconds: elapsed)
+        return
+    }
+    gemmCall(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+             beta: beta, c: c, ldc: ldc)
+}
+
+/// The `cblas_?gemm` call itself, unrecorded.
+@inline(__always)
+func gemmCall<T: TensorScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
+                               a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+                               beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
     let ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans
     if T.self == Float.self {
         a.withMemoryRebound(to: Float.self, capacity: 1) { a in

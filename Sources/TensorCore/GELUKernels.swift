@@ -67,26 +67,31 @@ extension Tensor {
         return y
     }
 
-    /// `g ⊙ gelu'(x)` for the tanh approximation, from the forward's input `x`.
-    public static func geluTanhBackward(_ g: Tensor, input x: Tensor) -> Tensor {
-        precondition(g.shape == x.shape && g.dtype == x.dtype)
-        let dx = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+    /// `gelu(x, approximate='tanh')` and its derivative `gelu'(x)` elementwise, in one pass: what
+    /// the training forward computes, so that the backward is one product `g ⊙ gelu'(x)` and its exps
+    /// are not taken twice. Each element's derivative is `s + x·s(1 − s)·2u′` from the same `s` as
+    /// its output.
+    public static func geluTanhForwardWithDerivative(_ x: Tensor) -> (output: Tensor, derivative: Tensor) {
+        let y = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+        let d = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
         switch x.dtype {
         case .float32:
-            let xp = UnsafePointer(x.floats), gp = UnsafePointer(g.floats), dp = dx.floats, n = x.count
+            let xp = UnsafePointer(x.floats), yp = y.floats, dp = d.floats, n = x.count
             for i in stride(from: 0, to: n, by: 8) {
                 let v = load8(xp, i, n)
                 let (s, complement, slope) = geluTanhParts(v)
-                store8(load8(gp, i, n) * (s + v * s * complement * slope), dp, i, n)
+                store8(v * s, yp, i, n)
+                store8(s + v * s * complement * slope, dp, i, n)
             }
         case .float64:
-            let xp = x.doubles, gp = g.doubles, dp = dx.doubles
+            let xp = x.doubles, yp = y.doubles, dp = d.doubles
             for i in 0..<x.count {
                 let (s, complement, slope) = geluTanhParts(xp[i])
-                dp[i] = gp[i] * (s + xp[i] * s * complement * slope)
+                yp[i] = xp[i] * s
+                dp[i] = s + xp[i] * s * complement * slope
             }
         case .int64: preconditionFailure("elementwise math on an int64 tensor")
         }
-        return dx
+        return (y, d)
     }
 }
