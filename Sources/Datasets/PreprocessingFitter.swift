@@ -14,19 +14,24 @@
 ///    deviations (`Standardizer`'s arithmetic: a plain numeric file keeps its bits).
 ///
 /// No statistic depends on how the rows are chunked: every sum runs in row order.
-struct PreprocessingFitter {
-    let layout: TableLayout
-    let vocabularies: [[String]]
-    let options: DataOptions
-    let standardize: Bool
+public struct PreprocessingFitter {
+    public let layout: TableLayout
+    public let vocabularies: [[String]]
+    public let options: DataOptions
+    public let standardize: Bool
     /// Where the first training row is, for errors about a whole column.
-    let path: String, firstLine: Int
+    public let path: String, firstLine: Int
+
+    public init(layout: TableLayout, vocabularies: [[String]], options: DataOptions, standardize: Bool, path: String, firstLine: Int) {
+        (self.layout, self.vocabularies, self.options, self.standardize) = (layout, vocabularies, options, standardize)
+        (self.path, self.firstLine) = (path, firstLine)
+    }
 
     /// Calls its argument once per training row, in ascending row order, with that row's raw values
     /// (`RawTable.values` conventions: NaN for an empty numeric cell, a vocabulary code or -1).
-    typealias Rows = ((UnsafeBufferPointer<Float>) -> Void) -> Void
+    public typealias Rows = ((UnsafeBufferPointer<Float>) -> Void) -> Void
 
-    func fit(task: TabularDataset.Task, rows: Rows) throws(DatasetError) -> Preprocessing {
+    public func fit(task: TabularDataset.Task, rows: Rows) throws(DatasetError) -> Preprocessing {
         let width = layout.featureNames.count
         let numeric = (0..<width).filter { !layout.isCategorical[$0] }
         var present = (0..<width).map { layout.isCategorical[$0] ? [Bool](repeating: false, count: vocabularies[$0].count) : [] }

@@ -51,7 +51,7 @@ struct Eval: ParsableCommand {
         let config = try folder?.config ?? RunConfig.load(path: self.config!, overrides: overrides)
         let weightsPath = try folder?.weightsPath(checkpoint) ?? weights!
         try ResourceEstimate(config).check()
-        let dataset: TabularDatasetAlias
+        let dataset: EvaluationRows
         let source = data ?? "validation"
         if let folder {
             dataset = try data.map(folder.preprocessing.encodeFile) ?? folder.validationSet()

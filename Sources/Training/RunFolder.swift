@@ -67,7 +67,7 @@ public struct RunFolder: Sendable {
 
     /// The run's validation rows, encoded with the saved preprocessing (never re-fitted): the separate
     /// validation file if the run had one, else the held-out split of the training file.
-    public func validationSet() throws -> TabularDataset {
+    public func validationSet() throws -> any LabeledRows {
         if let file = data?.files.first(where: { $0.role == "validation" }) {
             return try preprocessing.encodeFile(file.path)
         }
