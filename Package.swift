@@ -75,11 +75,11 @@ let package = Package(
         // Every ```swift example of README.md, docs/ and `///` comments, compiled (DocExampleCoverageTests).
         .testTarget(name: "DocExamplesTests", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Datasets", "Distributed", "DistributedMPI", "Checkpointing",
-            "Config", "Training", "Introspection", "Benchmarks", "Charts", "LockstepCLI",
+            "PackedData", "Config", "Training", "Introspection", "Benchmarks", "Charts", "LockstepCLI",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
-            "Config", "Training", "Introspection", "Benchmarks", "Charts", "NN", "Datasets", "Distributed", "Checkpointing",
+            "Config", "Training", "Introspection", "Benchmarks", "Charts", "NN", "Datasets", "Distributed", "Checkpointing", "PackedData",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ]
