@@ -43,9 +43,12 @@ final class MappedFile: @unchecked Sendable {
     }
 
     /// Drops this process's mappings of every page (they stay in the page cache for the next touch).
-    func release() {
-        guard let base else { return }
-        _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes, MADV_DONTNEED)
+    func release() { release(0..<bytes) }
+
+    /// Drops the mappings of the pages under `range` (its start a multiple of the page size).
+    func release(_ range: Range<Int>) {
+        guard let base, !range.isEmpty else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + range.lowerBound), range.count, MADV_DONTNEED)
     }
 
     deinit {

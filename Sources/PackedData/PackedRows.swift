@@ -5,17 +5,18 @@ import TensorCore
 import Datasets
 
 /// One part (train or validation) of a packed data set as a `DataSource`: row `i` is read from its
-/// shard's memory mapping when a micro-batch asks for it, so a rank touches only the rows of its own
-/// micro-batches and its resident memory does not grow with the data set.
+/// shard with one positioned read when a micro-batch asks for it, so a rank reads only the rows of its
+/// own micro-batches and its resident memory does not grow with the data set.
 ///
 /// Trust, in three levels (`Verification`): on open, every shard's size and its block digests against
-/// the manifest (`.size` stops at the size); by default each 1 MiB block is hashed the first time a
-/// row in it is read, and a block that differs from its digest fails that batch with one line naming
-/// the shard (`.blocks`); `.full` hashes every shard on open (`lockstep data verify`).
+/// the manifest (`.size` stops at the size); by default each 1 MiB block is read whole and hashed the
+/// first time a row in it is read, and a block that differs from its digest fails that batch with one
+/// line naming the shard (`.blocks`); `.full` hashes every shard on open (`lockstep data verify`).
 ///
-/// Resident memory: mapped pages count towards a process's RSS while it maps them, and Linux maps a
-/// whole large folio around a faulting row, so after `releaseRows` rows a shard's mapping is dropped
-/// (MADV_DONTNEED: the pages stay in the page cache; the next touch maps them again).
+/// Why reads and not a memory map: a mapped page counts towards the process's RSS while it is mapped,
+/// and Linux maps a whole large folio (up to 2 MiB) around a faulting row, so random rows map the
+/// whole file within a few thousand reads; unmapping to stay under a budget cost 16–21 µs a row here
+/// against 1.2–2 µs for a `pread` of the row from the page cache (docs/datasets.md, "Packed data").
 ///
 /// ```swift
 /// let pack = try PackedDataSet(directory: "packs/patients")
@@ -28,24 +29,25 @@ public final class PackedRows: LabeledRows, @unchecked Sendable {
     public let featureCount: Int
     public let task: TabularDataset.Task
     public let rowBytes: Int
-    /// Rows read before a shard's pages are unmapped from this process.
-    public var releaseRows = 4096
 
     private let shards: [Shard]
     private let rowsPerShard: Int   // every shard but the last holds this many
     private let blockBytes: Int
-    private let lock = NSLock()   // simulated ranks are threads sharing one data source
+    private let lock = NSLock()   // guards the verification state: ranks may be threads sharing a source
+    private var block: [UInt8] = []   // the block being verified
+    /// Rows read in one `pread` when a batch asks for consecutive indices (evaluation does).
+    static let runRows = 1024
 
     private final class Shard {
         let name: String
-        let file: MappedFile
+        let file: RegularFile
         let digests: [UInt8]   // 32 bytes a block
         var verified: [UInt64]
-        var touched = 0
-        init(name: String, file: MappedFile, digests: [UInt8], blocks: Int) {
+        init(name: String, file: RegularFile, digests: [UInt8], blocks: Int) {
             (self.name, self.file, self.digests) = (name, file, digests)
             verified = [UInt64](repeating: 0, count: (blocks + 63) / 64)
         }
+        deinit { file.close() }
     }
 
     init(directory: String, manifest: PackManifest, part: PackManifest.Part, verification: Verification) throws {
@@ -57,7 +59,11 @@ public final class PackedRows: LabeledRows, @unchecked Sendable {
         }
         shards = try part.shards.map { entry in
             let path = directory + "/" + entry.file
-            let file = try MappedFile(path: path, expectedBytes: entry.bytes)
+            let file = try RegularFile(path: path)
+            guard file.size == entry.bytes else {
+                file.close()
+                throw PackError("\(path): \(file.size) bytes, the manifest says \(entry.bytes) (\(file.size < entry.bytes ? "truncated" : "grown"))")
+            }
             let blocks = (entry.bytes + manifest.blockBytes - 1) / manifest.blockBytes
             let blocksPath = String(path.dropLast(4)) + ".blocks"
             guard let digests = FileManager.default.contents(atPath: blocksPath).map(Array.init),
@@ -75,12 +81,15 @@ public final class PackedRows: LabeledRows, @unchecked Sendable {
 
     /// Hashes every shard whole against the manifest (and marks its blocks verified).
     func verifyAll(against entries: [PackManifest.Shard], directory: String) throws {
+        var chunk = [UInt8](repeating: 0, count: 8 << 20)
         for (shard, entry) in zip(shards, entries) {
             var hasher = SHA256()
-            if let base = shard.file.base {
-                for start in stride(from: 0, to: shard.file.bytes, by: 32 << 20) {
-                    hasher.update(bufferPointer: UnsafeRawBufferPointer(start: base + start, count: min(32 << 20, shard.file.bytes - start)))
-                    shard.file.release()
+            for start in stride(from: 0, to: shard.file.size, by: chunk.count) {
+                let n = min(chunk.count, shard.file.size - start)
+                try chunk.withUnsafeMutableBytes { buffer in
+                    let part = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
+                    try read(shard, into: part, at: start)
+                    hasher.update(bufferPointer: UnsafeRawBufferPointer(part))
                 }
             }
             guard hasher.finalize().hex == entry.sha256 else { throw PackError("\(shard.name): altered (its SHA-256 is not the manifest's)") }
@@ -91,35 +100,57 @@ public final class PackedRows: LabeledRows, @unchecked Sendable {
     /// The rows at `indices` (each in `0..<count`): inputs `(m, F)` and targets `(m, 1)`, or `(m)`
     /// class indices for multiclass — `TabularDataset`'s shapes.
     public func batch(indices: ArraySlice<Int>) throws -> (inputs: Tensor, targets: Tensor) {
-        let m = indices.count, width = featureCount
+        let m = indices.count, width = featureCount, stride = width + 1
         let inputs = Tensor(uninitializedShape: [m, width])
         let targets: Tensor
         if case .multiclass = task { targets = Tensor(uninitializedShape: [m]) } else { targets = Tensor(uninitializedShape: [m, 1]) }
         let x = inputs.floats, y = targets.floats
-        lock.lock()
-        defer { lock.unlock() }
-        for (k, index) in indices.enumerated() {
-            precondition(index >= 0 && index < count, "sample index \(index) out of range for \(count) rows")
-            let shard = shards[index / rowsPerShard], offset = (index % rowsPerShard) * rowBytes
-            try verify(shard, bytes: offset..<(offset + rowBytes))
-            let row = (shard.file.base! + offset).assumingMemoryBound(to: Float.self)
-            (x + k * width).update(from: row, count: width)
-            y[k] = row[width]
-            shard.touched += 1
-            if shard.touched >= releaseRows {
-                shard.file.release()
-                shard.touched = 0
+        let list = Array(indices)
+        for index in list { precondition(index >= 0 && index < count, "sample index \(index) out of range for \(count) rows") }
+        var rows = [Float](repeating: 0, count: stride * min(m, Self.runRows))
+        var k = 0
+        while k < m {
+            // A run of consecutive indices in one shard is one read.
+            let first = list[k], shard = first / rowsPerShard
+            var run = 1
+            while k + run < m, run < Self.runRows, list[k + run] == first + run, (first + run) / rowsPerShard == shard { run += 1 }
+            try rows.withUnsafeMutableBufferPointer { r in
+                try readRows(first, count: run, into: UnsafeMutableRawBufferPointer(start: r.baseAddress!, count: run * rowBytes))
+                for j in 0..<run {
+                    (x + (k + j) * width).update(from: r.baseAddress! + j * stride, count: width)
+                    y[k + j] = r[j * stride + width]
+                }
             }
+            k += run
         }
         return (inputs, targets)
+    }
+
+    /// Reads `count` consecutive rows of one shard from `first` on into `buffer`.
+    private func readRows(_ first: Int, count: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
+        let shard = shards[first / rowsPerShard], offset = (first % rowsPerShard) * rowBytes
+        let bytes = offset..<(offset + count * rowBytes)
+        try lock.withLock { try verify(shard, bytes: bytes) }   // the lock is held for I/O only to verify a block
+        try read(shard, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<bytes.count]), at: offset)
+    }
+
+    private func read(_ shard: Shard, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
+        do { try shard.file.read(into: buffer, at: offset) } catch {
+            throw PackError("\(shard.name): cannot read: \(error)")   // e.g. truncated since it was opened
+        }
     }
 
     /// Hashes the blocks under `bytes` that have not been checked yet.
     private func verify(_ shard: Shard, bytes: Range<Int>) throws {
         for block in (bytes.lowerBound / blockBytes)...((bytes.upperBound - 1) / blockBytes)
         where shard.verified[block >> 6] & (1 << UInt64(block & 63)) == 0 {
-            let start = block * blockBytes, length = min(blockBytes, shard.file.bytes - start)
-            let digest = SHA256.hash(data: UnsafeRawBufferPointer(start: shard.file.base! + start, count: length))
+            let start = block * blockBytes, length = min(blockBytes, shard.file.size - start)
+            if self.block.count < length { self.block = [UInt8](repeating: 0, count: blockBytes) }
+            let digest = try self.block.withUnsafeMutableBytes { buffer in
+                let part = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
+                try read(shard, into: part, at: start)
+                return SHA256.hash(data: UnsafeRawBufferPointer(part))
+            }
             guard digest.elementsEqual(shard.digests[(32 * block)..<(32 * block + 32)]) else {
                 throw PackError("\(shard.name): altered: bytes \(start)..<\(start + length) do not match their digest")
             }
