@@ -5,14 +5,13 @@ import Darwin
 #endif
 import SystemPackage
 
-/// A regular file mapped read-only into memory: reads cost page faults, not system calls, and what is
-/// resident is the page cache's, which the kernel may drop at any time. `release()` unmaps the pages
-/// from this process (MADV_DONTNEED) without touching the cache, so a reader that has touched more of
-/// a large file than its budget allows gets its resident size back at the cost of refaults.
+/// A regular file mapped read-only into memory, for the packer's passes over its raw rows: reads cost
+/// page faults, not system calls. Mapped pages count towards the RSS while mapped, so a pass calls
+/// `release()` every few tens of MB (MADV_DONTNEED: the pages stay in the page cache). Training reads
+/// shards with `pread` instead (`VerifiedShard` says why).
 ///
 /// The file must be a regular file of exactly `expectedBytes` (checked with fstat on the open
-/// descriptor): a truncated or grown shard is refused before a single row is read from it, which is
-/// also what keeps a read past the end (SIGBUS) from ever happening unless the file shrinks later.
+/// descriptor), so that no read can run past its end.
 final class MappedFile: @unchecked Sendable {
     let path: String
     let bytes: Int
@@ -37,18 +36,14 @@ final class MappedFile: @unchecked Sendable {
         guard expectedBytes > 0 else { base = nil; return }
         let mapped = mmap(nil, expectedBytes, PROT_READ, MAP_SHARED, descriptor.rawValue, 0)
         guard let mapped, mapped != MAP_FAILED else { throw PackError("\(path): cannot map: \(String(cString: strerror(errno)))") }
-        // Rows are read at random: read-ahead around each would fetch mostly rows no rank asked for.
-        _ = madvise(mapped, expectedBytes, MADV_RANDOM)
+        _ = madvise(mapped, expectedBytes, MADV_SEQUENTIAL)   // the packer's passes read it in order
         base = UnsafeRawPointer(mapped)
     }
 
     /// Drops this process's mappings of every page (they stay in the page cache for the next touch).
-    func release() { release(0..<bytes) }
-
-    /// Drops the mappings of the pages under `range` (its start a multiple of the page size).
-    func release(_ range: Range<Int>) {
-        guard let base, !range.isEmpty else { return }
-        _ = madvise(UnsafeMutableRawPointer(mutating: base + range.lowerBound), range.count, MADV_DONTNEED)
+    func release() {
+        guard let base else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes, MADV_DONTNEED)
     }
 
     deinit {

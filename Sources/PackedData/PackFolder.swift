@@ -24,12 +24,12 @@ enum PackFolder {
         for name in names { try? manager.removeItem(atPath: directory + "/" + name) }
     }
 
-    /// A name a pack writes: `train-NNNNN.bin`, `validation-NNNNN.blocks`, `.raw.tmp-PID`.
+    /// A name a pack writes: `train-NNNNN.bin`, `validation-NNNNN.blocks`, `tokens-00000.bin`, `.raw.tmp-PID`.
     static func isPackFile(_ name: String) -> Bool {
         if name.hasPrefix(".raw.tmp-") { return true }
         guard let dash = name.lastIndex(of: "-") else { return false }
         let part = name[..<dash], rest = name[name.index(after: dash)...]
-        guard part == "train" || part == "validation", let dot = rest.firstIndex(of: ".") else { return false }
+        guard ["train", "validation", "tokens"].contains(part), let dot = rest.firstIndex(of: ".") else { return false }
         return rest[..<dot].allSatisfy(\.isNumber) && [".bin", ".blocks"].contains(String(rest[dot...]))
     }
 }

@@ -31,4 +31,16 @@ enum PackedExamples {
         let manifest = try packer.pack(to: "packs/patients")
         manifest.train.rows
     }
+
+    static func tokenPack(language: SyntheticLanguage) throws {
+        let manifest = try TokenPack.write(language.tokens(0..<1_000_000), vocabulary: 64, to: "packs/language")
+        let windows = try PackedTokens(directory: "packs/language", context: 64)   // the windows of TokenWindows
+        _ = (manifest, windows)
+    }
+
+    static func packedTokens() throws {
+        let windows = try PackedTokens(directory: "packs/language", context: 64)
+        let (inputs, targets) = try windows.batch(indices: [3, 0, 7])   // (3, 64) int64 each
+        _ = (inputs, targets)
+    }
 }
