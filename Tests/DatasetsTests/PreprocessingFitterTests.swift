@@ -16,12 +16,13 @@ import Testing
 
     @Test(arguments: [1, 2, 3, 10, 11, 1000, 1001])
     func medianIsTheSortedMiddle(count: Int) throws {
-        var random = SplitMix(seed: UInt64(count))
+        var state = UInt64(count)
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
         // Few distinct values (ties across the two middle ranks), zeros of both signs, wide magnitudes.
         let pool: [Float] = [-0.0, 0.0, -1e30, 1e-38, -2.5, 3, 3, 7.25, .leastNonzeroMagnitude, -.greatestFiniteMagnitude]
         for trial in 0..<20 {
             let values = (0..<count).map { i -> Float in
-                trial % 2 == 0 ? pool[Int(random.next() % UInt64(pool.count))] : Float(Int(random.next() % 2001) - 1000) / 8 + (i % 7 == 0 ? .nan : 0)
+                trial % 2 == 0 ? pool[Int(next() % UInt64(pool.count))] : Float(Int(next() % 2001) - 1000) / 8 + (i % 7 == 0 ? .nan : 0)
             }
             let observed = values.filter { !$0.isNaN }
             guard !observed.isEmpty else { continue }
@@ -51,18 +52,5 @@ import Testing
         #expect(keys == keys.sorted() && Set(keys).count == keys.count)
         #expect(ordered.allSatisfy { PreprocessingFitter.value(PreprocessingFitter.key($0)) == $0 })
         #expect(PreprocessingFitter.key(-0.0) == PreprocessingFitter.key(0))
-    }
-}
-
-/// A tiny deterministic generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
