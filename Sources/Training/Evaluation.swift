@@ -4,9 +4,6 @@ import NN
 import Datasets
 import Config
 
-/// The AUC of logits against 0/1 labels (NaN when undefined); a name the result extension can call.
-func areaUnderCurve(_ scores: [Float], _ labels: [Float]) -> Double { auc(scores: scores, labels: labels) }
-
 /// Runs a model over a data set in eval mode and inference mode, in fixed-size chunks, and computes
 /// the task's metrics (see `EvaluationResult`).
 ///
@@ -27,18 +24,15 @@ public struct Evaluator {
     }
 
     /// Reads `data` in chunks of `chunk` rows, so that a packed validation set is never held whole;
-    /// binary tasks keep one score and one label per row for the AUC (8 bytes a row).
+    /// a binary task keeps 8 bytes a row for the exact AUC (`AUCAccumulator`).
     public func evaluate(_ model: Module, on data: some LabeledRows) throws -> EvaluationResult {
         guard data.count > 0 else { throw TrainingError("cannot evaluate on an empty data set") }
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
         var lossSum = 0.0, correct = 0, squared = 0.0, absolute = 0.0
-        var scores: [Float] = [], labels: [Float] = []
-        if case .binaryClassification = data.task {
-            scores.reserveCapacity(data.count)
-            labels.reserveCapacity(data.count)
-        }
+        var binary = BinaryCounts()
+        if case .binaryClassification = data.task { binary.ranking = AUCAccumulator(capacity: data.count) }
         var confusion: [[Int]] = []
         if case .multiclass(let k) = data.task { confusion = Array(repeating: Array(repeating: 0, count: k), count: k) }
         try inferenceMode {
@@ -52,8 +46,7 @@ public struct Evaluator {
                 case .binaryClassification:
                     for i in 0..<indices.count {
                         let logit = output.floats[i]
-                        scores.append(logit)
-                        labels.append(y.floats[i])
+                        binary.add(score: logit, label: y.floats[i])
                         if (logit > 0) == (y.floats[i] > 0.5) { correct += 1 }
                     }
                 case .multiclass:
@@ -81,7 +74,7 @@ public struct Evaluator {
         switch data.task {
         case .binaryClassification:
             result.accuracy = Double(correct) / n
-            result.addBinaryMetrics(scores: scores, labels: labels)
+            result.addBinaryMetrics(binary)
         case .multiclass:
             result.accuracy = Double(correct) / n
             result.confusion = confusion
