@@ -26,6 +26,11 @@ enum LifecycleDatasetsExamples {
         statistics.record(lossSum: 12.5, stop: nil)        // after a micro-batch's backward
     }
 
+    static func preprocessingCheck(bytes: Data) throws {
+        let saved = try JSONDecoder().decode(Preprocessing.self, from: bytes)
+        try saved.check(source: "runs/x/preprocessing.json")
+    }
+
     static func weightedLoss(logits: Tensor, targets: Tensor) throws {
         let loss = try Loss.binaryCrossEntropyWithLogits(logits, targets, positiveWeight: 9, reduction: .sum)
         _ = loss
