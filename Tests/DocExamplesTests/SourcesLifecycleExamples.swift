@@ -121,6 +121,15 @@ enum LifecycleTrainingExamples {
         _ = saved
     }
 
+    static func previousRun() throws {
+        try PreviousRun.check("runs/x", resume: false, overwrite: false)   // throws if runs/x holds a run
+    }
+
+    static func runFolderValidation() throws {
+        let rows = try RunFolder.load("runs/x").validationSet()   // refused if the data changed since training
+        _ = rows
+    }
+
     static func savedWeights(config: RunConfig) throws {
         let model = try SavedWeights.load("runs/x/model.safetensors", config: config)   // in eval mode
         _ = model
