@@ -26,6 +26,9 @@ public struct Predictor {
     public var chunk = 4096
     /// Bytes read from the input at a time.
     public var readChunkBytes = 1 << 20
+    /// A stop signal received (`StopSignal.requested`), read between chunks: the output's temporary
+    /// is removed and `predict` throws `PredictionInterrupted`, leaving no hidden file behind.
+    public var stopRequest: () -> Int32? = { nil }
 
     public struct Report: Sendable {
         public var rows: Int
@@ -60,6 +63,10 @@ public struct Predictor {
             features.removeAll(keepingCapacity: true)
             ids.removeAll(keepingCapacity: true)
             let n = try reader.read(limit: chunk, into: &features, ids: &ids, skipBadRows: skipBadRows) { log("skipped: \($0)") }
+            if let signal = stopRequest() {
+                file.abandon()
+                throw PredictionInterrupted(signal: signal, rows: reader.rowsRead, output: output)
+            }
             if n == 0 { break }
             let inputs = Tensor(features, shape: [n, preprocessing.encodedWidth])   // (n, F)
             let outputs = try inferenceMode { try model(inputs) }                           // (n, outputs)
@@ -70,6 +77,10 @@ public struct Predictor {
                 log("predict: \(reader.rowsRead) rows, \(Int(done * 100))% of \(input)")
                 nextReport = (done * 10).rounded(.down) / 10 + 0.1
             }
+        }
+        // A file of only a header would pass for the predictions of an empty input.
+        guard reader.rowsRead > 0 || reader.rowsSkipped == 0 else {
+            throw TrainingError("\(input): all \(reader.rowsSkipped) rows are bad (skipped); no predictions written")
         }
         try file.commit()
         return Report(rows: reader.rowsRead, skipped: reader.rowsSkipped, ignoredColumns: reader.ignoredColumns)
