@@ -19,13 +19,15 @@ extension Preprocessing {
     /// The rows of `table` as model inputs and targets. The table's categories are matched by text, so
     /// it may be another file than the one fitted (a validation or test file).
     public func encode(_ table: RawTable, rows: [Int]) throws(DatasetError) -> TabularDataset {
+        // A preprocessing read from a file may be anything; `encodeRow` and the lookups below trust it.
+        try check(source: "the preprocessing applied to \(table.path)")
         guard table.featureCount == columns.count, table.layout.featureNames == columns.map(\.name) else {
             throw .invalidOptions("\(table.path): the feature columns \(table.layout.featureNames) are not the fitted ones \(columns.map(\.name))")
         }
         // Per categorical slot: table code → fitted category index, or `RawRow.unknown`.
         let codeMaps: [[Float]] = columns.indices.map { slot in
             guard let categories = columns[slot].categories else { return [] }
-            let index = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, Float($0)) })
+            let index = Dictionary(categories.enumerated().map { ($1, Float($0)) }, uniquingKeysWith: { first, _ in first })
             return table.vocabularies[slot].map { index[$0] ?? RawRow.unknown }
         }
         let width = table.featureCount, out = encodedWidth

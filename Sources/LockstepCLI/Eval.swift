@@ -62,7 +62,8 @@ struct Eval: ParsableCommand {
             guard data != nil || prepared.hasValidation else { throw TrainingError("the config has no validation split; give --data FILE") }
             dataset = try data.map(prepared.preprocessing.encodeFile) ?? prepared.validation
         }
-        let model = try SavedWeights.load(weightsPath, config: config, verify: verification.verify)
+        let model = try SavedWeights.load(weightsPath, config: config, verify: verification.verify,
+                                          preprocessingSHA256: folder?.preprocessingSHA256)
         let result = try Evaluator(loss: config.loss, positiveWeight: config.positiveWeight).evaluate(model, on: dataset)
         if json {
             print(try JSONOutput.line(EvalReport(result: result, data: source, weights: weightsPath)))

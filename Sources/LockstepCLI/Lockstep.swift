@@ -15,7 +15,7 @@ struct Lockstep: ParsableCommand {
 
     /// As `ParsableCommand.main`, except that under mpirun only rank 0 prints an error: every rank
     /// parses the same command line and loads the same config, so a mistake there would otherwise be
-    /// printed once per rank.
+    /// printed once per rank. Every error is printed on one line (`OneLine`).
     static func main() {
         do {
             var command = try parseAsRoot()
@@ -24,7 +24,7 @@ struct Lockstep: ParsableCommand {
             if error is SilentFailure || (MPIRuntime.launcherRank ?? 0) != 0 {
                 Foundation.exit(exitCode(for: error).rawValue)
             }
-            exit(withError: error)
+            exit(withError: OneLine.printable(error))
         }
     }
 }

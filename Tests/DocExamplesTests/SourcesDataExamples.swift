@@ -215,6 +215,11 @@ enum MPIExamples {
 }
 
 enum CheckpointingExamples {
+    static func folderLock() throws {
+        let lock = try FolderLock.acquire("runs/x", purpose: "lockstep train")   // or: runs/x: in use by pid 4711 (lockstep train) …
+        defer { lock.release() }
+    }
+
     static func atomic() throws {
         try AtomicFile.write(Array("step-00000100.safetensors\n".utf8), to: "run/latest")
     }
