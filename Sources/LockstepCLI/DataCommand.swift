@@ -3,6 +3,7 @@ import Foundation
 import Config
 import Datasets
 import PackedData
+import Training
 
 /// `lockstep data`: packing a CSV for training at any scale, and checking a pack.
 struct DataCommand: ParsableCommand {
@@ -47,8 +48,10 @@ struct DataCommand: ParsableCommand {
                                 seed: seed, validationFraction: validationFraction)
             }
             packer.shardRows = shardRows
+            packer.progress = PackProgress(interactive: ProgressLine.stdoutIsTerminal).show
             let start = Date()
             let manifest = try packer.pack(to: out)
+            if ProgressLine.stdoutIsTerminal { print("\r\u{1B}[2K", terminator: "") }
             let seconds = Date().timeIntervalSince(start)
             print("packed \(manifest.source.rows) rows of \(input) into \(out): \(manifest.train.rows) train, "
                   + "\(manifest.validation.rows) validation, \(manifest.features) features, "
@@ -65,5 +68,25 @@ struct DataCommand: ParsableCommand {
             let pack = try PackedDataSet(directory: folder, verification: .full)
             print("\(folder): \(pack.manifest.train.rows) train and \(pack.manifest.validation.rows) validation rows verified")
         }
+    }
+}
+
+/// `lockstep data pack`'s progress: one line rewritten in place on a terminal, else a plain line per
+/// phase and per 25 % of it.
+final class PackProgress: @unchecked Sendable {
+    let interactive: Bool
+    private var last: (phase: String, quarter: Int)?
+    init(interactive: Bool) { self.interactive = interactive }
+
+    func show(_ phase: String, _ done: Double) {
+        let percent = Int((100 * min(max(done, 0), 1)).rounded(.down))
+        if interactive {
+            FileHandle.standardOutput.write(Data("\r\u{1B}[2Kpacking: \(phase) \(percent)%".utf8))
+            return
+        }
+        let quarter = percent / 25
+        guard last.map({ $0.phase != phase || $0.quarter != quarter }) ?? true else { return }
+        last = (phase, quarter)
+        print("packing: \(phase) \(percent)%")
     }
 }

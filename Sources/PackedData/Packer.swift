@@ -31,6 +31,8 @@ public struct Packer: Sendable {
     /// Rows per shard; nil: as many as fit in 1 GiB.
     public var shardRows: Int?
     public var blockBytes = PackManifest.defaultBlockBytes
+    /// Told the phase (`reading`, `fitting`, `writing`) and the share of it done, now and then.
+    public var progress: (@Sendable (String, Double) -> Void)?
 
     public init(input: String, label: String, options: DataOptions, standardize: Bool, seed: UInt64, validationFraction: Double,
                 shardRows: Int? = nil) {
@@ -44,7 +46,9 @@ public struct Packer: Sendable {
         let rawName = ".raw.tmp-\(getpid())"
         do {
             defer { try? FileManager.default.removeItem(atPath: directory + "/" + rawName) }
-            let raw = try RawRowsFile.read(csv: input, label: label, options: options, to: directory + "/" + rawName)
+            let raw = try RawRowsFile.read(csv: input, label: label, options: options, to: directory + "/" + rawName) {
+                progress?("reading", $0)
+            }
             let manifest = try encode(raw, into: directory, written: &written)
             try manifest.write(to: directory)
             return manifest
@@ -66,6 +70,7 @@ public struct Packer: Sendable {
 
         let fitter = PreprocessingFitter(layout: raw.layout, vocabularies: raw.vocabularies, options: options, standardize: standardize,
                                          path: input, firstLine: raw.line(of: firstTrain))
+        progress?("fitting", 0)
         let preprocessing = try fitter.fit(task: raw.task) { visit in raw.forEachRow { i, values, _ in if trains(i) { visit(values) } } }
 
         let features = preprocessing.encodedWidth, rowBytes = 4 * (features + 1)
@@ -84,6 +89,7 @@ public struct Packer: Sendable {
         var failure: Error?
         raw.forEachRow { i, values, label in
             guard failure == nil else { return }
+            if i & 0xFFFF == 0 { progress?("writing", Double(i) / Double(count)) }
             for slot in 0..<width {
                 let v = values[slot]
                 mapped[slot] = raw.layout.isCategorical[slot] && v >= 0 ? codeMaps[slot][Int(v)] : v

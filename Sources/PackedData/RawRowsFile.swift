@@ -21,7 +21,9 @@ final class RawRowsFile {
         stride = layout.featureNames.count + 2
     }
 
-    static func read(csv path: String, label: String, options: DataOptions, to rawPath: String) throws -> RawRowsFile {
+    /// `progress` sees the share of the CSV read, every 64 Ki rows.
+    static func read(csv path: String, label: String, options: DataOptions, to rawPath: String,
+                     progress: (Double) -> Void = { _ in }) throws -> RawRowsFile {
         var hasher = SHA256()
         let reader = try CSVLineReader(path: path) { hasher.update(bufferPointer: $0) }
         guard let header = try reader.nextLine({ bytes, line in RawTable.cells(of: line, in: bytes) }) else { throw DatasetError.emptyFile(path: path) }
@@ -51,6 +53,7 @@ final class RawRowsFile {
                 chunk.append(contentsOf: row)
                 summary.add(y, line: reader.lineNumber)
                 rows += 1
+                if rows & 0xFFFF == 0 { progress(Double(reader.bytesRead) / Double(max(1, reader.fileSize))) }
                 return nil
             } catch let problem as DatasetError {
                 return problem
