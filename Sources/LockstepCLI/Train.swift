@@ -90,6 +90,7 @@ struct Train: ParsableCommand {
         if let ranks, ranks > Self.maximumSimulatedRanks, ranks <= config.microBatchesPerStep {
             throw TrainingError("--ranks \(ranks) is more than the \(Self.maximumSimulatedRanks) simulated ranks one process runs; use mpirun for more")
         }
+        if let timeline { try checkTimeline(timeline, config: config) }
         let fault = injectFault.flatMap(FaultInjection.init)
         StopSignal.install()
         // Log lines reach a file or pipe as they are printed (`tail -f`, a scheduler's log), not in
@@ -170,6 +171,15 @@ struct Train: ParsableCommand {
                 throw interrupted
             }
         }
+    }
+
+    /// The timeline is written at the end: it must not land on the run's own files or on what the
+    /// run reads (compared by device and inode), which the run would otherwise lose after training.
+    private func checkTimeline(_ timeline: String, config: RunConfig) throws {
+        var inputs = [options.config]
+        if case .csv(let path, _) = config.data.source { inputs.append(path) }
+        if let validation = config.data.options.validationPath { inputs.append(validation) }
+        try OutputGuard.check(timeline, option: "--timeline", inputs: inputs, runFolders: [out ?? config.output.dir])
     }
 
     /// The command that continues this run from its newest checkpoint.
