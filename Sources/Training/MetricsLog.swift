@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import Checkpointing
+import Datasets
 
 /// `OUT/metrics.jsonl`, one `MetricsRecord` per line: rank 0 appends them through `JSONOutput`
 /// (sorted keys, never a non-finite number), and `read` gives them back typed.
@@ -78,11 +79,15 @@ extension MetricsLog {
 
     /// Every non-empty line of `path` and the record it holds, if it is one.
     private static func lines(_ path: String) throws -> [(text: ArraySlice<UInt8>, record: MetricsRecord?)] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TrainingError("\(path): cannot read the metrics file")
+        // A regular file only (`DataFile`): a FIFO or a device in a run folder must not hang `plot`.
+        let bytes: [UInt8]
+        do {
+            bytes = try DataFile.contents(of: path)
+        } catch {
+            throw TrainingError("\(path): cannot read the metrics file (\(error))")
         }
         let decoder = JSONDecoder()
-        return [UInt8](data).split(separator: UInt8(ascii: "\n")).map { line in
+        return bytes.split(separator: UInt8(ascii: "\n")).map { line in
             (line, try? decoder.decode(MetricsRecord.self, from: Data(line)))
         }
     }
