@@ -146,7 +146,8 @@ struct Train: ParsableCommand {
             let comm: Communicator = network.map { ShapedCommunicator(world, network: $0) } ?? world
             // One watchdog per process: simulated ranks share it (any rank's step is progress).
             let watchdog = comm.rank == 0 || World.isMPILaunch ? Watchdog(timeout: timeout, rank: comm.rank) : nil
-            defer { watchdog?.stop() }
+            // Under MPI, `World.run` finalizes MPI after this returns: the watchdog bounds that too.
+            defer { if World.isMPILaunch { watchdog?.watchFinalize() } else { watchdog?.stop() } }
             let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, initialStatePath: initPath,
                                   resume: attempt.resume)
             run.showsProgress = !quiet
