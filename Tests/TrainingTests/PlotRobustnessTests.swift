@@ -102,6 +102,30 @@ struct PlotRobustnessTests {
         #expect(!plotted.timedOut && plotted.status == 0, "\(plotted.stderr)")
     }
 
+    /// The case: training draws curves.svg at its end, so a resumed run whose log holds such a
+    /// record hung after writing its model (and the watchdog then ended it with status 1).
+    @Test("a resumed run whose metrics.jsonl holds absurd records finishes and draws curves.svg")
+    func resumedRunWithAbsurdRecordsFinishes() throws {
+        let directory = try TT.temporaryDirectory("plot-resume")
+        defer { TT.remove(directory) }
+        try TT.write(TT.referenceYAML(samples: 400, steps: 4, evalEvery: 2, logEvery: 1, checkpointEvery: 2), to: directory + "/run.yaml")
+        let first = try CLI.run(["train", "--config", "run.yaml", "--out", "out", "--quiet"], in: directory)
+        #expect(first.status == 0, "\(first.stderr)")
+        let log = try String(contentsOfFile: directory + "/out/metrics.jsonl", encoding: .utf8)
+        let train = log.split(separator: "\n").first { $0.contains("\"event\":\"train\"") }!
+        let eval = log.split(separator: "\n").first { $0.contains("\"event\":\"eval\"") }!
+        try TT.write(log + Self.replacing("loss", in: train, with: "-1e20") + "\n" + Self.replacing("loss", in: train, with: "1.7e308") + "\n"
+                     + Self.replacing("auc", in: eval, with: "-1e30") + "\n" + Self.replacing("step", in: train, with: "-3") + "\n",
+                     to: directory + "/out/metrics.jsonl")
+        let resumed = try LockstepProcess.run(["train", "--config", "run.yaml", "--out", "out", "--quiet", "--resume",
+                                               "--set", "train.steps=6", "--allow-config-change", "train.steps"],
+                                              in: URL(fileURLWithPath: directory), timeout: 90)
+        #expect(!resumed.timedOut && resumed.status == 0, "\(resumed.stderr)")
+        let curves = try String(contentsOfFile: directory + "/out/curves.svg", encoding: .utf8)
+        #expect(Self.points(curves, series: "out train loss").count == 6)
+        #expect(Self.tickCount(curves) <= 2 * SVGDocument.maximumTicks)
+    }
+
     @Test("100,000 train records: at most 4 points per pixel column, a small SVG, the envelope kept")
     func manyRecordsAreThinned() throws {
         let template = Self.realLog.split(separator: "\n").first { $0.contains("\"event\":\"train\"") }!
