@@ -25,25 +25,24 @@ public enum RunCurves {
     /// can log (`isPossible`) are skipped.
     public static func curves(of run: String, metric: String) throws -> [Curve] {
         let path = run + "/metrics.jsonl"
-        let records: [MetricsRecord]
-        do {
-            records = try MetricsLog.read(path)
-        } catch {
-            throw TrainingError("\(path): cannot read the run's metrics (is \(run) a run folder?)")
-        }
         let name = URL(fileURLWithPath: run).standardizedFileURL.lastPathComponent
         var train: [(Int, Double)] = [], validation: [(Int, Double)] = []
-        for record in records {
-            switch record.event {
-            case .train(let logged) where metric == "loss":
-                if let loss = logged.loss.value, logged.step >= 0, Self.isPossible(loss, metric: metric) { train.append((logged.step, loss)) }
-            case .eval(let eval):
-                if let value = eval.validation.metric(named: metric), eval.step >= 0, Self.isPossible(value, metric: metric) {
-                    validation.append((eval.step, value))
+        // Streamed: a log of millions of records costs its points, not its records.
+        do {
+            try MetricsLog.forEachRecord(path) { record in
+                switch record.event {
+                case .train(let logged) where metric == "loss":
+                    if let loss = logged.loss.value, logged.step >= 0, Self.isPossible(loss, metric: metric) { train.append((logged.step, loss)) }
+                case .eval(let eval):
+                    if let value = eval.validation.metric(named: metric), eval.step >= 0, Self.isPossible(value, metric: metric) {
+                        validation.append((eval.step, value))
+                    }
+                default:
+                    break
                 }
-            default:
-                break
             }
+        } catch {
+            throw TrainingError("\(path): cannot read the run's metrics (is \(run) a run folder?)")
         }
         var curves: [Curve] = []
         if !train.isEmpty { curves.append(Curve(name: "\(name) train loss", points: train)) }
