@@ -14,7 +14,7 @@ let package = Package(
         // data (docs/library.md); introspection and benchmarks are the CLI's tools, not API.
         .library(name: "Lockstep", targets: [
             "TensorCore", "Autograd", "NN", "Optim", "Datasets", "Distributed", "DistributedMPI", "Checkpointing",
-            "Charts", "ConfigCoding", "Config", "Training",
+            "PackedData", "Charts", "ConfigCoding", "Config", "Training",
         ]),
     ],
     dependencies: [
@@ -44,17 +44,21 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // Strict reading of config values from YAML (one-line errors, `--set`), and their canonical form.
+        .target(name: "PackedData", dependencies: [
+            "Datasets", "Checkpointing", .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         .target(name: "ConfigCoding", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Config", dependencies: ["ConfigCoding", "Datasets", "Distributed"]),
         .target(name: "Charts"),
         .target(name: "Training", dependencies: [
-            "Config", "NN", "Optim", "Datasets", "Distributed", "DistributedMPI", "Checkpointing", "Charts",
+            "Config", "NN", "Optim", "Datasets", "PackedData", "Distributed", "DistributedMPI", "Checkpointing", "Charts",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Introspection", dependencies: ["Config", "Training"]),
         .target(name: "Benchmarks", dependencies: ["Config", "Training", "Charts"]),
         .executableTarget(name: "LockstepCLI", dependencies: [
-            "Config", "Training", "Introspection", "Benchmarks", "Distributed", "DistributedMPI",
+            "Config", "Training", "Introspection", "Benchmarks", "Distributed", "DistributedMPI", "Datasets", "PackedData",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -71,11 +75,11 @@ let package = Package(
         // Every ```swift example of README.md, docs/ and `///` comments, compiled (DocExampleCoverageTests).
         .testTarget(name: "DocExamplesTests", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Datasets", "Distributed", "DistributedMPI", "Checkpointing",
-            "Config", "Training", "Introspection", "Benchmarks", "Charts", "LockstepCLI",
+            "PackedData", "Config", "Training", "Introspection", "Benchmarks", "Charts", "LockstepCLI",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
-            "Config", "Training", "Introspection", "Benchmarks", "Charts", "NN", "Datasets", "Distributed", "Checkpointing",
+            "Config", "Training", "Introspection", "Benchmarks", "Charts", "NN", "Datasets", "Distributed", "Checkpointing", "PackedData",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ]

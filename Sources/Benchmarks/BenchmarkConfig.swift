@@ -12,7 +12,7 @@ extension RunConfig {
             c.data.source = .syntheticClinical(samples: max(samples, needed))
         case let .syntheticWide(samples, features, classes):
             c.data.source = .syntheticWide(samples: max(samples, needed), features: features, classes: classes)
-        case .csv:
+        case .csv, .packed:
             break
         }
         return c

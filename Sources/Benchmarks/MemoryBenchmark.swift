@@ -68,7 +68,7 @@ public struct MemoryBenchmark {
         let parameters = flat.entries.map(\.tensor)
         let evaluator = Evaluator(loss: c.loss)
         let indices = Array(0..<batch)
-        let (x, y) = data.train.batch(indices: indices)
+        let (x, y) = try data.train.batch(indices: indices[...])
         let context = SampleContext(seed: c.seed, step: 0, sampleIndices: indices)
 
         func forward() throws -> Tensor {

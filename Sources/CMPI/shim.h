@@ -24,3 +24,15 @@ static inline MPI_Request cmpi_request_null(void) { return MPI_REQUEST_NULL; }
 // Under mpirun a rank's stdout is a pipe, so stdio buffers whole blocks; line buffering lets
 // progress lines through as they are written.
 static inline int cmpi_line_buffer_stdout(void) { return setvbuf(stdout, NULL, _IOLBF, 0); }
+
+// prctl(2) is variadic, which Swift cannot call. A rank asks the kernel to kill it when the process
+// that started it (mpirun, orted, slurmstepd) dies, so that no rank trains on, and writes checkpoints,
+// after its launcher is gone. 0 when armed, -1 with errno when prctl failed; Linux only, elsewhere
+// it reports that it did nothing (1).
+#ifdef __linux__
+#include <sys/prctl.h>
+#include <signal.h>
+static inline int cmpi_kill_with_parent(void) { return prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL) == 0 ? 0 : -1; }
+#else
+static inline int cmpi_kill_with_parent(void) { return 1; }
+#endif

@@ -19,7 +19,7 @@ extension Errno {
 extension FileDescriptor {
     /// `fsync(2)`: the file's data and metadata are on disk when this returns. Retried when a signal
     /// interrupts it.
-    func sync() throws(Errno) {
+    public func sync() throws(Errno) {
         while fsync(rawValue) != 0 {
             let code = Errno.current
             if code != .interrupted { throw code }

@@ -14,14 +14,14 @@ import SystemPackage
 /// var prefix = [UInt8](repeating: 0, count: 8)
 /// try prefix.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
 /// ```
-struct RegularFile {
-    let path: String
+public struct RegularFile: Sendable {
+    public let path: String
     /// The size in bytes `fstat` reported when the file was opened.
-    let size: Int
+    public let size: Int
     private let descriptor: FileDescriptor
 
     /// Opens `path` read-only; throws `.io` if it cannot be opened or is not a regular file.
-    init(path: String) throws {
+    public init(path: String) throws {
         // .nonBlocking: opening a FIFO without a writer would otherwise block here, before fstat can
         // tell what it is. It has no effect on reads from a regular file.
         let descriptor = try CheckpointError.io(path, "cannot open for reading", call: "open") {
@@ -45,7 +45,7 @@ struct RegularFile {
 
     /// The whole content of the regular file at `path`: a device, FIFO or directory is refused before
     /// anything is read, and the read stops at the size `fstat` reported.
-    static func contents(of path: String) throws -> [UInt8] {
+    public static func contents(of path: String) throws -> [UInt8] {
         let file = try RegularFile(path: path)
         defer { file.close() }
         var bytes = [UInt8](repeating: 0, count: file.size)
@@ -54,10 +54,10 @@ struct RegularFile {
     }
 
     /// Closes the descriptor. Read-only: a failed close loses nothing, so its result is ignored.
-    func close() { _ = try? descriptor.close() }
+    public func close() { _ = try? descriptor.close() }
 
     /// Fills `buffer` with the bytes at `offset...`; throws `.truncated` if the file ends first.
-    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
         var done = 0
         while done < buffer.count {
             // Retried by swift-system when a signal interrupts it.

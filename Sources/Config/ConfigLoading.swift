@@ -53,6 +53,10 @@ extension RunConfig: ConfigOverridable {
         canonical.differences(from: other.canonical)
     }
 
+    /// Every key path of the canonical form (`train.steps`, `model.layers[2].out`, …): the keys a
+    /// `ConfigDifference` can name. Keys left out at their default (see `canonicalYAML`) are not listed.
+    public var keyPaths: [String] { canonical.keyPaths }
+
     /// The keys that change how a run executes but never its bits (`DistributedConfig.executionOnlyKeys`):
     /// overlap, buckets, optimizer sharding, the modelled network. A resumed run may change them freely.
     public static var executionOnlyKeys: [String] {

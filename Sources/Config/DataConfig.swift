@@ -38,10 +38,13 @@ public struct DataConfig: Sendable, Equatable, Decodable {
         /// A CSV file with a header row; `label` names the target column, every other column is a
         /// feature. `path` is relative to the current directory.
         case csv(path: String, label: String)
+        /// A folder written by `lockstep data pack`: rows already split and preprocessed, read by each
+        /// rank only where its micro-batches are (docs/datasets.md, "Packed data").
+        case packed(path: String)
 
         /// Every source with its own keys, in documentation order (a CSV's are followed by its options).
         static let kinds = [("synthetic-clinical", ["samples"]), ("synthetic-wide", ["samples", "features", "classes"]),
-                            ("csv", ["path", "label"] + DataConfig.csvOptionKeys)]
+                            ("csv", ["path", "label"] + DataConfig.csvOptionKeys), ("packed", ["path"])]
 
         /// The `source` value in the YAML.
         public var name: String {
@@ -49,6 +52,7 @@ public struct DataConfig: Sendable, Equatable, Decodable {
             case .syntheticClinical: "synthetic-clinical"
             case .syntheticWide: "synthetic-wide"
             case .csv: "csv"
+            case .packed: "packed"
             }
         }
 
@@ -56,31 +60,36 @@ public struct DataConfig: Sendable, Equatable, Decodable {
         public var sampleCount: Int? {
             switch self {
             case .syntheticClinical(let samples), .syntheticWide(let samples, _, _): samples
-            case .csv: nil
+            case .csv, .packed: nil
             }
         }
     }
 
     static let commonKeys = ["source", "validation_fraction", "shuffle", "standardize", "order"]
+    static let packedKeys = ["source", "shuffle", "order"]
     static let csvOptionKeys = ["features", "exclude", "missing", "missing_value", "missing_indicators", "categorical",
                                 "unknown_category", "task", "validation_path"]
 
     public init(from decoder: Decoder) throws {
         let map = try ConfigMapping(decoder)
         let name = try map.choice("source", among: Source.kinds.map(\.0)) ?? map.missing("source")
-        try map.only(Self.commonKeys + Source.kinds.first { $0.0 == name }!.1,
-                     known: Source.kinds.flatMap(\.1), variant: "data.source \(name)")
+        // A pack was split and preprocessed when it was made: those keys would say nothing.
+        let common = name == "packed" ? Self.packedKeys : Self.commonKeys
+        try map.only(common + Source.kinds.first { $0.0 == name }!.1,
+                     known: Source.kinds.flatMap(\.1) + Self.commonKeys, variant: "data.source \(name)")
         switch name {
         case "synthetic-clinical": self.init(source: .syntheticClinical(samples: try map.required("samples")))
         case "synthetic-wide":
             self.init(source: .syntheticWide(samples: try map.required("samples"), features: try map.required("features"),
                                              classes: try map.required("classes")))
+        case "packed": self.init(source: .packed(path: try map.required("path")))
         default: self.init(source: .csv(path: try map.required("path"), label: try map.required("label")))
         }
         try map.read("validation_fraction", into: &validationFraction)
         try map.read("shuffle", into: &shuffle)
         try map.read("standardize", into: &standardize)
         order = try map.choice("order") ?? order
+        if case .packed = source { order = try map.choice("order") ?? .keyed }
         if case .csv = source { try readOptions(map) }
     }
 
@@ -110,6 +119,9 @@ public struct DataConfig: Sendable, Equatable, Decodable {
         case .syntheticWide(let samples, let features, let classes):
             own = ConfigValue.pairs(["samples": .int(samples), "features": .int(features), "classes": .int(classes)])
         case .csv(let path, let label): own = ConfigValue.pairs(["path": .string(path), "label": .string(label)])
+        case .packed(let path):
+            return .map(ConfigValue.pairs(["source": .string(source.name), "path": .string(path), "shuffle": .bool(shuffle),
+                                           "order": .string(order.rawValue)]))
         }
         return .map(ConfigValue.pairs(["source": .string(source.name)]) + own
             + ConfigValue.pairs(["validation_fraction": .double(validationFraction), "shuffle": .bool(shuffle),
@@ -148,6 +160,8 @@ public struct DataConfig: Sendable, Equatable, Decodable {
         case .csv(let file, let label):
             try path.key("path").nonEmpty(file, "a file path")
             try path.key("label").nonEmpty(label, "a column name")
+        case .packed(let folder):
+            try path.key("path").nonEmpty(folder, "a folder path")
         }
         try path.key("validation_fraction").fraction(validationFraction)
         try path.key("features").names(options.features ?? [], "column name")

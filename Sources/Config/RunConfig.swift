@@ -237,6 +237,8 @@ public struct RunConfig: Sendable, Equatable, Codable {
         let (subject, described): (ConfigPath, String)
         if case .csv(let file, _) = data.source {
             (subject, described) = (path.key("path"), "\(file) has \(sampleCount) samples")
+        } else if case .packed(let folder) = data.source {
+            (subject, described) = (path.key("path"), "\(folder) has \(sampleCount) samples")
         } else {
             (subject, described) = (path.key("samples"), "data.samples \(sampleCount)")
         }

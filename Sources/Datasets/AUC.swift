@@ -12,30 +12,65 @@
 /// ```
 public func auc(scores: [Float], labels: [Float]) -> Double {
     precondition(scores.count == labels.count, "\(scores.count) scores but \(labels.count) labels")
-    return rankAUC(scores.indices.map { (Double(scores[$0]), labels[$0]) })
+    var accumulator = AUCAccumulator(capacity: scores.count)
+    for (s, y) in zip(scores, labels) { accumulator.add(score: s, label: y) }
+    return accumulator.value()
 }
 
 /// The same for Double scores (e.g. the true probabilities of `SyntheticClinical`).
 public func auc(scores: [Double], labels: [Float]) -> Double {
     precondition(scores.count == labels.count, "\(scores.count) scores but \(labels.count) labels")
-    return rankAUC(scores.indices.map { (scores[$0], labels[$0]) })
+    if scores.contains(where: \.isNaN) { return .nan }
+    precondition(labels.allSatisfy { $0 == 0 || $0 == 1 }, "AUC labels must be 0 or 1")
+    let sorted = zip(scores, labels).sorted { $0.0 < $1.0 }
+    return sortedAUC(count: sorted.count, tied: { sorted[$0].0 == sorted[$1].0 }, positive: { sorted[$0].1 == 1 })
 }
 
-private func rankAUC(_ pairs: [(score: Double, label: Float)]) -> Double {
-    if pairs.contains(where: { $0.score.isNaN }) { return .nan }
-    precondition(pairs.allSatisfy { $0.label == 0 || $0.label == 1 }, "AUC labels must be 0 or 1")
-    // Sorting (score, label) pairs keeps the data contiguous; an unstable sort is fine because a run of
-    // tied scores is handled as a whole below.
-    let sorted = pairs.sorted { $0.score < $1.score }
+/// The AUC of float32 scores given one at a time, in 8 bytes a score: each (score, label) is one
+/// 64-bit key whose order is the score's (−0 as +0, so that zeros tie), sorted in place at the end.
+/// What an evaluator keeps for a validation set too large to hold twice.
+///
+/// ```swift
+/// var accumulator = AUCAccumulator()
+/// accumulator.add(score: 0.3, label: 1)
+/// accumulator.add(score: -1.2, label: 0)
+/// accumulator.value()   // 1.0
+/// ```
+public struct AUCAccumulator: Sendable {
+    private var keys: [UInt64] = []
+    private var sawNaN = false
+
+    public init(capacity: Int = 0) { keys.reserveCapacity(capacity) }
+
+    public mutating func add(score: Float, label: Float) {
+        precondition(label == 0 || label == 1, "AUC labels must be 0 or 1")
+        if score.isNaN { sawNaN = true; return }
+        let bits = score == 0 ? 0 : score.bitPattern
+        let order = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        keys.append(UInt64(order) << 1 | (label == 1 ? 1 : 0))
+    }
+
+    /// The AUC of everything added (NaN if a score was NaN or a class is missing); sorts the keys.
+    public mutating func value() -> Double {
+        if sawNaN { return .nan }
+        keys.sort()
+        return keys.withUnsafeBufferPointer { k in
+            sortedAUC(count: k.count, tied: { k[$0] >> 1 == k[$1] >> 1 }, positive: { k[$0] & 1 == 1 })
+        }
+    }
+}
+
+/// Mann–Whitney's U over entries sorted by score: a run of tied entries shares its average rank.
+private func sortedAUC(count: Int, tied: (Int, Int) -> Bool, positive: (Int) -> Bool) -> Double {
     var positives = 0.0, negatives = 0.0, positiveRankSum = 0.0
     var start = 0
-    while start < sorted.count {
+    while start < count {
         var end = start + 1
-        while end < sorted.count && sorted[end].score == sorted[start].score { end += 1 }
+        while end < count && tied(start, end) { end += 1 }
         // Ranks start..<end (1-based: start+1 ... end) share their average.
         let averageRank = Double(start + 1 + end) / 2
         var groupPositives = 0.0
-        for k in start..<end where sorted[k].label == 1 { groupPositives += 1 }
+        for k in start..<end where positive(k) { groupPositives += 1 }
         positiveRankSum += groupPositives * averageRank
         positives += groupPositives
         negatives += Double(end - start) - groupPositives

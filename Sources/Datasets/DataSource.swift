@@ -1,3 +1,5 @@
+import TensorCore
+
 /// Training data a trainer reads by global sample index: what a user's own data set conforms to.
 ///
 /// The trainer owns the order: each epoch is a permutation of `0..<count` that depends on the seed
@@ -26,3 +28,19 @@ public protocol DataSource {
 }
 
 extension TabularDataset: DataSource {}
+
+/// Rows of features with a label each, read by index: a table in memory (`TabularDataset`) or a packed
+/// data set on disk (`PackedRows`). What the trainer of a run config and the evaluator read.
+///
+/// ```swift
+/// func shapes(of rows: some LabeledRows) throws -> [Int] {
+///     let (x, y) = try rows.batch(indices: [0, 1, 2])
+///     return x.shape + y.shape   // [3, F, 3, 1] for binary labels
+/// }
+/// ```
+public protocol LabeledRows: DataSource, Sendable where Batch == (inputs: Tensor, targets: Tensor) {
+    var featureCount: Int { get }
+    var task: TabularDataset.Task { get }
+}
+
+extension TabularDataset: LabeledRows {}

@@ -20,16 +20,7 @@ public struct DataSplit: Sendable, Hashable, Codable {
     public let validationIndices: [Int]
 
     public init(count: Int, validationFraction: Double, seed: UInt64, order: SampleOrder = .shuffle) throws(DatasetError) {
-        guard count > 0 else { throw .invalidSplit("cannot split an empty data set") }
-        guard validationFraction >= 0, validationFraction < 1 else {
-            throw .invalidSplit("validation fraction \(validationFraction) is not in [0, 1)")
-        }
-        var validationCount = Int((Double(count) * validationFraction).rounded())
-        // A small positive fraction of a small data set still asks for a validation set.
-        if validationFraction > 0 { validationCount = max(validationCount, 1) }
-        guard validationCount < count else {
-            throw .invalidSplit("validation fraction \(validationFraction) of \(count) rows leaves no training rows")
-        }
+        let validationCount = try Self.validationCount(count: count, validationFraction: validationFraction)
         let key = RandomKey(seed: seed, stream: .split)
         switch order {
         case .shuffle:
@@ -41,6 +32,22 @@ public struct DataSplit: Sendable, Hashable, Codable {
             validationIndices = (0..<count).filter(isValidation)
             trainIndices = (0..<count).filter { !isValidation($0) }
         }
+    }
+
+    /// How many of `count` rows validate: `round(count × validationFraction)`, at least 1 for a
+    /// positive fraction, and never all of them.
+    public static func validationCount(count: Int, validationFraction: Double) throws(DatasetError) -> Int {
+        guard count > 0 else { throw .invalidSplit("cannot split an empty data set") }
+        guard validationFraction >= 0, validationFraction < 1 else {
+            throw .invalidSplit("validation fraction \(validationFraction) is not in [0, 1)")
+        }
+        var validationCount = Int((Double(count) * validationFraction).rounded())
+        // A small positive fraction of a small data set still asks for a validation set.
+        if validationFraction > 0 { validationCount = max(validationCount, 1) }
+        guard validationCount < count else {
+            throw .invalidSplit("validation fraction \(validationFraction) of \(count) rows leaves no training rows")
+        }
+        return validationCount
     }
 
     /// Whether row `i` validates under the keyed split of `count` rows with `validation` of them held

@@ -31,6 +31,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     case unusableCell(path: String, line: Int, column: String, columnNumber: Int, reason: String)
     /// Data options that contradict each other or the file (e.g. a listed feature that is also excluded).
     case invalidOptions(String)
+    /// A saved preprocessing (`preprocessing.json`) that cannot be applied as it stands: `reason` names
+    /// the column or key.
+    case invalidPreprocessing(path: String, reason: String)
     /// Arguments a hidden Markov model, a synthetic language or token windows cannot be made from
     /// (no states, a vocabulary of one token, a context of zero tokens, a row that is not a distribution).
     case invalidSequenceData(String)
@@ -70,6 +73,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path):\(line): column \"\(column)\" (\(number)): \(reason)"
         case .invalidSplit(let message), .invalidOptions(let message), .invalidSequenceData(let message):
             return message
+        case .invalidPreprocessing(let path, let reason):
+            return "\(path): \(reason)"
         case .invalidBatchPlan(let problem):
             return problem.message()
         }

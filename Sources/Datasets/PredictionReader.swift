@@ -18,6 +18,9 @@ public final class PredictionReader {
     public let ignoredColumns: [String]
     /// Rows encoded so far and rows skipped as bad.
     public private(set) var rowsRead = 0, rowsSkipped = 0
+    /// The file line (1-based, counting the header) of each row the last `read` appended, so that a
+    /// problem found later in a row's prediction can name its line.
+    public private(set) var lineNumbers: [Int] = []
     public var bytesRead: Int { lines.bytesRead }
     public var fileSize: Int { lines.fileSize }
 
@@ -31,9 +34,16 @@ public final class PredictionReader {
 
     /// `chunkSize`: bytes read from the file at a time (the reader's memory, plus the longest line).
     public init(path: String, preprocessing: Preprocessing, idColumn: String?, chunkSize: Int = 1 << 20) throws {
+        try preprocessing.check(source: "the preprocessing applied to \(path)")   // `parse` trusts its columns and widths
         lines = try CSVLineReader(path: path, chunkSize: chunkSize)
         guard let header = try lines.nextLine({ bytes, line in RawTable.cells(of: line, in: bytes) }) else {
             throw DatasetError.emptyFile(path: path)
+        }
+        // As training and eval read a header (`TableLayout`): with two columns of one name, which
+        // one is the feature would be a guess.
+        var names = Set<String>()
+        for name in header where !name.isEmpty {
+            guard names.insert(name).inserted else { throw DatasetError.duplicateColumn(path: path, column: name) }
         }
         self.path = path
         self.preprocessing = preprocessing
@@ -60,7 +70,7 @@ public final class PredictionReader {
         featureColumnOf = featureColumns
         ignoredColumns = header.enumerated().filter { slots[$0.offset] == Self.unused && $0.element != preprocessing.labelColumn }.map(\.element)
         categoryIndex = preprocessing.columns.map { column in
-            Dictionary(uniqueKeysWithValues: (column.categories ?? []).enumerated().map { ($1, Float($0)) })
+            Dictionary((column.categories ?? []).enumerated().map { ($1, Float($0)) }, uniquingKeysWith: { first, _ in first })
         }
         raw = [Float](repeating: 0, count: preprocessing.columns.count)
     }
@@ -72,6 +82,7 @@ public final class PredictionReader {
                      onSkip: (DatasetError) -> Void) throws -> Int {
         var added = 0
         let width = preprocessing.encodedWidth
+        lineNumbers.removeAll(keepingCapacity: true)
         while added < limit {
             let outcome: DatasetError?? = try lines.nextLine { bytes, line in
                 parse(line, of: bytes, features: &features, ids: &ids, width: width)
@@ -135,6 +146,7 @@ public final class PredictionReader {
             return problem.error(path: path, line: lineNumber, column: header[column], columnNumber: column + 1, text: text)
         }
         ids.append(id)
+        lineNumbers.append(lineNumber)
         return nil
     }
 }

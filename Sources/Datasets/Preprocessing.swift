@@ -85,7 +85,14 @@ public struct Preprocessing: Sendable, Hashable, Codable {
         self.labelColumn = labelColumn
         self.columns = columns
         self.unknownCategory = unknownCategory
-        encodedFeatures = columns.flatMap { column -> [String] in
+        encodedFeatures = Self.encodedNames(of: columns)
+    }
+
+    /// The model inputs `columns` encode to, in order: `NAME` and `NAME__missing` for a numeric column,
+    /// `NAME=CATEGORY` per category for a categorical one. A saved file's `encoded_features` must be
+    /// exactly these (`check(source:)`).
+    public static func encodedNames(of columns: [Column]) -> [String] {
+        columns.flatMap { column -> [String] in
             switch column.kind {
             case .numeric: [column.name] + (column.missingIndicator ? [column.name + "__missing"] : [])
             case .categorical: (column.categories ?? []).map { column.name + "=" + $0 }

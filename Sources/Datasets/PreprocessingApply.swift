@@ -7,7 +7,9 @@ public enum RawRow {
 
 /// Why one row could not be encoded: the feature slot and the kind of problem.
 public struct RowProblem: Sendable, Hashable {
-    public enum Kind: Sendable, Hashable { case missingValue, unknownCategory }
+    /// `notEncodable`: the standardised value is not finite (an extreme value, or an extreme saved
+    /// mean or scale), which the model would turn into NaN or infinite outputs.
+    public enum Kind: Sendable, Hashable { case missingValue, unknownCategory, notEncodable }
     public var slot: Int
     public var kind: Kind
 
@@ -19,6 +21,9 @@ public struct RowProblem: Sendable, Hashable {
         case .unknownCategory:
             .unusableCell(path: path, line: line, column: column, columnNumber: columnNumber,
                           reason: "category \"\(text.count > 40 ? String(text.prefix(40)) + "…" : text)\" never appeared in training")
+        case .notEncodable:
+            .unusableCell(path: path, line: line, column: column, columnNumber: columnNumber,
+                          reason: "the value becomes a non-finite input under the saved mean and scale")
         }
     }
 }
@@ -38,7 +43,9 @@ extension Preprocessing {
                     guard let fill = column.impute else { return RowProblem(slot: slot, kind: .missingValue) }
                     x = fill
                 }
-                out[o] = (x - column.mean) / column.scale
+                let z = (x - column.mean) / column.scale
+                guard z.isFinite else { return RowProblem(slot: slot, kind: .notEncodable) }
+                out[o] = z
                 o += 1
                 if column.missingIndicator {
                     out[o] = v.isNaN ? 1 : 0

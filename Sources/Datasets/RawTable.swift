@@ -42,7 +42,8 @@ public struct RawTable: Sendable {
         task = try labelSummary.task(given: options.task, path: path, labelName: label, labelNumber: layout.labelColumn! + 1)
     }
 
-    static func cells(of line: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> [String] {
+    /// The cells of a header line as text (quotes undone).
+    public static func cells(of line: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> [String] {
         var out: [String] = []
         _ = CSVParser.forEachCell(in: line, of: bytes) { _, range in
             out.append(CSVParser.text(range, of: bytes).replacingDoubledQuotes())

@@ -73,6 +73,7 @@ public enum MPIRuntime {
         try check(MPI_Initialized(&alreadyInitialized), "MPI_Initialized")
         let ownsMPI = alreadyInitialized == 0
         if ownsMPI {
+            if isLaunchedByMPI { LauncherDeath.armParentDeathSignal() }   // no rank outlives its launcher
             var provided: Int32 = 0
             try check(MPI_Init_thread(nil, nil, cmpi_thread_serialized(), &provided), "MPI_Init_thread")
             guard provided >= cmpi_thread_serialized() else {

@@ -51,7 +51,7 @@ struct Eval: ParsableCommand {
         let config = try folder?.config ?? RunConfig.load(path: self.config!, overrides: overrides)
         let weightsPath = try folder?.weightsPath(checkpoint) ?? weights!
         try ResourceEstimate(config).check()
-        let dataset: TabularDatasetAlias
+        let dataset: EvaluationRows
         let source = data ?? "validation"
         if let folder {
             dataset = try data.map(folder.preprocessing.encodeFile) ?? folder.validationSet()
@@ -62,7 +62,8 @@ struct Eval: ParsableCommand {
             guard data != nil || prepared.hasValidation else { throw TrainingError("the config has no validation split; give --data FILE") }
             dataset = try data.map(prepared.preprocessing.encodeFile) ?? prepared.validation
         }
-        let model = try SavedWeights.load(weightsPath, config: config, verify: verification.verify)
+        let model = try SavedWeights.load(weightsPath, config: config, verify: verification.verify,
+                                          preprocessingSHA256: folder?.preprocessingSHA256)
         let result = try Evaluator(loss: config.loss, positiveWeight: config.positiveWeight).evaluate(model, on: dataset)
         if json {
             print(try JSONOutput.line(EvalReport(result: result, data: source, weights: weightsPath)))

@@ -49,7 +49,7 @@ struct InspectActivations: ParsableCommand {
         try model.loadStateDict(state.model, source: weights)
         let data = try PreparedData(config: config)
         let rows = min(batch, data.validation.count)
-        let (x, _) = data.validation.batch(indices: Array(0..<rows))
+        let (x, _) = try data.validation.batch(indices: Array(0..<rows)[...])
         model.eval()
         let report = try ActivationReport.inspect(model, input: x, layers: chosen)
         if json {

@@ -10,13 +10,13 @@ struct Lockstep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lockstep",
         abstract: "Data-parallel training whose bits do not depend on the number of processes.", version: LockstepVersion.text,
-        subcommands: [Train.self, Launch.self, Eval.self, Predict.self, Plot.self, Bench.self, Trace.self, Inspect.self, GradCheck.self,
+        subcommands: [Train.self, Launch.self, Eval.self, Predict.self, Plot.self, Bench.self, Trace.self, Inspect.self, GradCheck.self, DataCommand.self,
                       ConfigCommand.self])
 
     /// As `ParsableCommand.main`, except that under mpirun only rank 0 prints an error: every rank
     /// parses the same command line and loads the same config, so a mistake there would otherwise be
     /// printed once per rank; and such an error exits with `JobStatus.sharedError` there, so that
-    /// `lockstep launch` does not retry it.
+    /// `lockstep launch` does not retry it. Every error is printed on one line (`OneLine`).
     static func main() {
         do {
             var command = try parseAsRoot()
@@ -27,9 +27,9 @@ struct Lockstep: ParsableCommand {
             if error is SilentFailure || (MPIRuntime.launcherRank ?? 0) != 0 {
                 Foundation.exit(status)
             }
-            guard status == JobStatus.sharedError else { exit(withError: error) }
+            guard status == JobStatus.sharedError else { exit(withError: OneLine.printable(error)) }
             // Rank 0 says it once, with the status that tells `lockstep launch` not to retry (JobStatus).
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            FileHandle.standardError.write(Data((fullMessage(for: OneLine.printable(error)) + "\n").utf8))
             Foundation.exit(status)
         }
     }

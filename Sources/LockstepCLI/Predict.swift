@@ -31,9 +31,18 @@ struct Predict: ParsableCommand {
         let destination = output ?? (input.hasSuffix(".csv") ? String(input.dropLast(4)) : input) + ".predictions.csv"
         // By device and inode, not by spelling: `dir/./in.csv` is the input, RUN/model.safetensors the model.
         try OutputGuard.check(destination, option: "--output", inputs: [input, weights], runFolders: [runFolder])
-        let predictor = try Predictor(folder: folder, weights: weights)
-        let report = try predictor.predict(input: input, output: destination, idColumn: idColumn, skipBadRows: skipBadRows) {
-            FileHandle.standardError.write(Data(($0 + "\n").utf8))
+        var predictor = try Predictor(folder: folder, weights: weights)
+        // Ctrl-C between chunks removes the hidden temporary instead of leaving it behind.
+        StopSignal.install()
+        predictor.stopRequest = StopSignal.requested
+        let report: Predictor.Report
+        do {
+            report = try predictor.predict(input: input, output: destination, idColumn: idColumn, skipBadRows: skipBadRows) {
+                FileHandle.standardError.write(Data(($0 + "\n").utf8))
+            }
+        } catch let interrupted as PredictionInterrupted {
+            FileHandle.standardError.write(Data((OneLine.escaped(interrupted.description) + "\n").utf8))
+            throw ExitCode(interrupted.exitCode)
         }
         print("wrote \(report.rows) predictions to \(destination)\(report.skipped > 0 ? " (\(report.skipped) bad rows skipped)" : "")")
     }

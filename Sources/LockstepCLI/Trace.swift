@@ -29,7 +29,7 @@ struct Trace: ParsableCommand {
             throw ValidationError("--batch \(batch) is more than the \(data.train.count) rows of the training split")
         }
         let model = try ModelBuilder.build(config)
-        let (x, _) = data.train.batch(indices: Array(0..<batch))
+        let (x, _) = try data.train.batch(indices: Array(0..<batch)[...])
         let rows = try ShapeTrace.run(model: model, input: x, training: trainMode)
         print("\(config.source): \(batch) training rows, \(trainMode ? "train" : "eval") mode, no grad")
         print(ShapeTrace.table(rows, totalParameters: model.parameterCount))

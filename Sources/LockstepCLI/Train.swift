@@ -26,6 +26,12 @@ struct Train: ParsableCommand {
     @Flag(help: "Resume from the newest checkpoint in OUT/checkpoints, if there is one.")
     var resume = false
 
+    @Flag(help: "Replace the run already in OUT: its files are removed first (without this or --resume, such a folder is refused).")
+    var overwrite = false
+
+    @Flag(help: "With --resume: continue although the data differ from what data.json records (the earlier record is kept).")
+    var allowDataChange = false
+
     @Flag(help: "No live progress line (metrics still go to metrics.jsonl).")
     var quiet = false
 
@@ -67,6 +73,13 @@ struct Train: ParsableCommand {
         if let timeline { try ReportFiles.checkWritable(timeline, what: "timeline") }   // one line, no usage text
         guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }
         if resume && `init` != nil { throw ValidationError("--resume and --init exclude each other: a resumed run continues from its checkpoint") }
+        // A restart (`lockstep launch` adds --resume and --restart-number) keeps what the first attempt overwrote.
+        if resume && overwrite && restartNumber == 0 {
+            throw TrainingError("--resume and --overwrite exclude each other: one continues the run in OUT, the other replaces it")   // one line, no usage text
+        }
+        for (flag, given) in [("--allow-config-change", !allowConfigChange.isEmpty), ("--allow-data-change", allowDataChange)] where given && !resume {
+            throw TrainingError("\(flag) goes with --resume: it says what a resumed run may change")
+        }
         if let ranks, ranks < 1 { throw ValidationError("--ranks must be at least 1, got \(ranks)") }
         if ranks != nil && World.isMPILaunch {
             throw ValidationError("--ranks and mpirun exclude each other: under mpirun the world size is mpirun's -np")
@@ -102,6 +115,7 @@ struct Train: ParsableCommand {
             summary = try supervisor.run(ranks: ranks ?? 1, first: .init(number: restartNumber, cause: restartCause)) { attempt in
                 let restarted = attempt.restart.number > restartNumber
                 return try train(config, Attempt(ranks: restarted ? attempt.ranks : ranks, resume: resume || restarted,
+                                                 overwrite: overwrite && !resume && !restarted,
                                                  fault: restarted ? nil : fault, restart: attempt.restart))
             }
         } catch let interrupted as RunInterrupted {
@@ -132,6 +146,7 @@ struct Train: ParsableCommand {
     struct Attempt {
         var ranks: Int?
         var resume: Bool
+        var overwrite: Bool
         var fault: FaultInjection?
         var restart: RunSegment.Restart
     }
@@ -154,6 +169,8 @@ struct Train: ParsableCommand {
             run.faultInjection = attempt.fault
             run.restart = attempt.restart
             run.allowedConfigChanges = Set(allowConfigChange)
+            run.allowsDataChange = allowDataChange
+            run.overwrite = attempt.overwrite
             run.verifiesFiles = verification.verify
             run.onProgress = { watchdog?.beat() }
             run.stopRequest = StopSignal.requested

@@ -17,14 +17,31 @@ public struct DataProvenance: Sendable, Hashable, Codable {
     public var sha256: String?
 }
 
-/// `data.json` of a run folder: the files read and how the validation rows were chosen.
+/// `data.json` of a run folder: the files read and how the validation rows were chosen; and, when a
+/// resumed run was allowed to continue on other data, what its earlier segments trained on.
 public struct RunData: Sendable, Hashable, Codable {
     public var files: [DataProvenance]
     /// The fraction of the training file held out (0 with a separate validation file or none).
     public var validationFraction: Double
+    /// The data of earlier segments, oldest first, each kept when `--resume --allow-data-change`
+    /// replaced it; nil (and absent from the file) while the data never changed.
+    public var earlier: [EarlierData]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case files, validationFraction = "validation_fraction"
+        case files, earlier, validationFraction = "validation_fraction"
+    }
+}
+
+/// What a run trained on before a resumed segment continued on other data (`data.json`'s `earlier`).
+public struct EarlierData: Sendable, Hashable, Codable {
+    public var files: [DataProvenance]
+    public var validationFraction: Double
+    /// The step the resumed segment started after: steps up to it were trained on these files (or on
+    /// an entry before this one).
+    public var untilStep: Int
+
+    enum CodingKeys: String, CodingKey {
+        case files, validationFraction = "validation_fraction", untilStep = "until_step"
     }
 }
 

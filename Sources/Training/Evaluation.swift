@@ -4,9 +4,6 @@ import NN
 import Datasets
 import Config
 
-/// The AUC of logits against 0/1 labels (NaN when undefined); a name the result extension can call.
-func areaUnderCurve(_ scores: [Float], _ labels: [Float]) -> Double { auc(scores: scores, labels: labels) }
-
 /// Runs a model over a data set in eval mode and inference mode, in fixed-size chunks, and computes
 /// the task's metrics (see `EvaluationResult`).
 ///
@@ -26,28 +23,30 @@ public struct Evaluator {
         self.positiveWeight = positiveWeight
     }
 
-    public func evaluate(_ model: Module, on data: TabularDataset) throws -> EvaluationResult {
+    /// Reads `data` in chunks of `chunk` rows, so that a packed validation set is never held whole;
+    /// a binary task keeps 8 bytes a row for the exact AUC (`AUCAccumulator`).
+    public func evaluate(_ model: Module, on data: some LabeledRows) throws -> EvaluationResult {
         guard data.count > 0 else { throw TrainingError("cannot evaluate on an empty data set") }
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
         var lossSum = 0.0, correct = 0, squared = 0.0, absolute = 0.0
-        var scores: [Float] = []
-        scores.reserveCapacity(data.count)
+        var binary = BinaryCounts()
+        if case .binaryClassification = data.task { binary.ranking = AUCAccumulator(capacity: data.count) }
         var confusion: [[Int]] = []
         if case .multiclass(let k) = data.task { confusion = Array(repeating: Array(repeating: 0, count: k), count: k) }
         try inferenceMode {
             var start = 0
             while start < data.count {
-                let indices = Array(start..<min(start + chunk, data.count))
-                let (x, y) = data.batch(indices: indices)
+                let indices = Array(start..<min(start + chunk, data.count))[...]
+                let (x, y) = try data.batch(indices: indices)
                 let output = try model(x)   // (n, outputs)
                 lossSum += try lossValue(output, y, reduction: .sum).item
                 switch data.task {
                 case .binaryClassification:
                     for i in 0..<indices.count {
                         let logit = output.floats[i]
-                        scores.append(logit)
+                        binary.add(score: logit, label: y.floats[i])
                         if (logit > 0) == (y.floats[i] > 0.5) { correct += 1 }
                     }
                 case .multiclass:
@@ -75,7 +74,7 @@ public struct Evaluator {
         switch data.task {
         case .binaryClassification:
             result.accuracy = Double(correct) / n
-            result.addBinaryMetrics(scores: scores, labels: data.targets)
+            result.addBinaryMetrics(binary)
         case .multiclass:
             result.accuracy = Double(correct) / n
             result.confusion = confusion

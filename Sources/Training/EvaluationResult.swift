@@ -1,4 +1,5 @@
 import Foundation
+import Datasets
 
 /// Metrics of a model on a labelled data set. Which are present depends on the task: binary →
 /// accuracy, AUC, precision, recall, F1 (threshold: logit > 0); multiclass → accuracy, per-class
@@ -56,25 +57,32 @@ public struct EvaluationResult: Sendable, Equatable {
 
 extension EvaluationResult {
     /// Binary metrics from logits and 0/1 labels.
-    mutating func addBinaryMetrics(scores: [Float], labels: [Float]) {
-        var tp = 0, fp = 0, fn = 0
-        for (s, y) in zip(scores, labels) {
-            let predicted = s > 0, actual = y > 0.5
-            if predicted && actual { tp += 1 } else if predicted { fp += 1 } else if actual { fn += 1 }
-        }
-        let a = auc(scoresOf: scores, labels: labels)
+    mutating func addBinaryMetrics(_ counts: BinaryCounts) {
+        var counts = counts
+        let (tp, fp, fn) = (counts.truePositives, counts.falsePositives, counts.falseNegatives)
+        let a = counts.ranking.value()
         if a.isFinite { auc = a } else {
             auc = nil
-            undefined["auc"] = scores.contains(where: \.isNaN) ? "the model output NaN scores" : "the data holds only one class"
+            undefined["auc"] = counts.sawNaN ? "the model output NaN scores" : "the data holds only one class"
         }
         if tp + fp > 0 { precision = Double(tp) / Double(tp + fp) } else { undefined["precision"] = "no row was predicted positive" }
         if tp + fn > 0 { recall = Double(tp) / Double(tp + fn) } else { undefined["recall"] = "the data holds no positive row" }
         if let p = precision, let r = recall, p + r > 0 { f1 = 2 * p * r / (p + r) }
         else { undefined["f1"] = precision == nil || recall == nil ? "precision or recall is undefined" : "precision and recall are 0" }
     }
+}
 
-    private func auc(scoresOf scores: [Float], labels: [Float]) -> Double {
-        Training.areaUnderCurve(scores, labels)
+/// What a binary evaluation keeps while it streams: the confusion counts at logit 0 and the AUC's keys.
+struct BinaryCounts {
+    var truePositives = 0, falsePositives = 0, falseNegatives = 0
+    var sawNaN = false
+    var ranking = AUCAccumulator()
+
+    mutating func add(score: Float, label: Float) {
+        let predicted = score > 0, actual = label > 0.5
+        if predicted && actual { truePositives += 1 } else if predicted { falsePositives += 1 } else if actual { falseNegatives += 1 }
+        if score.isNaN { sawNaN = true }
+        ranking.add(score: score, label: label)
     }
 }
 

@@ -1,8 +1,8 @@
 import Foundation
 import Datasets
 
-/// `TabularDataset` under a name the CLI can use without importing Datasets.
-public typealias TabularDatasetAlias = TabularDataset
+/// Rows to evaluate, under a name the CLI can use without importing Datasets.
+public typealias EvaluationRows = any LabeledRows
 
 /// The human-readable form of an `EvaluationResult`: one line of scalar metrics, then the per-class
 /// accuracy and confusion matrix of a multiclass task, and why any metric is undefined.

@@ -4,6 +4,7 @@ import Autograd
 import NN
 import Datasets
 import Config
+import Checkpointing
 
 /// Scores the rows of a CSV file with a trained model and its saved preprocessing, streaming the file
 /// in chunks of `chunk` rows (memory does not grow with the file) and writing the predictions file
@@ -25,6 +26,9 @@ public struct Predictor {
     public var chunk = 4096
     /// Bytes read from the input at a time.
     public var readChunkBytes = 1 << 20
+    /// A stop signal received (`StopSignal.requested`), read between chunks: the output's temporary
+    /// is removed and `predict` throws `PredictionInterrupted`, leaving no hidden file behind.
+    public var stopRequest: () -> Int32? = { nil }
 
     public struct Report: Sendable {
         public var rows: Int
@@ -35,12 +39,16 @@ public struct Predictor {
     public init(folder: RunFolder, weights: String) throws {
         config = folder.config
         preprocessing = folder.preprocessing
-        model = try SavedWeights.load(weights, config: folder.config)
+        model = try SavedWeights.load(weights, config: folder.config, preprocessingSHA256: folder.preprocessingSHA256)
     }
 
-    /// `log` gets the one-time notes (ignored columns, skipped rows) and the progress lines.
+    /// `log` gets the one-time notes (ignored columns, skipped rows) and the progress lines. An output
+    /// inside a run folder makes this a writer of that folder: it holds the folder's lock meanwhile,
+    /// and is refused while a run trains there.
     public func predict(input: String, output: String, idColumn: String?, skipBadRows: Bool = false,
                         log: (String) -> Void = { _ in }) throws -> Report {
+        let lock = try Self.lockRunFolder(containing: output)
+        defer { lock?.release() }
         let reader = try PredictionReader(path: input, preprocessing: preprocessing, idColumn: idColumn, chunkSize: readChunkBytes)
         if !reader.ignoredColumns.isEmpty {
             log("\(input): ignoring column\(reader.ignoredColumns.count > 1 ? "s" : "") the model does not use: \(reader.ignoredColumns.prefix(20).joined(separator: ", "))")
@@ -55,15 +63,24 @@ public struct Predictor {
             features.removeAll(keepingCapacity: true)
             ids.removeAll(keepingCapacity: true)
             let n = try reader.read(limit: chunk, into: &features, ids: &ids, skipBadRows: skipBadRows) { log("skipped: \($0)") }
+            if let signal = stopRequest() {
+                file.abandon()
+                throw PredictionInterrupted(signal: signal, rows: reader.rowsRead, output: output)
+            }
             if n == 0 { break }
             let inputs = Tensor(features, shape: [n, preprocessing.encodedWidth])   // (n, F)
             let outputs = try inferenceMode { try model(inputs) }                           // (n, outputs)
+            try Self.checkFinite(outputs, lines: reader.lineNumbers, input: input)
             try write(outputs, ids: idColumn == nil ? nil : ids, to: file)
             let done = Double(reader.bytesRead) / Double(max(reader.fileSize, 1))
             if done >= nextReport && done < 1 {
                 log("predict: \(reader.rowsRead) rows, \(Int(done * 100))% of \(input)")
                 nextReport = (done * 10).rounded(.down) / 10 + 0.1
             }
+        }
+        // A file of only a header would pass for the predictions of an empty input.
+        guard reader.rowsRead > 0 || reader.rowsSkipped == 0 else {
+            throw TrainingError("\(input): all \(reader.rowsSkipped) rows are bad (skipped); no predictions written")
         }
         try file.commit()
         return Report(rows: reader.rowsRead, skipped: reader.rowsSkipped, ignoredColumns: reader.ignoredColumns)
@@ -72,7 +89,7 @@ public struct Predictor {
     var outputColumns: [String] {
         switch config.loss {
         case .bceWithLogits: ["logit", "prob"]
-        case .crossEntropy: preprocessing.classLabels.map { "prob_" + $0 } + ["predicted"]
+        case .crossEntropy: preprocessing.classLabels.map { Self.csvCell("prob_" + $0) } + ["predicted"]
         case .mse: ["prediction"]
         }
     }
@@ -95,13 +112,33 @@ public struct Predictor {
                 var total = 0.0
                 for j in 0..<k { total += exp(Double(row[j]) - top) }
                 for j in 0..<k { text += "\(Float(exp(Double(row[j]) - top) / total)),"  }
-                text += best < preprocessing.classLabels.count ? preprocessing.classLabels[best] : String(best)
+                text += best < preprocessing.classLabels.count ? Self.csvCell(preprocessing.classLabels[best]) : String(best)
             case .mse:
                 text += "\(row[0])"
             }
             text += "\n"
         }
         try file.write(text)
+    }
+
+    /// The lock of the run folder `output` would be written into, or nil when its directory holds no run.
+    static func lockRunFolder(containing output: String) throws -> FolderLock? {
+        let directory = output.contains("/") ? String(output[..<output.lastIndex(of: "/")!]) : "."
+        let folder = directory.isEmpty ? "/" : directory
+        let isRun = ([FolderLock.fileName] + PreviousRun.entries).contains { FileManager.default.fileExists(atPath: folder + "/" + $0) }
+        return isRun ? try FolderLock.acquire(folder, purpose: "lockstep predict") : nil
+    }
+
+    /// A NaN or infinite output is no prediction: inputs far outside the training data (or weights
+    /// that overflow on them) made it, and written out it would pass for one.
+    static func checkFinite(_ outputs: Tensor, lines: [Int], input: String) throws {
+        let values = outputs.floats, k = outputs.shape[1]
+        for i in 0..<outputs.shape[0] {
+            for j in 0..<k where !values[i * k + j].isFinite {
+                let line = i < lines.count ? String(lines[i]) : "?"
+                throw TrainingError("\(input):\(line): the model's output is \(values[i * k + j]) for this row: its inputs are far outside what the model was trained on")
+            }
+        }
     }
 
     static func sigmoid(_ x: Float) -> Float {

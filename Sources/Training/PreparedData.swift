@@ -1,5 +1,6 @@
 import Foundation
 import Datasets
+import PackedData
 import Config
 
 /// The training and validation splits a config asks for, turned into model inputs by a fitted
@@ -10,8 +11,9 @@ import Config
 /// data.preprocessing.encodedFeatures   // what model.input must count
 /// ```
 public struct PreparedData: Sendable {
-    public let train: TabularDataset
-    public let validation: TabularDataset
+    /// Rows in memory (`TabularDataset`: synthetic or CSV data) or on disk (`PackedRows`).
+    public let train: any LabeledRows
+    public let validation: any LabeledRows
     /// Fitted on the training split; nil when the config does not standardise or the inputs are not
     /// all plain numeric columns (the full picture is `preprocessing`).
     public let standardizer: Standardizer?
@@ -71,12 +73,23 @@ public struct PreparedData: Sendable {
                         ? Standardizer(mean: preprocessing.columns.map(\.mean), scale: preprocessing.columns.map(\.scale)) : nil,
                       preprocessing: preprocessing, provenance: sources,
                       validationFraction: options.validationPath == nil ? fraction : 0)
+        case .packed(let folder):
+            let pack = try PackedDataSet(directory: folder)
+            let manifest = pack.manifest
+            if let fitted, fitted != manifest.preprocessing {
+                throw TrainingError("\(folder): the pack's preprocessing is not the one saved with the model; it was packed again or is another pack")
+            }
+            config.data.validationFraction = manifest.split.validationFraction
+            try config.checkSampleCount(manifest.source.rows)
+            self.init(train: pack.train, validation: pack.validation, standardizer: nil, preprocessing: manifest.preprocessing,
+                      provenance: [DataProvenance(role: "train", path: folder, rows: manifest.source.rows, sha256: manifest.source.sha256)],
+                      validationFraction: manifest.split.validationFraction)
         }
         try Self.checkInputs(preprocessing, config: config)
         try Self.checkTask(train.task, loss: config.loss, outputs: config.outputFeatures, source: config.source)
     }
 
-    private init(train: TabularDataset, validation: TabularDataset, standardizer: Standardizer?,
+    private init(train: any LabeledRows, validation: any LabeledRows, standardizer: Standardizer?,
                  preprocessing: Preprocessing, provenance: [DataProvenance], validationFraction: Double) {
         self.validationFraction = validationFraction
         self.train = train

@@ -8,11 +8,13 @@ import Config
 ///
 /// - `config.yaml`: the resolved config in canonical form (loading it gives the run's config digest);
 /// - `preprocessing.json`: the fitted `Preprocessing` (inputs in order, imputation, standardisation,
-///   categories, task and class labels);
+///   categories, task and class labels), whose SHA-256 every weights file of the run records as
+///   `preprocessing_sha256`;
 /// - `data.json`: the `DataProvenance` of every file read.
 ///
-/// `load` reads them back for `eval --run` and `predict --run`, refusing a folder from an older
-/// format with one line.
+/// `load` reads them back for `eval --run` and `predict --run`, refusing with one line a folder from an
+/// older format, a preprocessing that cannot be applied (`Preprocessing.check`) or that does not fit
+/// the config's model; `data.json` is checked when the validation rows are asked for.
 ///
 /// ```swift
 /// try RunFolder.write(config: config, data: prepared, to: "runs/x")
@@ -21,21 +23,41 @@ import Config
 public struct RunFolder: Sendable {
     public static let configFile = "config.yaml", preprocessingFile = "preprocessing.json", dataFile = "data.json"
     public static let files = [configFile, preprocessingFile, dataFile]
+    /// The weights' metadata key that binds them to their run's `preprocessing.json`.
+    public static let preprocessingDigestKey = "preprocessing_sha256"
 
     public let path: String
     public let config: RunConfig
     public let preprocessing: Preprocessing
-    /// `data.json`: nil when the folder has none.
+    /// SHA-256 (hex) of `preprocessing.json` as read, compared with the weights' `preprocessing_sha256`.
+    public let preprocessingSHA256: String
+    /// `data.json`: nil when the folder has none or it does not describe the run (`dataProblem` says why).
     public let data: RunData?
+    /// Why `data` is nil: one line naming data.json.
+    public let dataProblem: String?
 
-    public static func write(config: RunConfig, data: PreparedData, to directory: String) throws {
+    /// Writes the three files; `earlier` is the history `data.json` keeps of data that earlier segments
+    /// of a resumed run trained on.
+    public static func write(config: RunConfig, data: PreparedData, to directory: String, earlier: [EarlierData]? = nil) throws {
         try AtomicFile.write(Array(config.canonicalYAML.utf8), to: directory + "/" + configFile)
-        try AtomicFile.write(JSONOutput.pretty(data.preprocessing), to: directory + "/" + preprocessingFile)
-        try AtomicFile.write(JSONOutput.pretty(RunData(files: data.provenance, validationFraction: data.validationFraction)),
-                             to: directory + "/" + dataFile)
+        try AtomicFile.write(preprocessingBytes(data.preprocessing), to: directory + "/" + preprocessingFile)
+        var record = RunData(files: data.provenance, validationFraction: data.validationFraction)
+        record.earlier = earlier.flatMap { $0.isEmpty ? nil : $0 }
+        try AtomicFile.write(JSONOutput.pretty(record), to: directory + "/" + dataFile)
     }
 
-    /// Reads a run folder's config and preprocessing.
+    /// `preprocessing.json`'s bytes as `write` writes them; the digest the weights record is theirs.
+    static func preprocessingBytes(_ preprocessing: Preprocessing) throws -> [UInt8] {
+        try JSONOutput.pretty(preprocessing)
+    }
+
+    static func sha256(_ bytes: [UInt8]) -> String {
+        let hasher = FileHasher()
+        bytes.withUnsafeBytes(hasher.update)
+        return hasher.hex
+    }
+
+    /// Reads a run folder's config and preprocessing (checked), and its data record.
     public static func load(_ directory: String) throws -> RunFolder {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -55,27 +77,51 @@ public struct RunFolder: Sendable {
         } catch {
             throw TrainingError("\(preprocessingPath): not a Lockstep preprocessing file (\(Self.reason(error)))")
         }
-        guard preprocessing.format == Preprocessing.currentFormat else {
-            throw TrainingError("\(preprocessingPath): format \"\(preprocessing.format)\" is not the supported \"\(Preprocessing.currentFormat)\"")
-        }
-        guard preprocessing.encodedWidth == config.model.input else {
-            throw TrainingError("\(preprocessingPath): \(preprocessing.encodedWidth) inputs but the config's model.input is \(config.model.input)")
-        }
-        let runData = FileManager.default.contents(atPath: directory + "/" + dataFile).flatMap { try? JSONDecoder().decode(RunData.self, from: $0) }
-        return RunFolder(path: directory, config: config, preprocessing: preprocessing, data: runData)
+        try preprocessing.check(source: preprocessingPath)
+        try Self.checkFit(preprocessing, config: config, source: preprocessingPath)
+        let (data, problem) = Self.readData(directory + "/" + dataFile, config: config)
+        return RunFolder(path: directory, config: config, preprocessing: preprocessing, preprocessingSHA256: sha256([UInt8](bytes)),
+                         data: data, dataProblem: problem)
     }
 
-    /// The run's validation rows, encoded with the saved preprocessing (never re-fitted): the separate
-    /// validation file if the run had one, else the held-out split of the training file.
-    public func validationSet() throws -> TabularDataset {
-        if let file = data?.files.first(where: { $0.role == "validation" }) {
-            return try preprocessing.encodeFile(file.path)
+    /// A preprocessing that is sound on its own must also be the one for this config's model: as
+    /// many inputs as `model.input`, a task and class labels the loss and outputs take, the config's
+    /// label column, and for generated data the generator's plain numeric columns.
+    static func checkFit(_ preprocessing: Preprocessing, config: RunConfig, source: String) throws {
+        guard preprocessing.encodedWidth == config.model.input else {
+            throw TrainingError("\(source): \(preprocessing.encodedWidth) inputs but the config's model.input is \(config.model.input)")
         }
-        var options = preprocessing.readingOptions
-        options.validationFraction = data?.validationFraction
-        let prepared = try PreparedData(config: config, options: options, fitted: preprocessing)
-        guard prepared.hasValidation else { throw TrainingError("\(path): the run had no validation split (validation fraction 0); give --data FILE") }
-        return prepared.validation
+        try PreparedData.checkTask(preprocessing.datasetTask, loss: config.loss, outputs: config.outputFeatures, source: source)
+        switch config.data.source {
+        case .csv(_, let label):
+            guard preprocessing.labelColumn == label else {
+                throw TrainingError("\(source): label_column \(preprocessing.labelColumn.map { "\"\(Preprocessing.clip($0))\"" } ?? "null") is not the config's data.label \"\(label)\"")
+            }
+        case .packed:
+            break   // the pack's own preprocessing; PreparedData refuses another one
+        case .syntheticClinical, .syntheticWide:
+            guard preprocessing.labelColumn == nil, preprocessing.columns.allSatisfy({ $0.kind == .numeric && !$0.missingIndicator }) else {
+                throw TrainingError("\(source): the config's data are generated (\(config.data.source.name)), but the preprocessing reads a file's columns")
+            }
+        }
+    }
+
+    /// `data.json` decoded and checked against the config, or why it cannot be used.
+    static func readData(_ path: String, config: RunConfig) -> (RunData?, String?) {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            return (nil, "\(path): \(exists ? "cannot read the file" : "missing"); it records which data the run trained and validated on")
+        }
+        let data: RunData
+        do {
+            data = try JSONDecoder().decode(RunData.self, from: bytes)
+        } catch {
+            return (nil, "\(path): not a Lockstep data record (\(Self.reason(error)))")
+        }
+        if let problem = data.problem(for: config) {
+            return (nil, "\(path): does not describe this run's config: \(problem)")
+        }
+        return (data, nil)
     }
 
     /// The weights file for `--checkpoint best|last|PATH` (default last = model.safetensors).

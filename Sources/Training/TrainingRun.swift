@@ -44,13 +44,22 @@ public final class TrainingRun {
     /// Which (re)start of the run this is, set by a supervisor that restarts failed runs
     /// (`--max-restarts`); recorded as a segment in metrics.jsonl and summary.json.
     public var restart: RunSegment.Restart = .none
-    /// Config keys a resumed run may change from its checkpoint's (`--allow-config-change`).
+    /// Config keys a resumed run may change from its checkpoint's (`--allow-config-change`); each
+    /// must be a key of this config or the checkpoint's.
     public var allowedConfigChanges: Set<String> = []
+    /// Whether a resumed run may continue on data other than `data.json` records (`--allow-data-change`);
+    /// data.json then keeps the earlier record under `earlier`.
+    public var allowsDataChange = false
+    /// Whether a run already in the output directory is replaced (`--overwrite`): its files are removed
+    /// before this run writes its own. Without it (or `resume`) such a folder is refused (`PreviousRun`).
+    public var overwrite = false
     /// Whether `--init` and `--resume` files are checked against their recorded digests (`--no-verify`
     /// turns it off for files edited on purpose; structure and finiteness are always checked).
     public var verifiesFiles = true
     /// Timestamps of every step, evaluation and checkpoint write when attached (`--timeline`).
     public var timeline: StepTimeline?
+    /// SHA-256 of the `preprocessing.json` this run writes, recorded in every weights file it writes.
+    var preprocessingDigest: String?
     /// Columns, missing values, categories, task and validation file of a CSV source (`data.*` keys,
     /// `config.data.options`). Setting `validationFraction` sets `data.validation_fraction`.
     public var dataOptions: DataOptions {
@@ -101,12 +110,17 @@ public final class TrainingRun {
     public func run() throws -> RunSummary {
         let runStart = Date()   // metrics records count elapsed seconds from here
         BLASThreads.set(1)
-        // Output problems (a file where the directory should be, a read-only disk) are found before
-        // any work is done, not after training.
+        // Output problems (a file where the directory should be, a read-only disk, another run's
+        // folder, a folder another process writes) are found before any work is done, not after
+        // training. The lock is held until this returns or throws.
+        var lock: FolderLock?
+        defer { lock?.release() }
         if isRankZero {
             try OutputDirectory.check(outputDirectory, files: ["model.safetensors", "summary.json", "metrics.jsonl"] + RunFolder.files)
+            lock = try claimOutputFolder()
         }
         let data = try PreparedData(config: config)
+        preprocessingDigest = RunFolder.sha256(try RunFolder.preprocessingBytes(data.preprocessing))
         try earlyStopping?.check()
         let trainer = try Trainer(config: config, data: data, communicator: communicator)
         trainer.timeline = timeline
@@ -121,13 +135,18 @@ public final class TrainingRun {
                                                            check: { try checkConfig(of: $0, source: $1) }) {
             firstStep = resumed.value
             if isRankZero, !resumed.skipped.isEmpty { log(resumed.report) }
+        } else if resume {
+            try checkAllowedKeys(against: [config])
         }
+        let earlierData = firstStep > 0 ? try dataHistory(now: data, resumedAt: firstStep) : nil
         try trainer.broadcastState()
         try trainer.checkReplicas()
         if isRankZero {
             try OutputDirectory.create(outputDirectory)
+            if lock == nil { lock = try claimOutputFolder() }
+            if overwrite && !resume { try PreviousRun.clear(outputDirectory) }
             // Before the first step, so that even a run stopped early leaves a usable folder.
-            try RunFolder.write(config: config, data: data, to: outputDirectory)
+            try RunFolder.write(config: config, data: data, to: outputDirectory, earlier: earlierData)
         }
         let metricsPath = outputDirectory + "/metrics.jsonl"
         let evaluator = Evaluator(loss: config.loss, positiveWeight: config.positiveWeight)
@@ -208,8 +227,10 @@ public final class TrainingRun {
     }
 
     func runMetadata(step: Int) -> [String: String] {
-        ["step": String(step), "seed": String(config.seed), "config_digest": config.configDigest,
-         "config": config.canonicalYAML, "format": "lockstep-state-dict-v1"]
+        var metadata = ["step": String(step), "seed": String(config.seed), "config_digest": config.configDigest,
+                        "config": config.canonicalYAML, "format": "lockstep-state-dict-v1"]
+        metadata[RunFolder.preprocessingDigestKey] = preprocessingDigest
+        return metadata
     }
 
     func writeOutputs(_ trainer: Trainer, summary: RunSummary) throws {
@@ -229,6 +250,7 @@ public final class TrainingRun {
     /// Checkpoints that carry only a digest (older ones) must match it exactly.
     func checkConfig(of metadata: [String: String], source path: String) throws {
         guard let text = metadata["config"] else {
+            try checkAllowedKeys(against: [config])
             guard metadata["config_digest"] == config.configDigest else {
                 throw TrainingError("\(path): checkpoint was written by a different config (digest \(metadata["config_digest"] ?? "none"), this run \(config.configDigest))")
             }
@@ -240,6 +262,7 @@ public final class TrainingRun {
         } catch {
             throw TrainingError("\(path): the config recorded in the checkpoint does not load: \(error)")
         }
+        try checkAllowedKeys(against: [config, written])
         let refused = config.differences(from: written).filter {
             !allowedConfigChanges.contains($0.key) && !RunConfig.isExecutionOnly($0)
         }

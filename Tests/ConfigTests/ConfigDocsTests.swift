@@ -59,6 +59,7 @@ struct ConfigDocsTests {
             switch source {
             case "": []
             case "csv": ["data={source: csv, path: d.csv, label: y}"]
+            case "packed": ["data={source: packed, path: pack}"]
             case "synthetic-wide": ["data={source: synthetic-wide, samples: 20000, features: 20, classes: 2}"]
             default: ["data={source: \(source), samples: 20000}"]
             }

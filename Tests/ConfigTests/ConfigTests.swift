@@ -278,7 +278,7 @@ struct ConfigErrorTests {
                           "clinical.yaml: model.layers[1].type: expected one of linear, batchnorm1d, layernorm, relu, "
                           + "leaky_relu, gelu, tanh, sigmoid, dropout, got 'batchnorm' (did you mean 'batchnorm1d'?)")
         expectConfigError(configClinical(replacing: "source: synthetic-clinical", with: "source: synthetic"),
-                          "clinical.yaml: data.source: expected one of synthetic-clinical, synthetic-wide, csv, got 'synthetic'")
+                          "clinical.yaml: data.source: expected one of synthetic-clinical, synthetic-wide, csv, packed, got 'synthetic'")
         expectConfigError(configClinical(replacing: "output: {dir: runs/clinical-mlp}",
                                    with: "output: {dir: runs/clinical-mlp}\ndistributed: {reduction: nccl}"),
                           "clinical.yaml: distributed.reduction: expected one of deterministic, mpi, got 'nccl'")

@@ -46,3 +46,30 @@ import Testing
         #expect(abs(auc(scores: scores.map(Double.init), labels: labels) - wins / pairs) < 1e-12)
     }
 }
+
+@Suite struct AUCAccumulatorTests {
+    /// The streaming AUC (8 bytes a score) against the definition: every positive–negative pair,
+    /// a tie a half — with ties, both zeros and wide magnitudes.
+    @Test func matchesThePairCount() {
+        var state: UInt64 = 5
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        let pool: [Float] = [-0.0, 0.0, 1, 1, 2.5, -3, 1e30, -1e-30, 7]
+        for _ in 0..<20 {
+            let n = Int(next() % 60) + 2
+            let scores = (0..<n).map { _ in pool[Int(next() % UInt64(pool.count))] }
+            let labels = (0..<n).map { _ in Float(next() % 2) }
+            var wins = 0.0, pairs = 0.0
+            for i in 0..<n where labels[i] == 1 {
+                for j in 0..<n where labels[j] == 0 {
+                    pairs += 1
+                    wins += scores[i] > scores[j] ? 1 : scores[i] == scores[j] ? 0.5 : 0
+                }
+            }
+            let expected = pairs > 0 ? wins / pairs : .nan
+            let got = auc(scores: scores, labels: labels)
+            #expect(got == expected || (got.isNaN && expected.isNaN), "\(scores) \(labels)")
+            #expect(auc(scores: scores.map(Double.init), labels: labels).isNaN == got.isNaN)
+        }
+        #expect(auc(scores: [1, Float.nan], labels: [0, 1]).isNaN)
+    }
+}

@@ -25,6 +25,13 @@ enum DatasetsExamples {
         auc(scores: [0.5, 0.5], labels: [0, 1])                     // 0.5 (a tie)
     }
 
+    static func aucAccumulator() {
+        var accumulator = AUCAccumulator()
+        accumulator.add(score: 0.3, label: 1)
+        accumulator.add(score: -1.2, label: 0)
+        accumulator.value()   // 1.0
+    }
+
     static func batchPlan(t: Int, split: DataSplit, train: TabularDataset) throws {
         let plan = try BatchPlan(globalBatch: 256, microBatch: 32, worldSize: 2, trainCount: 16_000)
         plan.accumulationSteps                                    // 4
@@ -223,6 +230,11 @@ enum CheckpointingExamples {
 
     static func fileIdentity() throws {
         if try FileIdentity(of: "out/../in.csv") == FileIdentity(of: "in.csv") { print("the same file") }
+    }
+
+    static func folderLock() throws {
+        let lock = try FolderLock.acquire("runs/x", purpose: "lockstep train")   // or: runs/x: in use by pid 4711 (lockstep train) …
+        defer { lock.release() }
     }
 
     static func atomic() throws {

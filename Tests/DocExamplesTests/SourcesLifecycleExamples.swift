@@ -26,6 +26,11 @@ enum LifecycleDatasetsExamples {
         statistics.record(lossSum: 12.5, stop: nil)        // after a micro-batch's backward
     }
 
+    static func preprocessingCheck(bytes: Data) throws {
+        let saved = try JSONDecoder().decode(Preprocessing.self, from: bytes)
+        try saved.check(source: "runs/x/preprocessing.json")
+    }
+
     static func weightedLoss(logits: Tensor, targets: Tensor) throws {
         let loss = try Loss.binaryCrossEntropyWithLogits(logits, targets, positiveWeight: 9, reduction: .sum)
         _ = loss
@@ -118,6 +123,15 @@ enum LifecycleTrainingExamples {
         try RunFolder.write(config: config, data: prepared, to: "runs/x")
         let saved = try RunFolder.load("runs/x")   // saved.config, saved.preprocessing
         _ = saved
+    }
+
+    static func previousRun() throws {
+        try PreviousRun.check("runs/x", resume: false, overwrite: false)   // throws if runs/x holds a run
+    }
+
+    static func runFolderValidation() throws {
+        let rows = try RunFolder.load("runs/x").validationSet()   // refused if the data changed since training
+        _ = rows
     }
 
     static func savedWeights(config: RunConfig) throws {

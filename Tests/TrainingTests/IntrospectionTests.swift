@@ -140,7 +140,7 @@ struct IntrospectionTests {
         for _ in 0..<config.train.steps { try trainer.step() }
         let model = trainer.model.eval()
         let rows = min(512, data.validation.count)
-        let (x, _) = data.validation.batch(indices: Array(0..<rows))
+        let (x, _) = try data.validation.batch(indices: Array(0..<rows)[...])
         let report = try ActivationReport.inspect(model, input: x)
         #expect(report.map(\.name) == ["layer1", "bn1", "2", "3", "layer2", "bn2", "6", "layer3"])
         #expect(report.map(\.shape) == [[512, 64], [512, 64], [512, 64], [512, 64], [512, 32], [512, 32], [512, 32], [512, 1]])

@@ -148,8 +148,11 @@ struct RunOutputTests {
         #expect(a.validation == b.validation)
         #expect(FileManager.default.contents(atPath: first + "/model.safetensors")
                 == FileManager.default.contents(atPath: second + "/model.safetensors"))
-        // A different seed is a different run (the digest is not a constant).
-        let other = try TT.quietRun(try Self.config(steps: 12, overrides: ["seed=8"]), in: second).run()
+        // A different seed is a different run (the digest is not a constant). It replaces the run in
+        // `second`, which it may only with --overwrite (issue 23).
+        let otherRun = TT.quietRun(try Self.config(steps: 12, overrides: ["seed=8"]), in: second)
+        otherRun.overwrite = true
+        let other = try otherRun.run()
         #expect(other.paramsSHA256 != a.paramsSHA256)
     }
 
@@ -189,8 +192,12 @@ struct RunOutputTests {
         #expect(steps.count == objects.count - 1)
         #expect(steps.first == 15 && steps.allSatisfy { $0 > 10 })
 
-        // Without --resume, the same directory starts over from step 0 (and so ends the same).
-        let fresh = try TT.quietRun(config, in: resumed).run()
+        // Without --resume, the same directory is refused (it holds a run, issue 23); with --overwrite
+        // it starts over from step 0 (and so ends the same).
+        #expect(throws: TrainingError.self) { try TT.quietRun(config, in: resumed).run() }
+        let freshRun = TT.quietRun(config, in: resumed)
+        freshRun.overwrite = true
+        let fresh = try freshRun.run()
         #expect(fresh.paramsSHA256 == uninterrupted.paramsSHA256)
     }
 
