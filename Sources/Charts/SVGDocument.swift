@@ -62,8 +62,10 @@ struct SVGDocument {
         case .log2: t = { log2(max($0, 1e-300)) }
         case .log10: t = { log10(max($0, 1e-300)) }
         }
-        let lo = t(axis.range.lowerBound), hi = t(axis.range.upperBound)
-        return hi > lo ? (t(value) - lo) / (hi - lo) : 0.5
+        // Halves, so that a range from -1e308 to 1e308 does not overflow to infinity (and NaN).
+        let lo = t(axis.range.lowerBound) / 2, hi = t(axis.range.upperBound) / 2
+        let f = hi > lo ? (t(value) / 2 - lo) / (hi - lo) : 0.5
+        return f.isFinite ? f : 0.5
     }
 
     /// The SVG text: frame, axes, ticks, labels, the added elements, then the legend.
@@ -102,22 +104,43 @@ struct SVGDocument {
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// Ticks for an axis: powers of the log base, or about six round numbers.
+    /// The most ticks an axis gets, whatever its range.
+    static let maximumTicks = 12
+
+    /// Ticks for an axis: powers of the log base, or about six round numbers. Never more than
+    /// `maximumTicks`, and none for a range that is not finite: a range from -1e20 to 1.7e308, or one
+    /// narrower than the spacing of doubles at its magnitude, must not make the loop below spin.
     static func ticks(_ axis: Axis) -> [(value: Double, label: String)] {
         let lo = axis.range.lowerBound, hi = axis.range.upperBound
+        guard lo.isFinite, hi.isFinite else { return [] }
+        let name: (Double) -> String = { axis.bytes ? label($0) : plain($0) }
         switch axis.scale {
         case .log2, .log10:
+            guard hi > 0 else { return [] }
             let base = axis.scale == .log2 ? 2.0 : 10.0
             var v = pow(base, floor(log(max(lo, 1e-300)) / log(base)))
             var out: [(Double, String)] = []
-            while v <= hi * 1.0001 { out.append((v, axis.bytes ? label(v) : plain(v))); v *= base }
-            // At most ~9 labels across 470 px: every other power when there are more.
-            return out.count > 9 ? out.enumerated().filter { $0.offset % 2 == 0 }.map(\.element) : out
+            // At most ~2,100 powers of two between 1e-300 and 1.8e308: bounded.
+            while v <= hi * 1.0001 && v.isFinite && out.count < 2_100 { out.append((v, name(v))); v *= base }
+            // At most ~9 labels across 470 px: every other power when there are more (every k-th beyond 18).
+            guard out.count > 9 else { return out }
+            let k = max(2, (out.count + 8) / 9)
+            return out.enumerated().filter { $0.offset % k == 0 }.map(\.element)
         case .linear:
-            let raw = (hi - lo) / 6
-            let magnitude = pow(10, floor(log10(max(raw, 1e-300))))
+            let raw = hi / 6 - lo / 6   // not (hi - lo) / 6, which overflows for the widest ranges
+            guard raw > 0 else { return [(lo, name(lo))] }
+            let magnitude = pow(10, floor(log10(raw)))
             let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
-            return stride(from: ceil(lo / step) * step, through: hi + step * 1e-9, by: step).map { ($0, axis.bytes ? label($0) : plain($0)) }
+            let first = ceil(lo / step) * step
+            // A step below the spacing of doubles here adds nothing: the ends are the ticks then.
+            guard step.isFinite, first.isFinite, step > 4 * max(abs(lo), abs(hi)).ulp else { return [(lo, name(lo)), (hi, name(hi))] }
+            var out: [(Double, String)] = []
+            for i in 0..<maximumTicks {
+                let v = first + Double(i) * step
+                guard v <= hi + step * 1e-9, v.isFinite else { break }
+                out.append((v, name(v)))
+            }
+            return out
         }
     }
 

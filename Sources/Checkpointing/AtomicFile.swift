@@ -19,6 +19,7 @@ import SystemPackage
 public enum AtomicFile {
     /// Writes `bytes` to `path`, replacing any file there. The file is created with mode 0644 (less
     /// the umask); a crash may leave a stray `.NAME.tmp-*` file next to it, never a damaged `NAME`.
+    /// A character device or FIFO at `path` is written through, never replaced (`OutputTarget`).
     public static func write(_ bytes: [UInt8], to path: String) throws {
         try write(bytes, to: path, failingAt: nil)
     }
@@ -56,11 +57,29 @@ public enum AtomicFile {
 
     /// `write(_:to:)` with an optional injected failure: the call at `failingAt` fails with `EIO`
     /// instead of running. Tests use it to show that a failure at any step loses nothing.
-    static func write(_ bytes: [UInt8], to path: String, failingAt injected: Step?) throws {
-        let (directory, name) = split(path)
-        guard !name.isEmpty, name != ".", name != ".." else {
-            throw CheckpointError(.invalidArgument, source: path, "cannot write: the path names a directory, not a file")
+    static func write(_ bytes: [UInt8], to requested: String, failingAt injected: Step?) throws {
+        let requestedName = split(requested).name
+        guard !requestedName.isEmpty, requestedName != ".", requestedName != ".." else {
+            throw CheckpointError(.invalidArgument, source: requested, "cannot write: the path names a directory, not a file")
         }
+        // Renaming over a device, a FIFO or a link to one would replace it with a plain file: those are
+        // written through instead (`OutputTarget`), and a link to a regular file is renamed at its target.
+        let path: String
+        switch try OutputTarget.resolve(requested) {
+        case .writeThrough:
+            let fd = try OutputTarget.openWriteThrough(requested)
+            do {
+                try bytes.withUnsafeBytes { try OutputTarget.writeAll($0, to: fd, path: requested) }
+            } catch {
+                _ = try? fd.close()
+                throw error
+            }
+            try CheckpointError.io(requested, "cannot close", call: "close") { try fd.close() }
+            return
+        case .replace(let file):
+            path = file
+        }
+        let (directory, name) = split(path)
         let temporary = directory + "/" + temporaryName(for: name)
 
         // Runs one system call of `step`, or fails it with EIO if it is the injected step; a failure

@@ -30,16 +30,16 @@ public final class CSVLineReader {
     private let onChunk: ((UnsafeRawBufferPointer) -> Void)?
 
     public init(path: String, chunkSize: Int = 1 << 20, onChunk: ((UnsafeRawBufferPointer) -> Void)? = nil) throws(DatasetError) {
-        var status = stat()
-        guard stat(path, &status) == 0 else {
-            if errno == ENOENT { throw .fileNotFound(path: path) }
-            throw .unreadableFile(path: path, reason: String(cString: strerror(errno)))
+        // Only a regular file: a FIFO or a device would block or never end (`DataFile`).
+        let (fd, size) = try DataFile.open(path)
+        guard let file = fdopen(fd, "rb") else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw .unreadableFile(path: path, reason: reason)
         }
-        guard (status.st_mode & S_IFMT) != S_IFDIR else { throw .unreadableFile(path: path, reason: "it is a directory") }
-        guard let file = fopen(path, "rb") else { throw .unreadableFile(path: path, reason: String(cString: strerror(errno))) }
         self.path = path
         self.file = file
-        self.fileSize = Int(status.st_size)
+        self.fileSize = size
         self.buffer = [UInt8](repeating: 0, count: max(chunkSize, 64))
         self.onChunk = onChunk
     }

@@ -36,20 +36,10 @@ public struct CSVLoader: Sendable, Hashable {
 
     /// Reads and parses the file at `path`.
     public func load(path: String) throws(DatasetError) -> TabularDataset {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw .fileNotFound(path: path)
-        }
-        guard !isDirectory.boolValue else { throw .unreadableFile(path: path, reason: "it is a directory") }
-        // A FIFO or a device (/dev/zero) would block or never end: only regular files are read.
-        let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
-        guard type == .typeRegular else {
-            throw .unreadableFile(path: path, reason: "it is not a regular file")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .unreadableFile(path: path, reason: "permission denied or I/O error")
-        }
-        return try parse(bytes: [UInt8](data), source: path)
+        // A FIFO or a device (/dev/zero) would block or never end: only regular files are read,
+        // checked on the opened descriptor (`DataFile`).
+        let data = try DataFile.contents(of: path)
+        return try parse(bytes: data, source: path)
     }
 
     /// Parses CSV text already in memory; `source` names it in error messages.

@@ -1,5 +1,6 @@
 import CMPI
 import Foundation
+import Synchronization
 
 /// The one owner of `MPI_Init_thread` and `MPI_Finalize` in a process.
 ///
@@ -120,7 +121,27 @@ public enum MPIRuntime {
         defer { state.callLock.unlock() }
         guard case .running(_, let ownsMPI) = state.withPhase({ $0 }) else { return }
         state.withPhase { $0 = .finished }
-        if ownsMPI { try check(MPI_Finalize(), "MPI_Finalize") }
+        guard ownsMPI else { return }
+        finalizing.store(true, ordering: .relaxed)
+        defer { finalizing.store(false, ordering: .relaxed) }
+        try check(MPI_Finalize(), "MPI_Finalize")
+    }
+
+    /// Whether this process is inside `MPI_Finalize`. Finalize waits for every process of the job,
+    /// the launcher's daemons included, so one that is frozen (stopped, a node that stopped answering)
+    /// keeps a finished run there forever; a watchdog that sees this flag for too long calls
+    /// `abandonFinalize`.
+    public static var isFinalizing: Bool { finalizing.load(ordering: .relaxed) }
+
+    private static let finalizing = Atomic<Bool>(false)
+
+    /// Prints `error: <reason>` and ends this process at once (`_exit`), for a finalize that does not
+    /// return: `MPI_Abort` would wait on the same frozen process, and `exit` runs the MPI library's
+    /// exit handlers, which may wait on it too. Everything the run wrote was written before finalize.
+    public static func abandonFinalize(reason: String, code: Int32 = 1) -> Never {
+        fflush(nil)   // keep what this rank already printed
+        FileHandle.standardError.write(Data("error: \(MPIError.oneLine(reason))\n".utf8))
+        _exit(code)
     }
 
     /// Prints `error: <reason>` to stderr and ends every rank: `MPI_Abort(MPI_COMM_WORLD, code)` while

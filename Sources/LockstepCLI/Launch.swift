@@ -9,7 +9,9 @@ import Training
 ///
 /// Each restart hands the child its number and the failure that caused it (recorded in metrics.jsonl
 /// and summary.json as segments). An injected fault (`--inject-fault`, for tests) fires in the first
-/// segment only. SIGINT/SIGTERM stop the job without a restart (the ranks checkpoint and stop).
+/// segment only. SIGINT/SIGTERM to launch are passed on to mpirun and stop the job without a restart
+/// (the ranks checkpoint and stop); so does a stop the ranks report themselves (a SIGTERM sent to them
+/// directly), and an error every rank sees (a bad config) is reported once, not retried.
 struct Launch: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a lockstep command under mpirun, restarting it on fewer ranks when a rank fails.")
@@ -42,8 +44,11 @@ struct Launch: ParsableCommand {
     func run() throws {
         StopSignal.install()
         let words = command.first == "--" ? Array(command.dropFirst()) : command
+        let end: JobEnd
         do {
-            try RestartSupervisor(maxRestarts: maxRestarts, minRanks: minRanks).run(ranks: processes) { attempt in
+            end = try RestartSupervisor(maxRestarts: maxRestarts, minRanks: minRanks).run(ranks: processes) { attempt in
+                // A stop that came between two attempts ends the job here, before mpirun starts again.
+                if let signal = StopSignal.requested() { return JobEnd.stopped(128 + signal) }
                 var arguments = words
                 if attempt.restart.number > 0 {
                     // The injected failure happened; the restart resumes without it.
@@ -51,11 +56,34 @@ struct Launch: ParsableCommand {
                     if let cause = attempt.restart.cause { arguments += ["--restart-cause", cause] }
                 }
                 let outcome = try MPILauncher.runPassingThrough(ranks: attempt.ranks, arguments: arguments)
-                if outcome.status != 0 { throw JobFailed(outcome: outcome) }
+                return try JobEnd(outcome)
             }
         } catch let failed as JobFailed {
             // The job's ranks have said why; the exit status says how.
             throw ExitCode(StopSignal.requested().map { 128 + $0 } ?? failed.outcome.status)
+        }
+        switch end {
+        case .finished: return
+        case .stopped(let status), .refused(let status): throw ExitCode(status)   // the ranks have said so
+        }
+    }
+
+    /// How a job ended that is not restarted: finished; stopped on purpose (every rank checkpointed
+    /// and exited 130/143: docs/mpi.md, "Stopping on purpose"); or refused by every rank alike (a bad
+    /// config or command line, `JobStatus.sharedError`), which would fail the same way on any number
+    /// of ranks. Anything else is a failure (`JobFailed`) and restarts.
+    enum JobEnd {
+        case finished
+        case stopped(Int32)
+        case refused(Int32)
+
+        init(_ outcome: MPILauncher.Outcome) throws {
+            switch outcome.status {
+            case 0: self = .finished
+            case _ where outcome.cause == nil && outcome.stopSignal != nil: self = .stopped(128 + outcome.stopSignal!)
+            case JobStatus.sharedError, JobStatus.usage: self = .refused(outcome.status)
+            default: throw JobFailed(outcome: outcome)
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Training
 
 /// Starts this same executable under `mpirun` (for benchmarks that need real processes), with what
 /// these machines need — the same settings as `launch/mpirun.sh`: run-as-root permission,
@@ -23,8 +24,11 @@ enum MPILauncher {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// mpirun on this executable, configured but not started.
-    private static func mpirun(ranks: Int, arguments: [String]) throws -> Process {
+    /// mpirun on this executable, configured but not started. With `diesWithLauncher`, and where
+    /// util-linux's `setpriv` is installed, mpirun gets SIGTERM when this process dies (`--pdeathsig`,
+    /// `prctl(PR_SET_PDEATHSIG)`): a launcher killed with SIGKILL, which it cannot pass on, leaves no
+    /// orphaned job; the ranks stop as on any SIGTERM, after a checkpoint.
+    private static func mpirun(ranks: Int, arguments: [String], diesWithLauncher: Bool = false) throws -> Process {
         guard let mpirun = which("mpirun") else {
             throw Failure(description: "mpirun not found on PATH (install openmpi-bin, or run launch/setup.sh)")
         }
@@ -36,8 +40,14 @@ enum MPILauncher {
         if getuid() == 0 { mpiArguments.append("--allow-run-as-root") }
         if ranks > ProcessInfo.processInfo.activeProcessorCount { mpiArguments += ["--oversubscribe", "--bind-to", "none"] }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: mpirun)
-        process.arguments = mpiArguments + [executable] + arguments
+        if diesWithLauncher, let setpriv = which("setpriv") {
+            // setpriv execs mpirun in its own process: the pid launch forwards signals to is mpirun's.
+            process.executableURL = URL(fileURLWithPath: setpriv)
+            process.arguments = ["--pdeathsig", "TERM", "--", mpirun] + mpiArguments + [executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: mpirun)
+            process.arguments = mpiArguments + [executable] + arguments
+        }
         process.environment = environment
         return process
     }
@@ -48,16 +58,24 @@ enum MPILauncher {
         /// The first line of the job's stderr that says why it failed: a rank's `error: …` or
         /// mpirun's `… exited on signal …`.
         var cause: String?
+        /// The signal a rank said it stopped on (`interrupted by SIGTERM at step N; …`): the ranks
+        /// stopped on purpose, after a checkpoint, rather than failed.
+        var stopSignal: Int32?
     }
 
     /// Runs `lockstep <arguments>` on `ranks` MPI processes with stdout and stderr passed through as
     /// they come; stderr is also scanned for the cause of a failure.
     static func runPassingThrough(ranks: Int, arguments: [String]) throws -> Outcome {
-        let process = try mpirun(ranks: ranks, arguments: arguments)
+        let process = try mpirun(ranks: ranks, arguments: arguments, diesWithLauncher: true)
         let errors = Pipe()
         process.standardError = errors
         try process.run()
+        // mpirun has its own process group: a Ctrl-C at the terminal, or a SIGTERM sent to launch, reaches
+        // only launch, which passes it on (mpirun forwards it to the ranks, which checkpoint and stop).
+        StopSignal.forward(to: process.processIdentifier)
+        defer { StopSignal.forward(to: nil) }
         var cause: String?
+        var stopSignal: Int32?
         var pending = Data()
         let reader = errors.fileHandleForReading
         while true {
@@ -71,10 +89,12 @@ enum MPILauncher {
                 if cause == nil, line.contains("error: ") || line.contains("exited on signal") {
                     cause = line.trimmingCharacters(in: .whitespaces)
                 }
+                if stopSignal == nil, line.contains("interrupted by SIGTERM at step") { stopSignal = SIGTERM }
+                if stopSignal == nil, line.contains("interrupted by SIGINT at step") { stopSignal = SIGINT }
             }
         }
         process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, cause: cause)
+        return Outcome(status: process.terminationStatus, cause: cause, stopSignal: stopSignal)
     }
 
     static func which(_ name: String) -> String? {

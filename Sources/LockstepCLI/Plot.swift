@@ -26,6 +26,8 @@ struct Plot: ParsableCommand {
         guard metrics.contains(metric) else {
             throw TrainingError("--metric \(metric) is not one of \(metrics.joined(separator: ", "))")
         }
+        // The chart must not land on a run's metrics.jsonl (or any other file of the runs it reads).
+        try OutputGuard.check(output, option: "--output", runFolders: runs)
         try RunCurves.write(runs: runs, metric: metric, to: output)
         print("wrote \(output)")
     }

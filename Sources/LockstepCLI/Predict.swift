@@ -29,7 +29,8 @@ struct Predict: ParsableCommand {
         let folder = try RunFolder.load(runFolder)
         let weights = try folder.weightsPath(checkpoint)
         let destination = output ?? (input.hasSuffix(".csv") ? String(input.dropLast(4)) : input) + ".predictions.csv"
-        guard destination != input else { throw ValidationError("--output must not be the input file") }
+        // By device and inode, not by spelling: `dir/./in.csv` is the input, RUN/model.safetensors the model.
+        try OutputGuard.check(destination, option: "--output", inputs: [input, weights], runFolders: [runFolder])
         var predictor = try Predictor(folder: folder, weights: weights)
         // Ctrl-C between chunks removes the hidden temporary instead of leaving it behind.
         StopSignal.install()

@@ -103,6 +103,7 @@ struct Train: ParsableCommand {
         if let ranks, ranks > Self.maximumSimulatedRanks, ranks <= config.microBatchesPerStep {
             throw TrainingError("--ranks \(ranks) is more than the \(Self.maximumSimulatedRanks) simulated ranks one process runs; use mpirun for more")
         }
+        if let timeline { try checkTimeline(timeline, config: config) }
         let fault = injectFault.flatMap(FaultInjection.init)
         StopSignal.install()
         // Log lines reach a file or pipe as they are printed (`tail -f`, a scheduler's log), not in
@@ -160,7 +161,8 @@ struct Train: ParsableCommand {
             let comm: Communicator = network.map { ShapedCommunicator(world, network: $0) } ?? world
             // One watchdog per process: simulated ranks share it (any rank's step is progress).
             let watchdog = comm.rank == 0 || World.isMPILaunch ? Watchdog(timeout: timeout, rank: comm.rank) : nil
-            defer { watchdog?.stop() }
+            // Under MPI, `World.run` finalizes MPI after this returns: the watchdog bounds that too.
+            defer { if World.isMPILaunch { watchdog?.watchFinalize() } else { watchdog?.stop() } }
             let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, initialStatePath: initPath,
                                   resume: attempt.resume)
             run.showsProgress = !quiet
@@ -187,6 +189,15 @@ struct Train: ParsableCommand {
                 throw interrupted
             }
         }
+    }
+
+    /// The timeline is written at the end: it must not land on the run's own files or on what the
+    /// run reads (compared by device and inode), which the run would otherwise lose after training.
+    private func checkTimeline(_ timeline: String, config: RunConfig) throws {
+        var inputs = [options.config]
+        if case .csv(let path, _) = config.data.source { inputs.append(path) }
+        if let validation = config.data.options.validationPath { inputs.append(validation) }
+        try OutputGuard.check(timeline, option: "--timeline", inputs: inputs, runFolders: [out ?? config.output.dir])
     }
 
     /// The command that continues this run from its newest checkpoint.

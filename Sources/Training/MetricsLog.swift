@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import Checkpointing
+import Datasets
 
 /// `OUT/metrics.jsonl`, one `MetricsRecord` per line: rank 0 appends them through `JSONOutput`
 /// (sorted keys, never a non-finite number), and `read` gives them back typed.
@@ -53,7 +54,29 @@ extension MetricsLog {
     /// skipped: a run killed mid-append leaves its last line cut short, and the records before it
     /// still stand. Throws when the file cannot be read.
     public static func read(_ path: String) throws -> [MetricsRecord] {
-        try lines(path).compactMap(\.record)
+        var records: [MetricsRecord] = []
+        try forEachRecord(path) { records.append($0) }
+        return records
+    }
+
+    /// Calls `body` with each record of `path` in file order, reading the file a chunk at a time
+    /// (`CSVLineReader`, a line reader, which also refuses anything but a regular file): memory stays
+    /// at a chunk however long the log, where `read` holds every record. Lines that are not records are
+    /// skipped, as by `read`.
+    public static func forEachRecord(_ path: String, _ body: (MetricsRecord) throws -> Void) throws {
+        let reader: CSVLineReader
+        do {
+            reader = try CSVLineReader(path: path)
+        } catch {
+            throw TrainingError("\(path): cannot read the metrics file (\(error))")
+        }
+        let decoder = JSONDecoder()
+        // nil at the end of the file; .some(nil) for a line that is not a record.
+        while let record = try reader.nextLine({ bytes, line -> MetricsRecord? in
+            try? decoder.decode(MetricsRecord.self, from: Data(UnsafeBufferPointer(rebasing: bytes[line])))
+        }) {
+            if let record { try body(record) }
+        }
     }
 
     /// The segment records of `path`, in order; none when it cannot be read.
@@ -78,11 +101,15 @@ extension MetricsLog {
 
     /// Every non-empty line of `path` and the record it holds, if it is one.
     private static func lines(_ path: String) throws -> [(text: ArraySlice<UInt8>, record: MetricsRecord?)] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TrainingError("\(path): cannot read the metrics file")
+        // A regular file only (`DataFile`): a FIFO or a device in a run folder must not hang `plot`.
+        let bytes: [UInt8]
+        do {
+            bytes = try DataFile.contents(of: path)
+        } catch {
+            throw TrainingError("\(path): cannot read the metrics file (\(error))")
         }
         let decoder = JSONDecoder()
-        return [UInt8](data).split(separator: UInt8(ascii: "\n")).map { line in
+        return bytes.split(separator: UInt8(ascii: "\n")).map { line in
             (line, try? decoder.decode(MetricsRecord.self, from: Data(line)))
         }
     }

@@ -21,31 +21,46 @@ public enum RunCurves {
     }
 
     /// The curves of one run: `train loss` (with metric `loss`) and `validation <metric>`, each left out
-    /// when the run has no such records. Undefined values (`null`) are skipped.
+    /// when the run has no such records. Undefined values (`null`), negative steps and values no run
+    /// can log (`isPossible`) are skipped.
     public static func curves(of run: String, metric: String) throws -> [Curve] {
         let path = run + "/metrics.jsonl"
-        let records: [MetricsRecord]
-        do {
-            records = try MetricsLog.read(path)
-        } catch {
-            throw TrainingError("\(path): cannot read the run's metrics (is \(run) a run folder?)")
-        }
         let name = URL(fileURLWithPath: run).standardizedFileURL.lastPathComponent
         var train: [(Int, Double)] = [], validation: [(Int, Double)] = []
-        for record in records {
-            switch record.event {
-            case .train(let logged) where metric == "loss":
-                if let loss = logged.loss.value { train.append((logged.step, loss)) }
-            case .eval(let eval):
-                if let value = eval.validation.metric(named: metric) { validation.append((eval.step, value)) }
-            default:
-                break
+        // Streamed: a log of millions of records costs its points, not its records.
+        do {
+            try MetricsLog.forEachRecord(path) { record in
+                switch record.event {
+                case .train(let logged) where metric == "loss":
+                    if let loss = logged.loss.value, logged.step >= 0, Self.isPossible(loss, metric: metric) { train.append((logged.step, loss)) }
+                case .eval(let eval):
+                    if let value = eval.validation.metric(named: metric), eval.step >= 0, Self.isPossible(value, metric: metric) {
+                        validation.append((eval.step, value))
+                    }
+                default:
+                    break
+                }
             }
+        } catch {
+            throw TrainingError("\(path): cannot read the run's metrics (is \(run) a run folder?)")
         }
         var curves: [Curve] = []
         if !train.isEmpty { curves.append(Curve(name: "\(name) train loss", points: train)) }
         if !validation.isEmpty { curves.append(Curve(name: "\(name) validation \(metric)", points: validation)) }
         return curves
+    }
+
+    /// Whether `value` can be a `metric` of a Lockstep run at all: finite, within float32's range (the
+    /// figures are computed in float32), not negative for a loss or an error (every loss a config can
+    /// name is a mean of non-negative terms), and between 0 and 1 for a rate. A record that fails is a
+    /// damaged or hand-edited line, and is left off the chart rather than stretching its axis to 1e308.
+    static func isPossible(_ value: Double, metric: String) -> Bool {
+        guard value.isFinite, abs(value) <= Double(Float.greatestFiniteMagnitude) else { return false }
+        switch metric {
+        case "loss", "mse", "mae": return value >= 0
+        case "accuracy", "auc", "precision", "recall", "f1": return value >= 0 && value <= 1
+        default: return true
+        }
     }
 
     /// The chart of `metric` over the runs, as SVG text. Throws when no run has a point to draw.

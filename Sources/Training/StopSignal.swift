@@ -44,6 +44,19 @@ public enum StopSignal {
         }
     }
 
+    /// The process the stop signals go on to (a launcher's `mpirun`), or 0. Lock-free, for the handler.
+    private static let forwardTarget = Atomic<Int32>(0)
+
+    /// Passes SIGINT and SIGTERM on to the process `pid` (a launcher's child, which has its own process
+    /// group, so a Ctrl-C at the terminal reaches only the launcher), or stops passing them with nil.
+    /// A signal received before the call is sent at once. A repeated SIGTERM is not passed on (a second
+    /// one makes mpirun end the ranks before their checkpoint); a second SIGINT is, since the user
+    /// insists. While forwarding, the launcher itself stays to reap its child instead of exiting.
+    public static func forward(to pid: Int32?) {
+        forwardTarget.store(pid ?? 0, ordering: .relaxed)
+        if let pid, let signal = requested() { _ = kill(pid, signal) }   // ESRCH: the child is gone, nothing to stop
+    }
+
     /// The stop signal received so far, if any.
     public static func requested() -> Int32? {
         let signal = received.load(ordering: .relaxed)
@@ -52,6 +65,12 @@ public enum StopSignal {
 
     private static let handle: @convention(c) (Int32) -> Void = { signal in
         let (exchanged, _) = StopSignal.received.compareExchange(expected: 0, desired: signal, ordering: .relaxed)
+        let target = StopSignal.forwardTarget.load(ordering: .relaxed)
+        if target > 0 {
+            // kill(2) is async-signal-safe; its failure (the child just exited) needs no handling.
+            if exchanged || signal == SIGINT { _ = kill(target, signal) }
+            return
+        }
         if !exchanged, signal == SIGINT { _exit(128 + signal) }   // a second Ctrl-C: the user insists
     }
 }

@@ -3,11 +3,14 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Checkpointing
 
 /// An output file written in pieces that appears only when complete: bytes go to a hidden temporary
 /// in the same directory, and `commit` fsyncs it and renames it over the target. Until then (an error,
 /// a bad row, a crash) the target is untouched and `abandon` (or deinit) removes the temporary: a
-/// failed `predict` leaves no partial predictions file. The one-shot counterpart is `AtomicFile`.
+/// failed `predict` leaves no partial predictions file. The one-shot counterpart is `AtomicFile`. A
+/// character device or FIFO at the path (`--output /dev/stdout`) is written through instead of being
+/// replaced by a plain file (`OutputTarget`).
 ///
 /// ```swift
 /// let out = try StreamingOutputFile(path: "preds.csv")
@@ -16,7 +19,11 @@ import Darwin
 /// ```
 public final class StreamingOutputFile {
     public let path: String
-    private let temporary: String
+    /// The hidden temporary renamed over the target at `commit`; nil when the target is a device or
+    /// FIFO written through (`OutputTarget`): those are never renamed over, and cannot be atomic.
+    private let temporary: String?
+    /// The regular file the temporary replaces (`path`, or what a symbolic link at `path` points to).
+    private let target: String
     private var fd: Int32
     private var pending: [UInt8] = []
     private var done = false
@@ -24,12 +31,23 @@ public final class StreamingOutputFile {
     public init(path: String) throws {
         self.path = path
         let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         guard !name.isEmpty else { throw TrainingError("\(path): the output path names a directory, not a file") }
-        temporary = (directory.isEmpty ? "/" : directory) + "/." + name + ".tmp-\(getpid())-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw TrainingError("\(path): cannot create the output file (\(String(cString: strerror(errno))))") }
+        switch try OutputTarget.resolve(path) {
+        case .writeThrough:
+            temporary = nil
+            target = path
+            fd = try OutputTarget.openWriteThrough(path).rawValue
+        case .replace(let file):
+            target = file
+            let slash = file.lastIndex(of: "/")
+            let directory = slash.map { String(file[..<$0]) } ?? "."
+            let name = slash.map { String(file[file.index(after: $0)...]) } ?? file
+            let temporary = (directory.isEmpty ? "/" : directory) + "/." + name + ".tmp-\(getpid())-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+            self.temporary = temporary
+            fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw TrainingError("\(path): cannot create the output file (\(String(cString: strerror(errno))))") }
+        }
         pending.reserveCapacity(1 << 16)
     }
 
@@ -54,13 +72,22 @@ public final class StreamingOutputFile {
         pending.removeAll(keepingCapacity: true)
     }
 
-    /// Writes what is buffered, flushes it to disk and renames the file into place.
+    /// Writes what is buffered, flushes it to disk and renames the file into place (a device or FIFO
+    /// has had every byte written through, and is only closed).
     public func commit() throws {
         try flush()
+        guard let temporary else {
+            let closed = close(fd)
+            fd = -1
+            done = true
+            guard closed == 0 else { throw TrainingError("\(path): cannot close the output (\(String(cString: strerror(errno))))") }
+            return
+        }
         guard fsync(fd) == 0 else { throw TrainingError("\(path): cannot flush the output file (\(String(cString: strerror(errno))))") }
-        close(fd)
-        fd = -1
-        guard rename(temporary, path) == 0 else {
+        let closed = close(fd)
+        fd = -1   // whatever close returns, the descriptor is gone (never retry close on Linux)
+        guard closed == 0 else { throw TrainingError("\(path): cannot close the output file (\(String(cString: strerror(errno))))") }
+        guard rename(temporary, target) == 0 else {
             throw TrainingError("\(path): cannot move the output file into place (\(String(cString: strerror(errno))))")
         }
         done = true
@@ -71,7 +98,7 @@ public final class StreamingOutputFile {
         guard !done else { return }
         done = true
         if fd >= 0 { close(fd); fd = -1 }
-        unlink(temporary)
+        if let temporary { unlink(temporary) }
     }
 }
 

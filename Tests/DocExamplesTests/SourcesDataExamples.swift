@@ -48,6 +48,12 @@ enum DatasetsExamples {
         _ = label
     }
 
+    static func dataFile() throws {
+        let file = try DataFile.open("configs/data/digits.csv")
+        defer { close(file.descriptor) }
+        print(file.size)
+    }
+
     static func csv() throws {
         let digits = try CSVLoader(labelColumn: "digit").load(path: "configs/data/digits.csv")
         (digits.count, digits.featureCount, digits.task)   // (1797, 64, .multiclass(classes: 10))
@@ -215,6 +221,17 @@ enum MPIExamples {
 }
 
 enum CheckpointingExamples {
+    static func outputTarget() throws {
+        switch try OutputTarget.resolve("preds.csv") {
+        case .replace(let file): print("temporary beside \(file), renamed over it")
+        case .writeThrough: print("written through a descriptor, never renamed")
+        }
+    }
+
+    static func fileIdentity() throws {
+        if try FileIdentity(of: "out/../in.csv") == FileIdentity(of: "in.csv") { print("the same file") }
+    }
+
     static func folderLock() throws {
         let lock = try FolderLock.acquire("runs/x", purpose: "lockstep train")   // or: runs/x: in use by pid 4711 (lockstep train) …
         defer { lock.release() }

@@ -91,6 +91,10 @@ enum LifecycleDatasetsExamples {
 }
 
 enum LifecycleTrainingExamples {
+    static func outputGuard() throws {
+        try OutputGuard.check("preds.csv", option: "--output", inputs: ["new.csv"], runFolders: ["runs/x"])
+    }
+
     static func dataProvenance() {
         DataProvenance(role: "train", path: "patients.csv", rows: 1200, sha256: "9f86d0…")
     }

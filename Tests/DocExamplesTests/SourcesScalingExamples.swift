@@ -100,6 +100,12 @@ enum ScalingExamples {
         try ScalingCharts.write(report, into: "docs/scaling")
     }
 
+    static func pixelThinning() {
+        let kept = PixelThinning.kept([(90.0, 1.0), (90.2, 3.0), (90.4, 2.0), (91.0, 0.5)], columns: 470, left: 90)
+        // [0, 1, 2, 3]: every point is some column's first, last, lowest or highest
+        _ = kept
+    }
+
     static func lineChart() {
         var chart = LineChart(title: "Weak scaling", xLabel: "ranks", yLabel: "efficiency T₁/T_W")
         chart.series.append(.init(name: "measured", points: [(1, "1", 1.0, "1.000"), (2, "2", 0.91, "0.910")]))

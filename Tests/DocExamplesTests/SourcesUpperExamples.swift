@@ -17,6 +17,11 @@ import Benchmarks
 // LockstepCLI, and those of Checkpointing that name Training's types, each compiled inside a function.
 
 enum UpperExamples {
+    static func jobStatus() {
+        let status = JobStatus.status(for: TrainingError("no such file"), underLauncher: true)   // 78
+        _ = status
+    }
+
     static func configDocument(text: String) throws {
         let config = try ConfigDocument.decode(RunConfig.self, yaml: text, source: "run.yaml", overrides: ["train.steps=30"])
         _ = config
