@@ -38,7 +38,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     /// (no states, a vocabulary of one token, a context of zero tokens, a row that is not a distribution).
     case invalidSequenceData(String)
 
-    public var description: String { Self.oneLine(message) }
+    public var description: String { message.escapedToOneLine }
 
     private var message: String {
         switch self {
@@ -78,27 +78,6 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
         case .invalidBatchPlan(let problem):
             return problem.message()
         }
-    }
-
-    /// `text` with line breaks and other control characters written as escapes (`\r`, `\u{1}`): a
-    /// header name or cell from a damaged file must not split the message over lines (found by fuzzing).
-    private static func oneLine(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) else { return text }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out.unicodeScalars.append(scalar)
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
     }
 
     /// A column list short enough for one line: a 65-column file shows its first 40 names.
