@@ -36,6 +36,7 @@ extension PackManifest {
         guard format == Self.currentFormat else { throw refuse("format \"\(format)\", expected \"\(Self.currentFormat)\"") }
         guard features > 0, rowBytes == 4 * (features + 1) else { throw refuse("row_bytes \(rowBytes) is not 4 × (features \(features) + 1)") }
         guard blockBytes > 0, blockBytes % 4096 == 0 else { throw refuse("block_bytes \(blockBytes) is not a positive multiple of 4096") }
+        do { try preprocessing.check(source: path) } catch { throw PackError("\(error)") }   // it becomes the run's preprocessing.json
         guard preprocessing.encodedWidth == features else {
             throw refuse("the preprocessing encodes \(preprocessing.encodedWidth) features, the rows hold \(features)")
         }

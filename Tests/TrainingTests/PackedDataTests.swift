@@ -158,6 +158,15 @@ struct PackedDataTests {
         digests[3] ^= 0x80
         try digests.write(to: URL(fileURLWithPath: blocks))
         try expectRefusal("an altered block list", naming: "validation-00000.blocks")
+        // The manifest: another format, or a preprocessing that could not be applied, is refused on open.
+        let manifestPath = f.pack + "/manifest.json", manifest = try String(contentsOfFile: manifestPath, encoding: .utf8)
+        for (what, damaged) in [("format", manifest.replacingOccurrences(of: "lockstep-pack-v1", with: "lockstep-pack-v9")),
+                                ("scale 0", manifest.replacingOccurrences(of: #""scale" : [0-9.e+-]+"#, with: "\"scale\" : 0",
+                                                                          options: .regularExpression))] {
+            #expect(damaged != manifest, "\(what): the edit did not apply")
+            try damaged.write(toFile: manifestPath, atomically: true, encoding: .utf8)
+            #expect { _ = try PackedDataSet(directory: f.pack) } throws: { "\($0)".contains("manifest.json") && !"\($0)".contains("\n") }
+        }
     }
 
     @Test("lockstep data pack killed half-way leaves no manifest; the folder is refused, then packed again")
