@@ -39,18 +39,8 @@ public struct StepBenchmark {
     public func run(seconds: Double = 1.5) throws -> Result {
         BLASThreads.set(1)
         let trainer = try Trainer(config: config, data: PreparedData(config: config))
-        for _ in 0..<3 { try trainer.step() }
-        let probeStart = DispatchTime.now().uptimeNanoseconds
-        try trainer.step()
-        let probe = Double(DispatchTime.now().uptimeNanoseconds - probeStart) / 1e9
-        let perBlock = max(1, Int(seconds / 5 / max(probe, 1e-7)))
-        var blocks: [Double] = []
-        for _ in 0..<5 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<perBlock { try trainer.step() }
-            blocks.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(perBlock))
-        }
-        return Result(name: name, batch: batch, microsecondsPerStep: blocks.sorted()[2],
+        let blocks = try blockMicrosecondsPerStep(trainer, seconds: seconds), microseconds = blocks.sorted()[2]
+        return Result(name: name, batch: batch, microsecondsPerStep: microseconds,
                       gemmFlopsPerStep: Self.gemmFlops(trainer.model, batch: batch))
     }
 

@@ -135,17 +135,7 @@ public struct TransformerLMBenchmark {
     public func run(seconds: Double = 1.5) throws -> Result {
         BLASThreads.set(1)
         let (trainer, model) = try makeTrainer()
-        for _ in 0..<3 { try trainer.step() }
-        let probeStart = DispatchTime.now().uptimeNanoseconds
-        try trainer.step()
-        let probe = Double(DispatchTime.now().uptimeNanoseconds - probeStart) / 1e9
-        let perBlock = max(1, Int(seconds / 5 / max(probe, 1e-7)))
-        var blocks: [Double] = []
-        for _ in 0..<5 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<perBlock { try trainer.step() }
-            blocks.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(perBlock))
-        }
+        let blocks = try blockMicrosecondsPerStep(trainer, seconds: seconds), microseconds = blocks.sorted()[2]
         let profile = GEMMProfile()
         let profiledSteps = 3
         try profile.track { for _ in 0..<profiledSteps { try trainer.step() } }
@@ -159,7 +149,7 @@ public struct TransformerLMBenchmark {
         let breakdown = groups.map { (call: $0.key, count: $0.value.count / profiledSteps,
                                       microseconds: Double($0.value.nanoseconds) / 1e3 / Double(profiledSteps)) }
             .sorted { $0.microseconds > $1.microseconds }
-        return Result(batch: batch, context: size.context, microsecondsPerStep: blocks.sorted()[2], blockMicroseconds: blocks,
+        return Result(batch: batch, context: size.context, microsecondsPerStep: microseconds, blockMicroseconds: blocks,
                       gemmFlopsPerStep: Self.gemmFlops(model, batch: batch),
                       gemmMicroseconds: Double(profile.nanoseconds) / 1e3 / Double(profiledSteps),
                       gemmCalls: perStep.calls.count, gemmBreakdown: breakdown,

@@ -38,7 +38,8 @@ public func auc(scores: [Double], labels: [Float]) -> Double {
 /// ```
 public struct AUCAccumulator: Sendable {
     private var keys: [UInt64] = []
-    private var sawNaN = false
+    /// Whether a NaN score was added (the AUC is then undefined).
+    public private(set) var sawNaN = false
 
     public init(capacity: Int = 0) { keys.reserveCapacity(capacity) }
 

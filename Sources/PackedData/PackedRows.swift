@@ -47,15 +47,14 @@ public final class PackedRows: LabeledRows, @unchecked Sendable {
         let targets: Tensor
         if case .multiclass = task { targets = Tensor(uninitializedShape: [m]) } else { targets = Tensor(uninitializedShape: [m, 1]) }
         let x = inputs.floats, y = targets.floats
-        let list = Array(indices)
-        for index in list { precondition(index >= 0 && index < count, "sample index \(index) out of range for \(count) rows") }
+        for index in indices { precondition(index >= 0 && index < count, "sample index \(index) out of range for \(count) rows") }
         var rows = [Float](repeating: 0, count: stride * min(m, Self.runRows))
-        var k = 0
+        var k = 0, at = indices.startIndex
         while k < m {
             // A run of consecutive indices in one shard is one read.
-            let first = list[k], shard = first / rowsPerShard
+            let first = indices[at], shard = first / rowsPerShard
             var run = 1
-            while k + run < m, run < Self.runRows, list[k + run] == first + run, (first + run) / rowsPerShard == shard { run += 1 }
+            while k + run < m, run < Self.runRows, indices[at + run] == first + run, (first + run) / rowsPerShard == shard { run += 1 }
             try rows.withUnsafeMutableBufferPointer { r in
                 try readRows(first, count: run, into: UnsafeMutableRawBufferPointer(start: r.baseAddress!, count: run * rowBytes))
                 for j in 0..<run {
@@ -64,6 +63,7 @@ public final class PackedRows: LabeledRows, @unchecked Sendable {
                 }
             }
             k += run
+            at += run
         }
         return (inputs, targets)
     }

@@ -63,7 +63,7 @@ extension EvaluationResult {
         let a = counts.ranking.value()
         if a.isFinite { auc = a } else {
             auc = nil
-            undefined["auc"] = counts.sawNaN ? "the model output NaN scores" : "the data holds only one class"
+            undefined["auc"] = counts.ranking.sawNaN ? "the model output NaN scores" : "the data holds only one class"
         }
         if tp + fp > 0 { precision = Double(tp) / Double(tp + fp) } else { undefined["precision"] = "no row was predicted positive" }
         if tp + fn > 0 { recall = Double(tp) / Double(tp + fn) } else { undefined["recall"] = "the data holds no positive row" }
@@ -75,13 +75,11 @@ extension EvaluationResult {
 /// What a binary evaluation keeps while it streams: the confusion counts at logit 0 and the AUC's keys.
 struct BinaryCounts {
     var truePositives = 0, falsePositives = 0, falseNegatives = 0
-    var sawNaN = false
     var ranking = AUCAccumulator()
 
     mutating func add(score: Float, label: Float) {
         let predicted = score > 0, actual = label > 0.5
         if predicted && actual { truePositives += 1 } else if predicted { falsePositives += 1 } else if actual { falseNegatives += 1 }
-        if score.isNaN { sawNaN = true }
         ranking.add(score: score, label: label)
     }
 }

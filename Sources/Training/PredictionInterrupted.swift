@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `predict` stopped by SIGINT or SIGTERM between chunks: the predictions file was not written (its
 /// temporary is removed), and the target keeps whatever it held before.
 public struct PredictionInterrupted: Error, CustomStringConvertible {
@@ -16,6 +10,6 @@ public struct PredictionInterrupted: Error, CustomStringConvertible {
     public var exitCode: Int32 { 128 + signal }
 
     public var description: String {
-        "interrupted by \(signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)") after \(rows) rows; \(output) was not written"
+        "interrupted by \(signalName(signal)) after \(rows) rows; \(output) was not written"
     }
 }

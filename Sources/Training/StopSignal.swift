@@ -87,6 +87,11 @@ public struct RunInterrupted: Error, CustomStringConvertible {
     public var exitCode: Int32 { 128 + signal }
 
     public var description: String {
-        "interrupted by \(signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)") at step \(step); checkpoint \(checkpoint)"
+        "interrupted by \(signalName(signal)) at step \(step); checkpoint \(checkpoint)"
     }
+}
+
+/// `SIGINT`, `SIGTERM`, or `signal N`: how a stop's one-line message names its signal.
+func signalName(_ signal: Int32) -> String {
+    signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
 }
