@@ -4,20 +4,43 @@ import ConfigCoding
 public struct OptimizerConfig: Sendable, Equatable, Decodable {
     public var type: Kind
     public var lr: Double
-    /// L2 penalty (sgd, adam) or decoupled weight decay (adamw, default 0.01).
+    /// L2 penalty (sgd, adam, lars) or decoupled weight decay (adamw, lamb; default 0.01).
     public var weightDecay: Double
-    public var momentum = 0.0
+    /// sgd: default 0; lars: default 0.9.
+    public var momentum: Double
     public var dampening = 0.0
     public var nesterov = false
     public var betas = (0.9, 0.999)
-    public var eps = 1e-8
+    /// adam, adamw, lars: default 1e-8; lamb: 1e-6.
+    public var eps: Double
+    /// lars: η, the trust ratio's coefficient.
+    public var trustCoefficient = 0.001
+    /// lars, lamb: which parameters take no trust ratio and no weight decay.
+    public var exclude = Exclusion.oneDimensional
     public var lrScaling: LRScaling?
 
     public enum Kind: String, Sendable, Hashable, CaseIterable {
-        case sgd, adam, adamw
+        case sgd, adam, adamw, lars, lamb
 
         /// The keys this rule takes beyond `type`, `lr`, `weight_decay` and `lr_scaling`.
-        var keys: [String] { self == .sgd ? ["momentum", "dampening", "nesterov"] : ["betas", "eps"] }
+        var keys: [String] {
+            switch self {
+            case .sgd: ["momentum", "dampening", "nesterov"]
+            case .adam, .adamw: ["betas", "eps"]
+            case .lars: ["momentum", "nesterov", "trust_coefficient", "eps", "exclude"]
+            case .lamb: ["betas", "eps", "exclude"]
+            }
+        }
+
+        /// LARS and LAMB: a trust ratio per parameter tensor.
+        public var isLayerwise: Bool { self == .lars || self == .lamb }
+    }
+
+    /// `exclude` of lars and lamb: `one_dimensional` leaves every parameter with fewer than two
+    /// dimensions (biases, batch- and layer-norm scales and shifts) out of the trust ratio and weight
+    /// decay, as You et al. do; `none` adapts every parameter.
+    public enum Exclusion: String, Sendable, Hashable, CaseIterable {
+        case oneDimensional = "one_dimensional", none
     }
 
     /// `optimizer.lr_scaling: {reference_batch: 256, rule: linear}`: `lr × global / reference_batch`
@@ -40,7 +63,9 @@ public struct OptimizerConfig: Sendable, Equatable, Decodable {
 
     public init(type: Kind, lr: Double, lrScaling: LRScaling? = nil) {
         (self.type, self.lr, self.lrScaling) = (type, lr, lrScaling)
-        weightDecay = type == .adamw ? 0.01 : 0
+        weightDecay = type == .adamw || type == .lamb ? 0.01 : 0
+        momentum = type == .lars ? 0.9 : 0
+        eps = type == .lamb ? 1e-6 : 1e-8
     }
 
     /// The learning rate after `lrScaling` for a global batch of `globalBatch` samples.
@@ -71,13 +96,21 @@ public struct OptimizerConfig: Sendable, Equatable, Decodable {
             betas = (pair[0], pair[1])
         }
         try map.read("eps", into: &eps)
+        try map.read("trust_coefficient", into: &trustCoefficient)
+        exclude = try map.choice("exclude") ?? exclude
         lrScaling = try map.optional("lr_scaling")
     }
 
     var canonical: ConfigValue {
-        let own = type == .sgd
-            ? ConfigValue.pairs(["momentum": .double(momentum), "dampening": .double(dampening), "nesterov": .bool(nesterov)])
-            : ConfigValue.pairs(["betas": .list([.double(betas.0), .double(betas.1)]), "eps": .double(eps)])
+        let betas = ConfigValue.list([.double(betas.0), .double(betas.1)])
+        let own = switch type {
+        case .sgd: ConfigValue.pairs(["momentum": .double(momentum), "dampening": .double(dampening), "nesterov": .bool(nesterov)])
+        case .adam, .adamw: ConfigValue.pairs(["betas": betas, "eps": .double(eps)])
+        case .lars: ConfigValue.pairs(["momentum": .double(momentum), "nesterov": .bool(nesterov),
+                                       "trust_coefficient": .double(trustCoefficient), "eps": .double(eps),
+                                       "exclude": .string(exclude.rawValue)])
+        case .lamb: ConfigValue.pairs(["betas": betas, "eps": .double(eps), "exclude": .string(exclude.rawValue)])
+        }
         return .map(ConfigValue.pairs(["type": .string(type.rawValue), "lr": .double(lr), "weight_decay": .double(weightDecay)])
             + own + ConfigValue.pairs(["lr_scaling": lrScaling?.canonical ?? .null]))
     }
@@ -85,14 +118,19 @@ public struct OptimizerConfig: Sendable, Equatable, Decodable {
     func validate(at path: ConfigPath) throws {
         try path.key("lr").positive(lr)
         try path.key("weight_decay").nonNegative(weightDecay)
-        if type == .sgd {
+        switch type {
+        case .sgd, .lars:
             try path.key("momentum").fraction(momentum)
             try path.key("dampening").fraction(dampening, closed: true)
             if nesterov && (momentum == 0 || dampening != 0) {
                 throw ConfigError(path.key("nesterov"), "nesterov needs momentum > 0 and dampening 0, got momentum "
                                   + "\(configNumber(momentum)) and dampening \(configNumber(dampening))")
             }
-        } else {
+            if type == .lars {
+                try path.key("trust_coefficient").positive(trustCoefficient)
+                try path.key("eps").nonNegative(eps)
+            }
+        case .adam, .adamw, .lamb:
             try path.key("betas").index(0).fraction(betas.0)
             try path.key("betas").index(1).fraction(betas.1)
             try path.key("eps").positive(eps)

@@ -98,6 +98,21 @@ final class FlatState {
         if let r = run { update(r.range, r.step) }
     }
 
+    /// The step counts of a step over the whole shard in one call (what a layer-wise optimizer
+    /// takes): advances the counter of every piece whose parameter has a gradient and returns each
+    /// parameter's count after it (0 for parameters outside the shard, without a gradient, or when
+    /// the optimizer counts no steps).
+    func advanceWholeShard(present: [Bool]) -> [Int] {
+        var counts = [Int](repeating: 0, count: present.count)
+        guard let steps else { return counts }
+        let pointer = steps.rawPointer.assumingMemoryBound(to: Int64.self)
+        for (k, piece) in pieces.enumerated() where present[piece.parameter] {
+            pointer[k] += 1
+            counts[piece.parameter] = Int(pointer[k])
+        }
+        return counts
+    }
+
     /// Slot `i` as `T`, positioned at flat element `flatIndex` (which must lie in the shard).
     func slotPointer<T: TensorScalar>(_ i: Int, at flatIndex: Int, as _: T.Type) -> UnsafeMutablePointer<T> {
         slots[i].pointer(as: T.self) + (flatIndex - shard.lowerBound)

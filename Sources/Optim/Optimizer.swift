@@ -39,6 +39,11 @@ public protocol Optimizer: AnyObject {
     /// update is elementwise, so any cut gives the same bits.
     func step(elements: Range<Int>, gradientScale: Double) throws
 
+    /// Whether `step(elements:gradientScale:)` may take a step in several calls over parts of the
+    /// shard (true for SGD and Adam). A layer-wise optimizer (LARS, LAMB) needs every gradient of a
+    /// tensor before it updates any element, and takes its whole shard in one call.
+    var updatesElementwise: Bool { get }
+
     /// Clears gradients: sets `.grad` to nil (`setToNil`, PyTorch's default) or fills it with zeros.
     func zeroGrad(setToNil: Bool)
 
@@ -64,6 +69,8 @@ public protocol Optimizer: AnyObject {
 }
 
 extension Optimizer {
+    public var updatesElementwise: Bool { true }
+
     /// Sets every gradient to nil (PyTorch's `zero_grad()` default, `set_to_none=True`).
     public func zeroGrad() { zeroGrad(setToNil: true) }
 

@@ -17,6 +17,20 @@ public enum OptimizerFactory {
             return try Adam(parameters: parameters, lr: lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay, shard: shard)
         case .adamw:
             return try AdamW(parameters: parameters, lr: lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay, shard: shard)
+        case .lars:
+            return try LARS(parameters: parameters, lr: lr, momentum: o.momentum, weightDecay: o.weightDecay,
+                            trustCoefficient: o.trustCoefficient, eps: o.eps, nesterov: o.nesterov,
+                            exclude: exclusion(o.exclude), shard: shard)
+        case .lamb:
+            return try LAMB(parameters: parameters, lr: lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay,
+                            exclude: exclusion(o.exclude), shard: shard)
+        }
+    }
+
+    static func exclusion(_ e: OptimizerConfig.Exclusion) -> AdaptationExclusion {
+        switch e {
+        case .oneDimensional: .oneDimensional
+        case .none: .none
         }
     }
 

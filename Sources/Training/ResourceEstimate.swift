@@ -32,8 +32,8 @@ public struct ResourceEstimate: Sendable {
         // when every rank runs one micro-batch).
         let slots: Int
         switch config.optimizer.type {
-        case .sgd: slots = config.optimizer.momentum > 0 ? 1 : 0
-        case .adam, .adamw: slots = 2
+        case .sgd, .lars: slots = config.optimizer.momentum > 0 ? 1 : 0
+        case .adam, .adamw, .lamb: slots = 2
         }
         // Training keeps every layer's output of a micro-batch for backward; evaluation holds the input
         // and output of the widest layer for a chunk of 1,024 rows. The larger of the two is needed.

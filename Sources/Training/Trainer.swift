@@ -139,6 +139,12 @@ public final class Trainer {
         gradientSync = GradientSynchronizer(mode: distributed.reduction, communicator: communicator, gradients: flat.gradients,
                                             leaves: plan.microBatchesPerStep, fragments: fragments, buckets: buckets,
                                             overlap: distributed.overlap != .off, shards: shards)
+        if let shards, let layerwise = self.optimizer as? LayerwiseOptimizer {
+            let sync = gradientSync
+            layerwise.shardExchange = ShardExchange(shards: (0..<communicator.worldSize).map(shards.shard(ofRank:))) {
+                try sync.allGather(bytes: $0, part: $1)
+            }
+        }
         overlapTrial = distributed.overlap == .auto && gradientSync.canOverlap ? OverlapTrial() : nil
         statistics = StepStatistics(batchNorms: batchNorms, overlapTrial: overlapTrial != nil)
         statisticsSum = BlockAccumulator(length: statistics.count, fragments: fragments)
@@ -251,7 +257,8 @@ public final class Trainer {
     /// optimizer step with G/B. Without clipping, 1/B is fused into the update, and with overlap each
     /// bucket is updated as soon as its reduction completes, while later buckets are still reduced;
     /// clipping needs the norm of all of G/B first. Every update is elementwise: the bits are the same
-    /// on every path. Returns the gradient norm when clipping.
+    /// on every path. A layer-wise optimizer (LARS, LAMB) needs whole tensors, so it steps once after
+    /// the last bucket, as with clipping. Returns the gradient norm when clipping.
     private func reduceAndUpdate(learningRate lr: Double) throws -> Double? {
         let owned = gradientSync.ownedElements
         let scale = 1 / Double(plan.globalBatch)
@@ -265,7 +272,7 @@ public final class Trainer {
             timeline?.mark(.optimizer)
             return norm
         }
-        guard gradientSync.overlaps else {
+        guard gradientSync.overlaps, optimizer.updatesElementwise else {
             try gradientSync.finish()
             timeline?.mark(.reduction)
             try optimizer.step(elements: owned, gradientScale: scale)
