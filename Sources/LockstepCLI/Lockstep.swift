@@ -10,7 +10,7 @@ struct Lockstep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lockstep",
         abstract: "Data-parallel training whose bits do not depend on the number of processes.", version: LockstepVersion.text,
-        subcommands: [Train.self, Launch.self, Eval.self, Predict.self, Plot.self, Bench.self, Trace.self, Inspect.self, GradCheck.self, DataCommand.self,
+        subcommands: [Train.self, Launch.self, Eval.self, Predict.self, Plot.self, Bench.self, Trace.self, Inspect.self, GradCheck.self, DataCommand.self, Sweep.self,
                       ConfigCommand.self])
 
     /// As `ParsableCommand.main`, except that under mpirun only rank 0 prints an error: every rank

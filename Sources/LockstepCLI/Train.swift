@@ -127,6 +127,8 @@ struct Train: ParsableCommand {
         if let auc = summary.validation.auc { line += ", validation auc \(String(format: "%.4f", auc))" }
         if let accuracy = summary.validation.accuracy { line += ", validation accuracy \(String(format: "%.4f", accuracy))" }
         print(line)
+        // The last line a collapsed run prints (`TrainingRun.warn` is silenced below to say it here).
+        if let collapse = summary.collapse { FileHandle.standardError.write(Data("warning: \(collapse); summary.json records it\n".utf8)) }
     }
 
     /// What can be refused from the config and the world size alone, before anything is allocated (and,
@@ -166,6 +168,7 @@ struct Train: ParsableCommand {
             let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, initialStatePath: initPath,
                                   resume: attempt.resume)
             run.showsProgress = !quiet
+            run.warn = { _ in }   // said after the "done" line, as the run's last line
             run.faultInjection = attempt.fault
             run.restart = attempt.restart
             run.allowedConfigChanges = Set(allowConfigChange)

@@ -32,6 +32,7 @@ public struct Evaluator {
         defer { model.train(wasTraining) }
         var lossSum = 0.0, correct = 0, squared = 0.0, absolute = 0.0
         var binary = BinaryCounts()
+        var lowest = Float.infinity, highest = -Float.infinity   // the output's range (binary, regression)
         if case .binaryClassification = data.task { binary.ranking = AUCAccumulator(capacity: data.count) }
         var confusion: [[Int]] = []
         if case .multiclass(let k) = data.task { confusion = Array(repeating: Array(repeating: 0, count: k), count: k) }
@@ -46,6 +47,7 @@ public struct Evaluator {
                 case .binaryClassification:
                     for i in 0..<indices.count {
                         let logit = output.floats[i]
+                        (lowest, highest) = (min(lowest, logit), max(highest, logit))
                         binary.add(score: logit, label: y.floats[i])
                         if (logit > 0) == (y.floats[i] > 0.5) { correct += 1 }
                     }
@@ -61,6 +63,7 @@ public struct Evaluator {
                     }
                 case .regression:
                     for i in 0..<indices.count {
+                        (lowest, highest) = (min(lowest, output.floats[i]), max(highest, output.floats[i]))
                         let d = Double(output.floats[i]) - Double(y.floats[i])
                         squared += d * d
                         absolute += abs(d)
@@ -75,6 +78,8 @@ public struct Evaluator {
         case .binaryClassification:
             result.accuracy = Double(correct) / n
             result.addBinaryMetrics(binary)
+            result.outputRange = Double(highest - lowest)
+            result.majorityShare = Double(max(binary.positives, data.count - binary.positives)) / n
         case .multiclass:
             result.accuracy = Double(correct) / n
             result.confusion = confusion
@@ -82,9 +87,11 @@ public struct Evaluator {
                 let total = row.reduce(0, +)
                 return total > 0 ? Double(row[c]) / Double(total) : nil
             }
+            result.majorityShare = Double(confusion.map { $0.reduce(0, +) }.max() ?? 0) / n
         case .regression:
             result.mse = squared / n
             result.mae = absolute / n
+            result.outputRange = Double(highest - lowest)
         }
         return result
     }

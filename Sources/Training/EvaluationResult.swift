@@ -22,6 +22,12 @@ public struct EvaluationResult: Sendable, Equatable {
     public var confusion: [[Int]]?
     public var mse: Double?
     public var mae: Double?
+    /// The model's output over the rows, max − min (binary: the logit; regression): 0 when every row
+    /// got the same prediction. Not written to JSON; what `RunCollapse` judges by.
+    public var outputRange: Double?
+    /// The share of the rows in the most frequent class (classification): the accuracy of a
+    /// constant prediction.
+    public var majorityShare: Double?
     /// Why a metric of the task is missing, by metric name.
     public var undefined: [String: String] = [:]
 
@@ -76,6 +82,8 @@ extension EvaluationResult {
 struct BinaryCounts {
     var truePositives = 0, falsePositives = 0, falseNegatives = 0
     var ranking = AUCAccumulator()
+
+    var positives: Int { truePositives + falseNegatives }
 
     mutating func add(score: Float, label: Float) {
         let predicted = score > 0, actual = label > 0.5

@@ -68,6 +68,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var bestValue: Double? = nil
     /// With early stopping: whether it ended the run before train.steps.
     public var stoppedEarly: Bool? = nil
+    /// A run that learned nothing or diverged (`RunCollapse`); nil for a healthy one.
+    public var collapse: RunCollapse? = nil
 
     public init(steps: Int, worldSize: Int, globalBatch: Int, microBatch: Int, accumulation: Int, reduction: String,
                 finalTrainLoss: Double, validation: Validation, samplesPerSecond: Double, secondsPerStep: Double,
@@ -123,6 +125,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         try out.encodeIfPresent(bestMetric, forKey: "best_metric")
         try out.encodeIfPresent(bestValue.map { Metric($0) }, forKey: "best_value")
         try out.encodeIfPresent(stoppedEarly, forKey: "stopped_early")
+        try out.encodeIfPresent(collapse, forKey: "collapse")
     }
 
     public init(from decoder: Decoder) throws {
@@ -149,5 +152,6 @@ public struct RunSummary: Codable, Sendable, Equatable {
         bestMetric = try values.decodeIfPresent(String.self, forKey: "best_metric")
         bestValue = try values.decodeIfPresent(Metric.self, forKey: "best_value")?.number
         stoppedEarly = try values.decodeIfPresent(Bool.self, forKey: "stopped_early")
+        collapse = try values.decodeIfPresent(RunCollapse.self, forKey: "collapse")
     }
 }

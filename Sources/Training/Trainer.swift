@@ -249,7 +249,7 @@ public final class Trainer {
         let bound = 1e6 * max(firstLoss ?? 1, 1)
         guard loss.isFinite, loss <= bound else {
             let value = loss.isNaN ? "NaN" : loss.isFinite ? String(format: "%.3g, over the bound %.3g (10⁶ × the first step's loss)", loss, bound) : "\(loss)"
-            throw TrainingError("training diverged at step \(t + 1): the loss is \(value); lower the learning rate or clip the gradient norm")
+            throw TrainingError.diverged(atStep: t + 1, "training diverged at step \(t + 1): the loss is \(value); lower the learning rate or clip the gradient norm")
         }
     }
 

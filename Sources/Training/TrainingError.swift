@@ -5,5 +5,15 @@ import Datasets
 /// as escapes (`\n`, `\u{1}`), so that the message stays one line whatever it quotes.
 public struct TrainingError: Error, CustomStringConvertible, Equatable {
     public let description: String
+    /// The step (1-based) whose loss went non-finite or past the divergence bound, when that is the
+    /// problem (`Trainer`'s divergence check); the run records it as a `RunCollapse`.
+    public var divergedAtStep: Int?
+
     public init(_ description: String) { self.description = description.escapedToOneLine }
+
+    static func diverged(atStep step: Int, _ description: String) -> TrainingError {
+        var error = TrainingError(description)
+        error.divergedAtStep = step
+        return error
+    }
 }

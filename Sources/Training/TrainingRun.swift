@@ -31,6 +31,8 @@ public final class TrainingRun {
     public let resume: Bool
     /// Where rank 0's human-readable lines go (progress is separate).
     public var log: (String) -> Void = { print($0) }
+    /// Where rank 0's warnings go (a collapsed run, `RunCollapse`): standard error, even with --quiet.
+    public var warn: (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }
     public var showsProgress = true
     /// Makes one rank fail on purpose after a given step, to test that a failing rank ends every rank
     /// (see `FaultInjection`). Nil in normal runs.
@@ -174,32 +176,52 @@ public final class TrainingRun {
         }
 
         let start = Date()
-        try loop.run()
+        do {
+            try loop.run()
+        } catch let error as TrainingError where error.divergedAtStep != nil {
+            // Every rank sees the same reduced loss, so all stop here. summary.json records the
+            // collapse; the weights, no longer meaningful, are not written.
+            if isRankZero {
+                var summary = summarize(trainer, loop, firstStep: firstStep, wall: Date().timeIntervalSince(start), final: nil,
+                                        best: best, metricsPath: metricsPath)
+                summary.collapse = RunCollapse(kind: .diverged, detail: error.description)
+                try AtomicFile.write(JSONOutput.pretty(summary), to: outputDirectory + "/summary.json")
+            }
+            throw error
+        }
         let wall = Date().timeIntervalSince(start)
-        let completed = loop.completedSteps
         // Rank 0 evaluated after the last step; the other ranks take its result instead of repeating it.
-        let final = data.hasValidation ? try shareFromRankZero(evaluation.last ?? (isRankZero ? evaluator.evaluate(trainer.model, on: data.validation) : nil)) : nil
-        let digest = StateDictFile.archive(model: trainer.model).paramsSHA256().hex
+        let own = data.hasValidation && isRankZero ? try evaluation.last ?? evaluator.evaluate(trainer.model, on: data.validation) : nil
+        let final = data.hasValidation ? try shareFromRankZero(own) : nil
+        var summary = summarize(trainer, loop, firstStep: firstStep, wall: wall, final: final, best: best, metricsPath: metricsPath)
+        summary.collapse = RunCollapse.judge(own)
+        if isRankZero {
+            try writeOutputs(trainer, summary: summary)
+            log("wrote \(outputDirectory)/model.safetensors and summary.json (params_sha256 \(summary.paramsSHA256.prefix(16))…)")
+            if let collapse = summary.collapse { warn("\(collapse); summary.json records it") }
+        }
+        return summary
+    }
+
+    /// What the run did and reached, for summary.json.
+    private func summarize(_ trainer: Trainer, _ loop: TrainingLoop, firstStep: Int, wall: Double, final: EvaluationResult?,
+                           best: BestCheckpointCallback?, metricsPath: String) -> RunSummary {
+        let completed = loop.completedSteps
         let secondsPerStep = loop.timedSteps > 0 ? loop.stepSeconds / Double(loop.timedSteps) : 0
         let samplesPerSecond = secondsPerStep > 0 ? Double(config.batch.global) / secondsPerStep : 0
         let communication: Double = trainer.gradientSync.communicationSeconds / Double(max(1, completed - firstStep))
         let tracker = best?.tracker
-        let summary = RunSummary(
+        return RunSummary(
             steps: completed, worldSize: communicator.worldSize, globalBatch: config.batch.global,
             microBatch: config.batch.micro, accumulation: trainer.plan.accumulationSteps,
             reduction: config.distributed.reduction.rawValue, finalTrainLoss: loop.lastResult?.loss ?? .nan,
             validation: .init(final),
             samplesPerSecond: samplesPerSecond, secondsPerStep: secondsPerStep, wallSeconds: wall, parameterCount: trainer.model.parameterCount,
-            paramsSHA256: digest, configDigest: config.configDigest, seed: config.seed,
+            paramsSHA256: StateDictFile.archive(model: trainer.model).paramsSHA256().hex, configDigest: config.configDigest, seed: config.seed,
             communicationSecondsPerStep: communication, restarts: restart.number,
             segments: isRankZero ? MetricsLog.segments(metricsPath) : [],
             bestStep: tracker?.bestStep, bestMetric: tracker?.metric, bestValue: tracker?.bestValue,
             stoppedEarly: earlyStopping == nil ? nil : completed < config.train.steps)
-        if isRankZero {
-            try writeOutputs(trainer, summary: summary)
-            log("wrote \(outputDirectory)/model.safetensors and summary.json (params_sha256 \(digest.prefix(16))…)")
-        }
-        return summary
     }
 
     /// The best weights (`output.save_best`) and early stopping (`train.early_stopping`), when asked
