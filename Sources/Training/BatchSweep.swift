@@ -116,11 +116,12 @@ public struct BatchSweep {
         for (name, batch) in runs {
             let c = try config(optimizer: name, batch: batch, in: directory)
             let started = Date()
-            let summary = try Self.finished(c) ?? train(c, overwrite: overwrite)
+            let earlier = try Self.finished(c)
+            let summary = try earlier ?? train(c, overwrite: overwrite)
             let row = SweepRow(optimizer: name, batch: batch, steps: c.train.steps, learningRate: c.learningRate,
                                warmupSteps: c.schedule.warmupSteps, summary: summary, metric: metric)
             rows.append(row)
-            progress(row.line + String(format: " [%.1f s]", Date().timeIntervalSince(started)))
+            progress(row.line + (earlier != nil ? " [reused]" : String(format: " [%.1f s]", Date().timeIntervalSince(started))))
         }
         return rows
     }
@@ -146,10 +147,11 @@ public struct BatchSweep {
                 run.overwrite = overwrite || !FileManager.default.fileExists(atPath: c.output.dir + "/summary.json")
                 return try run.run()
             }[0]
-        } catch let error as TrainingError where error.divergedAtStep != nil {
-            // The diverged run wrote its summary (with the collapse) before it stopped.
-            guard let data = FileManager.default.contents(atPath: c.output.dir + "/summary.json") else { throw error }
-            return try JSONDecoder().decode(RunSummary.self, from: data)
+        } catch {
+            // A diverged run wrote its summary (with the collapse) before it stopped, on whichever
+            // rank's error the world reports: a row of the table, not the sweep's end.
+            if let summary = try Self.finished(c), summary.collapse?.kind == .diverged { return summary }
+            throw error
         }
     }
 }

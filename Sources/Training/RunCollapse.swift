@@ -9,7 +9,8 @@ import Foundation
 ///   there with an error; summary.json is still written, without weights);
 /// - `constant_predictions`: every validation row got the same output (binary, regression), or the
 ///   same class (multiclass);
-/// - `chance_level`: a binary task's AUC within `chanceMargin` of 0.5;
+/// - `chance_level`: a binary task's AUC at most `chanceMargin` above 0.5 (or anywhere below it: a
+///   ranking worse than a coin's is no model either);
 /// - `majority_class`: a multiclass accuracy no better than always answering the most frequent class.
 ///
 /// ```swift
@@ -24,8 +25,8 @@ public struct RunCollapse: Codable, Sendable, Equatable, CustomStringConvertible
     /// What was seen, in words (`validation AUC 0.5000 (chance 0.5)`).
     public var detail: String
 
-    /// |AUC − 0.5| at or below this is chance: the AUC of random scores on 4,000 rows has a standard
-    /// deviation under 0.01.
+    /// An AUC at most this far above 0.5 is chance: the AUC of random scores on 4,000 rows has a
+    /// standard deviation under 0.01.
     public static let chanceMargin = 0.01
     /// A multiclass accuracy at most this far above the majority share is the majority class.
     public static let majorityMargin = 0.005
@@ -36,7 +37,7 @@ public struct RunCollapse: Codable, Sendable, Equatable, CustomStringConvertible
         switch kind {
         case .diverged: "the run diverged: \(detail)"
         case .constantPredictions: "the run collapsed to constant predictions: \(detail)"
-        case .chanceLevel: "the run is at chance level: \(detail)"
+        case .chanceLevel: "the run is at or below chance level: \(detail)"
         case .majorityClass: "the run predicts no better than the majority class: \(detail)"
         }
     }
@@ -59,7 +60,7 @@ public struct RunCollapse: Codable, Sendable, Equatable, CustomStringConvertible
                 return RunCollapse(kind: .majorityClass, detail: String(format: "validation accuracy %.4f, the majority class's share %.4f", accuracy, majority))
             }
         }
-        if let auc = e.auc, abs(auc - 0.5) <= chanceMargin {
+        if let auc = e.auc, auc <= 0.5 + chanceMargin {
             return RunCollapse(kind: .chanceLevel, detail: String(format: "validation AUC %.4f (chance 0.5)", auc))
         }
         return nil

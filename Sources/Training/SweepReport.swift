@@ -27,7 +27,7 @@ public struct SweepRow: Codable, Sendable, Equatable {
     /// `lamb B=32768 (146 steps, lr 0.02): auc 0.8552`, and the collapse when there is one.
     public var line: String {
         "\(optimizer) B=\(batch) (\(steps) steps, lr \(SweepReport.number(learningRate))): "
-            + (value.isFinite ? String(format: "%.4f", value) : "—") + (collapse.map { " — \($0.kind.rawValue): \($0.detail)" } ?? "")
+            + (value.isFinite ? String(format: "%.4f", value) : "no value") + (collapse.map { " — \($0.kind.rawValue): \($0.detail)" } ?? "")
     }
 
     enum CodingKeys: String, CodingKey {

@@ -89,7 +89,9 @@ struct ConfigDocsTests {
          "data={source: csv, path: d.csv, label: y, validation_fraction: 0.1, shuffle: false, standardize: false, features: [a],"
             + " missing: constant, missing_value: 1, missing_indicators: true, categorical: [a], unknown_category: ignore, task: binary,"
             + " validation_path: v.csv}", "seed=3"],
-        ["data={source: synthetic-wide, samples: 20000, features: 20, classes: 2, order: keyed}"],
+        ["data={source: synthetic-wide, samples: 20000, features: 20, classes: 2, order: keyed}",
+         "optimizer={type: lars, lr: 0.1, momentum: 0.5, nesterov: true, trust_coefficient: 0.01, eps: 0, exclude: none}"],
+        ["optimizer={type: lamb, lr: 0.1, betas: [0.8, 0.9], eps: 1e-4, weight_decay: 0.1, exclude: none}"],
         ["data={source: csv, path: d.csv, label: y, exclude: [id]}"],
     ]
 

@@ -273,7 +273,7 @@ struct ConfigErrorTests {
         expectConfigError(configClinical(replacing: "loss: bce_with_logits", with: "loss: hinge"),
                           "clinical.yaml: loss: expected one of bce_with_logits, cross_entropy, mse, got 'hinge'")
         expectConfigError(configClinical(replacing: "type: sgd", with: "type: sgdd"),
-                          "clinical.yaml: optimizer.type: expected one of sgd, adam, adamw, got 'sgdd' (did you mean 'sgd'?)")
+                          "clinical.yaml: optimizer.type: expected one of sgd, adam, adamw, lars, lamb, got 'sgdd' (did you mean 'sgd'?)")
         expectConfigError(configClinical(replacing: "{name: bn1, type: batchnorm1d}", with: "{name: bn1, type: batchnorm}"),
                           "clinical.yaml: model.layers[1].type: expected one of linear, batchnorm1d, layernorm, relu, "
                           + "leaky_relu, gelu, tanh, sigmoid, dropout, got 'batchnorm' (did you mean 'batchnorm1d'?)")
