@@ -7,7 +7,6 @@ import Foundation
 import ArgumentParser
 import Training
 import Config
-import Checkpointing
 
 /// `lockstep sweep --config C --batch 256,1024,… [--optimizer sgd,lars,lamb] [--epochs E]`: equal-epoch
 /// trainings over global batch sizes, the learning rate scaled by each optimizer's rule (`BatchSweep`),
@@ -67,14 +66,11 @@ struct Sweep: ParsableCommand {
         let sweep = try BatchSweep(config: config, batches: batches, optimizers: optimizers, epochs: epochs,
                                    warmupFraction: warmupFraction, ranks: ranks, metric: metric)
         try OutputGuard.check(out + "/sweep.svg", option: "--out", inputs: [options.config])
-        try OutputDirectory.create(out)
         setvbuf(stdout, nil, _IOLBF, 0)
         print("sweep: \(sweep.runs.count) runs of \(Self.format(epochs)) epochs over \(sweep.trainCount) training rows, comparing validation \(sweep.metric)")
         let rows = try sweep.run(in: out, overwrite: overwrite) { print($0) }
         let report = SweepReport(rows: rows, metric: sweep.metric, tolerance: tolerance)
-        try AtomicFile.write(Array(report.csv.utf8), to: out + "/sweep.csv")
-        try AtomicFile.write(report.json(), to: out + "/sweep.json")
-        try AtomicFile.write(Array(report.svg().utf8), to: out + "/sweep.svg")
+        try report.write(to: out)
         for line in report.verdicts { print(line) }
         print("wrote \(out)/sweep.csv, sweep.json and sweep.svg")
         for row in rows {

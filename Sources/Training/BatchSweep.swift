@@ -1,5 +1,6 @@
 import Foundation
 import Config
+import Checkpointing
 import Distributed
 import Datasets
 
@@ -51,7 +52,7 @@ public struct BatchSweep {
     /// | name | at B = 256 | rule |
     /// |---|---|---|
     /// | sgd | lr 0.1, momentum 0.9 | linear |
-    /// | lars | lr 0.44, momentum 0.9, weight decay 1e-4, η 0.001 | sqrt |
+    /// | lars | lr 0.88, momentum 0.9, weight decay 1e-4, η 0.001 | sqrt |
     /// | lamb | lr 0.0018, weight decay 0.01 | sqrt |
     /// | adam, adamw | lr 0.001 (adamw: weight decay 0.01) | sqrt |
     public static func presets(for names: [String], config: RunConfig) throws -> [(name: String, optimizer: OptimizerConfig)] {
@@ -67,7 +68,7 @@ public struct BatchSweep {
             var o = OptimizerConfig(type: kind, lr: 0.001, lrScaling: .init(referenceBatch: 256, rule: kind == .sgd ? .linear : .sqrt))
             switch kind {
             case .sgd: (o.lr, o.momentum) = (0.1, 0.9)
-            case .lars: (o.lr, o.weightDecay) = (0.44, 1e-4)
+            case .lars: (o.lr, o.weightDecay) = (0.88, 1e-4)
             case .lamb: o.lr = 0.0018
             case .adam, .adamw: break
             }
@@ -112,6 +113,7 @@ public struct BatchSweep {
     /// Trains every run in turn under `directory` (one line per run to `progress`), reusing a finished
     /// run of the same config; a run that diverges is a row with its collapse, not the sweep's end.
     public func run(in directory: String, overwrite: Bool = false, progress: (String) -> Void = { _ in }) throws -> [SweepRow] {
+        try OutputDirectory.create(directory)
         var rows: [SweepRow] = []
         for (name, batch) in runs {
             let c = try config(optimizer: name, batch: batch, in: directory)

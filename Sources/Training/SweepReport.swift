@@ -1,5 +1,6 @@
 import Foundation
 import Charts
+import Checkpointing
 
 /// One run of a batch sweep: where it trained and what it reached.
 public struct SweepRow: Codable, Sendable, Equatable {
@@ -141,6 +142,13 @@ public struct SweepReport {
             chart.yMaximum = high + 0.05 * max(high - low, 0.01)
         }
         return chart.svg()
+    }
+
+    /// `directory/sweep.csv`, `sweep.json` and `sweep.svg`, each written atomically.
+    public func write(to directory: String) throws {
+        try AtomicFile.write(Array(csv.utf8), to: directory + "/sweep.csv")
+        try AtomicFile.write(json(), to: directory + "/sweep.json")
+        try AtomicFile.write(Array(svg().utf8), to: directory + "/sweep.svg")
     }
 
     static func number(_ x: Double) -> String { String(format: "%g", x) }

@@ -99,6 +99,34 @@ enum OptimExamples {
         schedule.learningRate(atStep: 0)    // 0.4/11
         schedule.learningRate(atStep: 10)   // 0.4
     }
+
+    static func tensorNorms() {
+        let norms = TensorNorms(segments: [0..<1500, 1500..<1510], quantities: 2)
+        norms.pieces.count                         // 3: 0..<1024, 1024..<1500, 1500..<1510
+        norms.pieces(in: 0..<1024)                 // 0..<1 — the pieces a shard holds
+    }
+
+    static func layerwise(model: Module, mine: Range<Int>, allShards: [Range<Int>],
+                          allGather: @escaping (UnsafeMutableRawBufferPointer, (Int) -> Range<Int>) throws -> Void) throws {
+        let lamb = try LAMB(parameters: model.namedParameters(), lr: 1e-3, weightDecay: 0.01, shard: mine)
+        lamb.shardExchange = ShardExchange(shards: allShards) { bytes, part in try allGather(bytes, part) }
+        try lamb.step()
+    }
+
+    static func exclusion(ps: [(name: String, tensor: Tensor)]) throws {
+        let lars = try LARS(parameters: ps, lr: 2, exclude: .matching { name, _ in name.hasSuffix(".bias") })
+        _ = lars
+    }
+
+    static func lars(model: Module) throws {
+        let lars = try LARS(parameters: model.namedParameters(), lr: 4, momentum: 0.9, weightDecay: 1e-4)
+        try lars.step()
+    }
+
+    static func lamb(model: Module) throws {
+        let lamb = try LAMB(parameters: model.namedParameters(), lr: 0.01, weightDecay: 0.01)
+        try lamb.step()
+    }
 }
 
 enum OptimDocs {

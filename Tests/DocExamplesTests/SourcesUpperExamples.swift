@@ -190,6 +190,22 @@ enum UpperExamples {
         }
         _ = summary
     }
+
+    static func collapse(finalEvaluation: EvaluationResult?) {
+        if let collapse = RunCollapse.judge(finalEvaluation) { print("warning: \(collapse)") }
+    }
+
+    static func sweep(config: RunConfig) throws {
+        let sweep = try BatchSweep(config: config, batches: [256, 4096, 32768], optimizers: BatchSweep.presets(for: ["sgd", "lamb"], config: config), epochs: 30)
+        let rows = try sweep.run(in: "runs/sweep") { print($0) }
+        let report = SweepReport(rows: rows, metric: sweep.metric, tolerance: 0.005)
+        _ = report
+    }
+
+    static func sweepReport(rows: [SweepRow]) {
+        let report = SweepReport(rows: rows, metric: "auc", tolerance: 0.005)
+        print(report.verdicts.joined(separator: "\n"))   // "lamb: largest batch within 0.005 of B=256's auc 0.8550: 65536"
+    }
 }
 
 enum ResumeExamples {
