@@ -172,8 +172,9 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: out), "\(input): OUT was created by a run that never started")
     }
 
-    /// A run that diverges stops with one line and writes no model or summary. (Batch norm keeps even
-    /// a learning rate of 1e30 finite, so the two batch norms are replaced by ReLUs here.)
+    /// A run that diverges stops with one line and writes no model; its summary.json records the
+    /// divergence (issue 22: a collapse is reported, not hidden). (Batch norm keeps even a learning
+    /// rate of 1e30 finite, so the two batch norms are replaced by ReLUs here.)
     @Test("a diverging run stops with one line and writes no model")
     func divergence() throws {
         let directory = try Self.workspace("diverge")
@@ -186,7 +187,8 @@ struct CLITests {
         #expect(result.errorLines.count == 1, "\(result.stderr)")
         #expect(result.errorLines.first?.hasPrefix("Error: training diverged at step") == true, "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory + "/out/model.safetensors"))
-        #expect(!FileManager.default.fileExists(atPath: directory + "/out/summary.json"))
+        let summary = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/out/summary.json")))
+        #expect(summary.collapse?.kind == .diverged && summary.collapse?.detail.hasPrefix("training diverged at step") == true)
     }
 
     /// Without a terminal, `lockstep train` prints a progress line every `log_every` steps.

@@ -66,16 +66,8 @@ struct LayerwiseInvarianceTests {
 
     /// A LAMB checkpoint written sharded on 3 ranks resumes unsharded on 2 with the uninterrupted bits.
     @Test func shardedLAMBCheckpointResumesAtAnotherWorldSize() throws {
-        let common = InvarianceTests.overrides.filter { !$0.hasPrefix("train.steps") } + Self.optimizers[1] + ["output.checkpoint_every=5"]
         func run(_ ranks: Int, steps: Int, _ extra: [String], out: String, resume: Bool = false) throws -> RunSummary {
-            let config = try RunConfig.load(path: InvarianceTests.config, overrides: common + ["train.steps=\(steps)"] + extra)
-            return try SimulatedWorld.run(ranks: ranks) { comm in
-                let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, resume: resume)
-                run.showsProgress = false
-                run.log = { _ in }
-                run.allowedConfigChanges = ["train.steps"]
-                return try run.run()
-            }[0]
+            try OverlapShardingTests.checkpointedRun(ranks, steps: steps, Self.optimizers[1] + extra, out: out, resume: resume)
         }
         let whole = InvarianceTests.outputDirectory("lamb-whole"), sharded = InvarianceTests.outputDirectory("lamb-sharded")
         defer { for d in [whole, sharded] { try? FileManager.default.removeItem(atPath: d) } }

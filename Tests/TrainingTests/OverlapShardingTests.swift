@@ -81,17 +81,9 @@ struct OverlapShardingTests {
     /// A sharded run's checkpoint holds the whole optimizer state, the same tensors as an unsharded
     /// run's; it resumes unsharded at another world size (and the reverse) with the uninterrupted bits.
     @Test func shardedCheckpointsHoldTheWholeStateAndResumeAnywhere() throws {
-        let common = InvarianceTests.overrides.filter { !$0.hasPrefix("train.steps") }
-            + ["optimizer.type=adamw", "optimizer.lr=0.01", "output.checkpoint_every=5"]
+        let common = ["optimizer.type=adamw", "optimizer.lr=0.01"]
         func run(_ ranks: Int, steps: Int, _ extra: [String], out: String, resume: Bool = false) throws -> RunSummary {
-            let config = try RunConfig.load(path: InvarianceTests.config, overrides: common + ["train.steps=\(steps)"] + extra)
-            return try SimulatedWorld.run(ranks: ranks) { comm in
-                let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, resume: resume)
-                run.showsProgress = false
-                run.log = { _ in }
-                run.allowedConfigChanges = ["train.steps"]
-                return try run.run()
-            }[0]
+            try Self.checkpointedRun(ranks, steps: steps, common + extra, out: out, resume: resume)
         }
         let whole = InvarianceTests.outputDirectory("whole"), sharded = InvarianceTests.outputDirectory("sharded")
         defer { for d in [whole, sharded] { try? FileManager.default.removeItem(atPath: d) } }
@@ -113,6 +105,20 @@ struct OverlapShardingTests {
         let reshard = try run(5, steps: 10, ["distributed.shard_optimizer=true", "distributed.overlap=true",
                                               "distributed.bucket_mb=0.002"], out: again, resume: true)
         #expect(reshard.paramsSHA256 == uninterrupted.paramsSHA256)
+    }
+
+    /// The reference run for `steps` steps with a checkpoint every 5, on `ranks` simulated ranks into
+    /// `out`, resuming from its checkpoints when asked (`train.steps` may grow).
+    static func checkpointedRun(_ ranks: Int, steps: Int, _ extra: [String], out: String, resume: Bool = false) throws -> RunSummary {
+        let overrides = InvarianceTests.overrides.filter { !$0.hasPrefix("train.steps") } + ["output.checkpoint_every=5", "train.steps=\(steps)"]
+        let config = try RunConfig.load(path: InvarianceTests.config, overrides: overrides + extra)
+        return try SimulatedWorld.run(ranks: ranks) { comm in
+            let run = TrainingRun(config: config, outputDirectory: out, communicator: comm, resume: resume)
+            run.showsProgress = false
+            run.log = { _ in }
+            run.allowedConfigChanges = ["train.steps"]
+            return try run.run()
+        }[0]
     }
 
     /// A rank whose collective fails in the middle of an overlapped reduction ends the world promptly:
