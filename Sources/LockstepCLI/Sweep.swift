@@ -49,6 +49,8 @@ struct Sweep: ParsableCommand {
     var overwrite = false
 
     func run() throws {
+        // Every process would train the same runs into the same folders; simulated ranks give the bits.
+        guard !World.isMPILaunch else { throw TrainingError("lockstep sweep runs in one process: use --ranks N instead of mpirun") }
         let config = try options.load()
         let batches = try batch.split(separator: ",").map { item -> Int in
             guard let b = Int(item.trimmingCharacters(in: .whitespaces)), b > 0 else { throw TrainingError("--batch: '\(item)' is not a positive integer") }

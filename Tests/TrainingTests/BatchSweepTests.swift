@@ -131,6 +131,13 @@ struct BatchSweepTests {
         #expect(diverging.stderr.contains("warning: sgd at batch 1024: the run diverged"))
     }
 
+    @Test(.enabled(if: LockstepProcess.mpirunAvailable))
+    func sweepRefusesMpirun() throws {
+        let outcome = try LockstepProcess.mpirun(ranks: 1, ["sweep", "--config", Self.config, "--batch", "256"])
+        #expect(outcome.status != 0)
+        #expect(outcome.stderr.contains("lockstep sweep runs in one process: use --ranks N instead of mpirun"), "\(outcome.stderr)")
+    }
+
     @Test func badSweepArgumentsAreOneLineErrors() throws {
         let dir = try TT.temporaryDirectory("sweep-bad")
         defer { TT.remove(dir) }
