@@ -8,7 +8,7 @@ import Foundation
 ///
 /// ```swift
 /// let probe = HostProbe(mpirunArguments: ["--mca", "plm_rsh_agent", "launch/cluster-rsh.sh"])
-/// probe.unreachable(["lsc-h1", "lsc-h2"])   // [] while both answer; ["lsc-h2"] with its link down
+/// let silent = probe.unreachable(["lsc-h1", "lsc-h2"])   // [] while both answer; ["lsc-h2"] with its link down
 /// ```
 struct HostProbe {
     /// The agent and its options, before the host name.

@@ -6,9 +6,9 @@ import Foundation
 ///
 /// ```swift
 /// let hosts = try Hostfile(text: "node1 slots=2\nnode2   # spare\n", path: "hosts.txt")
-/// hosts.entries.map(\.name)          // ["node1", "node2"]
-/// hosts.slots                        // 3
-/// hosts.removing(["node2"]).text     // "node1 slots=2\n"
+/// let names = hosts.entries.map(\.name)       // ["node1", "node2"]
+/// let slots = hosts.slots                     // 3
+/// let rest = hosts.removing(["node2"]).text   // "node1 slots=2\n"
 /// ```
 struct Hostfile: Equatable {
     struct Entry: Equatable {

@@ -14,7 +14,7 @@ import Foundation
 /// ```swift
 /// let guardian = JobGuard(killAfter: 30, watching: ["node1", "node2"], probe: probe, lostAfter: 20)
 /// guardian.watch(mpirun)            // returns when mpirun has exited, killed or not
-/// guardian.lost                     // ["node2"] if node2 stopped answering
+/// let lost = guardian.lost          // ["node2"] if node2 stopped answering
 /// ```
 final class JobGuard: @unchecked Sendable {
     let killAfter: Double

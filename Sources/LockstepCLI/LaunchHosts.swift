@@ -7,8 +7,8 @@ import Foundation
 ///
 /// ```swift
 /// var hosts = try LaunchHosts(hostfile: "hosts.txt", mpirunArguments: [])
-/// let gone = hosts.leaveOut(failed: outcome, guardian: guardian)   // e.g. ["node2"]
-/// hosts.mpirunArguments                                            // ["--hostfile", "/tmp/…/hostfile-1"]
+/// let gone = try hosts.leaveOut(failed: outcome, guardian: guardian)   // e.g. ["node2"]
+/// let options = hosts.mpirunArguments          // ["--hostfile", "/tmp/…/hostfile-1"]
 /// ```
 struct LaunchHosts {
     private(set) var current: Hostfile
