@@ -13,6 +13,8 @@
 # - when this script is ended (mpirun ending its "ssh"), the command gets SIGTERM only if HOST still
 #   answers, as sshd hangs up on a closed connection only if the connection can say so; on a host
 #   that is gone the command runs on, as on a real machine whose cable was pulled.
+# Open MPI's daemons daemonize (`orted --daemonize`): for them this script returns at once, and what
+# ends a daemon is its connection to mpirun, not this script.
 # What it does not model: the command's output reaches the caller even while HOST's link is down.
 set -uo pipefail
 

@@ -51,10 +51,16 @@ struct Launch: ParsableCommand {
     var command: [String]
 
     func validate() throws {
-        guard let processes = processes ?? (hostfile == nil ? nil : 1) else {
-            throw ValidationError("--np is required without --hostfile")
+        // With a hostfile, the ranks default to its slots and may not exceed them unless asked to.
+        var slots: Int?
+        if let hostfile {
+            do { slots = try Hostfile(contentsOf: hostfile).slots } catch { throw ValidationError("\(error)") }
         }
+        guard let processes = processes ?? slots else { throw ValidationError("--np is required without --hostfile") }
         guard processes >= 1 else { throw ValidationError("--np must be at least 1, got \(processes)") }
+        if let slots, let hostfile, processes > slots, !mpirunArguments.contains("--oversubscribe") {
+            throw ValidationError("--np \(processes) is more than the \(slots) slots of \(hostfile) (add --mpirun-arg=--oversubscribe to run more)")
+        }
         guard killAfter > 0, killAfter.isFinite, hostLostAfter > 0, hostLostAfter.isFinite else {
             throw ValidationError("--kill-after and --host-lost-after must be positive numbers of seconds, got \(killAfter) and \(hostLostAfter)")
         }
@@ -62,7 +68,7 @@ struct Launch: ParsableCommand {
             throw ValidationError("--max-restarts must be at least 0 and --min-ranks at least 1, got \(maxRestarts) and \(minRanks)")
         }
         guard minRanks <= processes else { throw ValidationError("--min-ranks \(minRanks) is more than --np \(processes)") }
-        guard !mpirunArguments.contains(where: { ["-np", "-n", "--np", "--hostfile", "-hostfile"].contains($0) }) else {
+        guard !mpirunArguments.contains(where: { ["-np", "-n", "--np", "--hostfile", "-hostfile", "--machinefile"].contains($0) }) else {
             throw ValidationError("--mpirun-arg cannot set the ranks or the hostfile: use launch's --np and --hostfile")
         }
         let words = command.first == "--" ? Array(command.dropFirst()) : command
@@ -78,9 +84,6 @@ struct Launch: ParsableCommand {
         var hosts = try hostfile.map { try LaunchHosts(hostfile: $0, mpirunArguments: mpirunArguments) }
         defer { hosts?.cleanUp() }
         let ranks = processes ?? hosts?.current.slots ?? 1
-        if let hosts, ranks > hosts.current.slots, !mpirunArguments.contains("--oversubscribe") {
-            throw ValidationError("--np \(ranks) is more than the \(hosts.current.slots) slots of \(hostfile ?? "") (add --mpirun-arg=--oversubscribe to run more)")
-        }
         let end: JobEnd
         do {
             end = try RestartSupervisor(maxRestarts: maxRestarts, minRanks: minRanks).run(ranks: ranks) { attempt in
