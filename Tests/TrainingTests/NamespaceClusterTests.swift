@@ -51,7 +51,7 @@ struct NamespaceClusterTests {
             defer { cluster.down() }
             let job = try ClusterJob.run("/usr/bin/env", ["mpirun", "--allow-run-as-root"] + cluster.mpirunArguments
                                          + ["-np", String(hosts), "-x", "OPENBLAS_NUM_THREADS", LockstepProcess.binary.path]
-                                         + common + ["--out", "hosts\(hosts)"], in: directory, timeout: 120)
+                                         + common + ["--out", "hosts\(hosts)"], in: directory, timeout: 300)
             #expect(job.status == 0 && !job.timedOut, "\(hosts) hosts: \(job.stderr)")
             #expect(try Self.hash(directory + "/hosts\(hosts)") == Self.hash(directory + "/one"), "\(hosts) hosts")
         }
@@ -71,7 +71,7 @@ struct NamespaceClusterTests {
                                      ["launch", "--hostfile", cluster.hostfile, "--max-restarts", "1", "--kill-after", "5",
                                       "--host-lost-after", String(lostAfter)] + cluster.launchArguments
                                      + ["--", "train", "--config", "run.yaml", "--out", "out", "--quiet"],
-                                     in: directory, timeout: 150) { seconds, stderr in
+                                     in: directory, timeout: 300) { seconds, stderr in
             if faultAt == nil, hasCheckpoint(directory + "/out") {
                 faultAt = seconds
                 do { try fault(cluster) } catch { faultError = error }
