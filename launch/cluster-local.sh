@@ -51,7 +51,7 @@ down() {
         ip link del "$link" 2>/dev/null || true
     done
     ! ip link show "$bridge" >/dev/null 2>&1 || ip link del "$bridge" || die "could not delete bridge $bridge"
-    rm -rf "$dir"
+    rm -rf "$dir" /etc/netns/"$prefix"*
 }
 
 # tbf at RATE on one interface's egress; burst ≥ what the rate sends in 4 ms, so that the kernel's
@@ -83,7 +83,8 @@ up() {
     [ -z "$rate" ] || command -v tc >/dev/null 2>&1 || die "'tc' not found: no rate shaping without it"
     # Idempotent: `up` twice, or `up` after a half-finished `up`, starts from nothing.
     down
-    trap 'echo "error: cluster-local.sh up failed; removing what it made" >&2; down' ERR
+    # A failing step exits (run/die) or trips set -e: either way, what was made is removed.
+    trap 'status=$?; if [ "$status" -ne 0 ]; then echo "error: cluster-local.sh up failed; removing what it made" >&2; down; fi; exit "$status"' EXIT
     run mkdir -p "$dir"
     run ip link add "$bridge" type bridge
     run ip addr add "$net.254/24" dev "$bridge"
@@ -120,7 +121,7 @@ up() {
         --mca btl tcp,self --mca btl_tcp_if_include "$net.0/24" --mca oob_tcp_if_include "$net.0/24" \
         --mca mpi_yield_when_idle 1 > "$dir/mpirun-args"
     echo "${rate:-unshaped}" > "$dir/rate"
-    trap - ERR
+    trap - EXIT
     echo "cluster up: $count host(s) ($(awk '{printf "%s%s=%s", sep, $1, $3; sep=" "}' "$dir/hosts")), links ${rate:-unshaped}"
     echo "mpirun $(tr '\n' ' ' < "$dir/mpirun-args")-np $count …"
 }
@@ -139,7 +140,7 @@ status() {
 link() {
     local host="$1" state="$2" ns
     [ "$state" = up ] || [ "$state" = down ] || die "link state must be up or down, got '$state'"
-    ns="$(awk -v h="$host" '$1 == h {print $2}' "$dir/hosts" 2>/dev/null)"
+    ns="$(awk -v h="$host" '$1 == h {print $2}' "$dir/hosts" 2>/dev/null || true)"
     [ -n "$ns" ] || die "no host '$host' in the cluster (launch/cluster-local.sh status lists them)"
     run ip netns exec "$ns" ip link set eth0 "$state"
     if [ "$state" = up ]; then

@@ -38,6 +38,37 @@ struct NamespaceClusterTests {
         ((try? FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints")) ?? []).contains { $0.hasPrefix("step-") }
     }
 
+    /// Whether anything `cluster-local.sh up` makes is still there.
+    static func leftovers() throws -> [String] {
+        var found = try NamespaceCluster.shell(["ip", "netns", "list"]).output.split(whereSeparator: \.isNewline)
+            .map(String.init).filter { $0.hasPrefix("lsc-h") }
+        if try NamespaceCluster.shell(["ip", "link", "show", "lscbr0"]).status == 0 { found.append("bridge lscbr0") }
+        if FileManager.default.fileExists(atPath: "/run/lockstep-cluster") { found.append("/run/lockstep-cluster") }
+        return found
+    }
+
+    @Test("up and down are idempotent, and an up that fails half-way leaves nothing behind")
+    func upAndDown() throws {
+        defer { _ = try? NamespaceCluster.shell(["bash", NamespaceCluster.script, "down"]) }
+        // An address that `ip` refuses fails `up` after the bridge exists: it names the step and cleans up.
+        let failed = try NamespaceCluster.shell(["LOCKSTEP_CLUSTER_NET=10.77.999", "bash", NamespaceCluster.script, "up", "2"])
+        #expect(failed.status != 0)
+        #expect(failed.output.contains("error: 'ip addr add 10.77.999.254/24 dev lscbr0' failed"), "\(failed.output)")
+        let left = try Self.leftovers()
+        #expect(left.isEmpty, "\(left)")
+        for _ in 0..<2 {
+            let up = try NamespaceCluster.shell(["bash", NamespaceCluster.script, "up", "2", "1gbit"])
+            #expect(up.status == 0, "\(up.output)")
+        }
+        let status = try NamespaceCluster.shell(["bash", NamespaceCluster.script, "status"]).output
+        #expect(status == "lsc-h1 10.77.21.1 link up processes 0\nlsc-h2 10.77.21.2 link up processes 0\n", "\(status)")
+        for _ in 0..<2 {
+            #expect(try NamespaceCluster.shell(["bash", NamespaceCluster.script, "down"]).status == 0)
+        }
+        let remaining = try Self.leftovers()
+        #expect(remaining.isEmpty, "\(remaining)")
+    }
+
     @Test("the reference config on 2 and on 3 hosts hashes as one process")
     func sameBitsAcrossHosts() throws {
         let directory = try TT.temporaryDirectory("cluster-hash")
