@@ -20,6 +20,7 @@ import SystemPackage
 /// ```
 public final class FolderLock: @unchecked Sendable {   // safe: `descriptor` changes only in `release`, by its one owner
     public static let fileName = ".lock"
+    static let heldMessagePrefix = "in use by "
 
     public let directory: String
     private var descriptor: FileDescriptor?
@@ -32,7 +33,22 @@ public final class FolderLock: @unchecked Sendable {   // safe: `descriptor` cha
     deinit { release() }
 
     /// Locks `directory` (which must exist) for this process; `purpose` is what a refused writer is told
-    /// the holder is doing.
+    /// the holder is doing. With `waiting` > 0 a held lock is tried again every 50 ms for up to that
+    /// many seconds before the refusal: a restarted run waits so for the failed attempt's writer, which
+    /// may still be ending on another host.
+    public static func acquire(_ directory: String, purpose: String, waiting: Double) throws -> FolderLock {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(max(0, waiting) * 1000))
+        while true {
+            do {
+                return try acquire(directory, purpose: purpose)
+            } catch let error as CheckpointError where error.isHeldByAnother && ContinuousClock.now < deadline {
+                usleep(50_000)
+            }
+        }
+    }
+
+    /// Locks `directory` (which must exist) for this process, without waiting; `purpose` is what a
+    /// refused writer is told the holder is doing.
     public static func acquire(_ directory: String, purpose: String) throws -> FolderLock {
         let path = directory + "/" + fileName
         let fd = try CheckpointError.io(path, "cannot open the folder's lock file", call: "open") {
@@ -46,7 +62,7 @@ public final class FolderLock: @unchecked Sendable {   // safe: `descriptor` cha
             let holder = code == .wouldBlock ? describeHolder(fd) : nil
             _ = try? fd.close()
             if let holder {
-                throw CheckpointError(.io, source: directory, "in use by \(holder); two runs must not write one folder: wait for it to end, or stop it")
+                throw CheckpointError(.io, source: directory, heldMessagePrefix + "\(holder); two runs must not write one folder: wait for it to end, or stop it")
             }
             throw CheckpointError.io(path, "cannot lock the folder", call: "flock", code)
         }
@@ -81,4 +97,9 @@ public final class FolderLock: @unchecked Sendable {   // safe: `descriptor` cha
         let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return host.isEmpty || host.contains(" ") ? "?" : host
     }
+}
+
+extension CheckpointError {
+    /// Whether this is `FolderLock`'s refusal: another writer holds the folder.
+    var isHeldByAnother: Bool { kind == .io && message.hasPrefix(FolderLock.heldMessagePrefix) }
 }

@@ -42,7 +42,8 @@ public struct RestartSupervisor: Sendable {
             do {
                 return try attempt(current)
             } catch let error where !(error is RunInterrupted) && StopSignal.requested() == nil && maxRestarts > 0 {
-                let left = current.ranks - 1
+                // A failure that lost more than one rank (a host with its slots) says how many are left.
+                let left = (error as? FailureLeavingRanks)?.ranksLeft ?? current.ranks - 1
                 guard current.restart.number - first.number < maxRestarts else {
                     throw TrainingError("restarts exhausted (\(maxRestarts)): \(error)")
                 }
@@ -55,4 +56,17 @@ public struct RestartSupervisor: Sendable {
             }
         }
     }
+}
+
+/// A failure after which a known number of ranks can run, e.g. `lockstep launch --hostfile` after a
+/// host was lost with all its slots: `RestartSupervisor` restarts on `ranksLeft` instead of one rank fewer.
+///
+/// ```swift
+/// struct HostLost: FailureLeavingRanks { var ranksLeft: Int? }
+/// try RestartSupervisor(maxRestarts: 1).run(ranks: 4) { attempt in
+///     if attempt.ranks == 4 { throw HostLost(ranksLeft: 2) }   // the restart runs on 2 ranks
+/// }
+/// ```
+public protocol FailureLeavingRanks: Error {
+    var ranksLeft: Int? { get }
 }
