@@ -147,10 +147,17 @@ public enum MPIRuntime {
     /// Prints `error: <reason>` to stderr and ends every rank: `MPI_Abort(MPI_COMM_WORLD, code)` while
     /// MPI runs (mpirun then kills the other ranks), `exit(code)` otherwise. Does not wait for the
     /// call lock: another thread may be blocked in a collective that will never complete.
+    /// Seconds `abort` gives `MPI_Abort` before the process ends itself.
+    public static let abortGrace: UInt32 = 10
+
     public static func abort(reason: String, code: Int32 = 1) -> Never {
         fflush(nil)   // keep what this rank already printed
         FileHandle.standardError.write(Data("error: \(MPIError.oneLine(reason))\n".utf8))
         if case .running = state.withPhase({ $0 }) {
+            // MPI_Abort asks this rank's daemon to end the job; a daemon cut off from its mpirun (a
+            // host whose link is down) may never answer. SIGALRM's default action ends the process
+            // then, so that a rank never outlives its abort by more than `abortGrace` seconds.
+            alarm(Self.abortGrace)
             _ = MPI_Abort(cmpi_comm_world(), code)
         }
         exit(code)    // MPI_Abort does not return; this is for a world without MPI

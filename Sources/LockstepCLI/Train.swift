@@ -9,6 +9,7 @@ import Training
 import Config
 import Distributed
 import Benchmarks
+import DistributedMPI
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -171,6 +172,8 @@ struct Train: ParsableCommand {
             run.warn = { _ in }   // said after the "done" line, as the run's last line
             run.faultInjection = attempt.fault
             run.restart = attempt.restart
+            // The failed attempt's rank 0 ends within its watchdog's --timeout (+ the abort's grace).
+            run.restartLockWait = max(30, timeout + Double(MPIRuntime.abortGrace) + 20)
             run.allowedConfigChanges = Set(allowConfigChange)
             run.allowsDataChange = allowDataChange
             run.overwrite = attempt.overwrite

@@ -8,15 +8,12 @@ extension TrainingRun {
     /// the folder exists locks it (`FolderLock`) and checks again under the lock, so that two runs
     /// starting together cannot both pass. A new folder is locked when it is created. A finished run
     /// resumed with no checkpoint to resume from would start over and replace it: refused too.
-    /// Seconds a restarted run waits for the failed attempt's writer to let go of the folder.
-    static let restartLockWait = 30.0
-
     func claimOutputFolder() throws -> FolderLock? {
         try PreviousRun.check(outputDirectory, resume: resume, overwrite: overwrite)
         guard FileManager.default.fileExists(atPath: outputDirectory) else { return nil }
         // A restart follows a failed attempt whose rank 0 may still be ending on a host that answers
         // (its daemon ends it once mpirun is gone): it gets a bounded wait, not an instant refusal.
-        let lock = try FolderLock.acquire(outputDirectory, purpose: "lockstep train", waiting: restart.number > 0 ? Self.restartLockWait : 0)
+        let lock = try FolderLock.acquire(outputDirectory, purpose: "lockstep train", waiting: restart.number > 0 ? restartLockWait : 0)
         try PreviousRun.check(outputDirectory, resume: resume, overwrite: overwrite)
         if resume, PreviousRun.isFinished(outputDirectory), try checkpointDirectory.checkpoints().isEmpty {
             throw TrainingError("\(outputDirectory): the run finished and has no checkpoint to resume from; to train it again from the start, use --overwrite")

@@ -43,6 +43,10 @@ public final class TrainingRun {
     /// (`Trainer.stopRequest`); the ranks agree on it through the step's statistics vector (`StepStatistics`),
     /// so they all stop after the same step, SIGTERM winning over SIGINT.
     public var stopRequest: () -> Int32? = { nil }
+    /// Seconds a restarted run waits for the failed attempt's rank 0 to let go of the run folder: it
+    /// may still be ending on a host that answers, or, behind a lost link, until its watchdog ends it
+    /// (`lockstep train` waits its `--timeout` plus the abort's grace and a margin).
+    public var restartLockWait = 30.0
     /// Which (re)start of the run this is, set by a supervisor that restarts failed runs
     /// (`--max-restarts`); recorded as a segment in metrics.jsonl and summary.json.
     public var restart: RunSegment.Restart = .none

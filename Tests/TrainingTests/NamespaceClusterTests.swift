@@ -90,7 +90,7 @@ struct NamespaceClusterTests {
 
     /// Runs `launch --hostfile … --max-restarts 1` on 3 hosts, calls `fault` once the first checkpoint
     /// exists, and returns the job and the seconds from the fault to the restart's announcement.
-    static func launch(in directory: String, lostAfter: Double, fault: (NamespaceCluster) throws -> Void,
+    static func launch(in directory: String, lostAfter: Double, trainArguments: [String] = [], fault: (NamespaceCluster) throws -> Void,
                        afterFault: ((NamespaceCluster, Double) -> Void)? = nil) throws -> (job: ClusterJob.Outcome, restartAfter: Double?) {
         try TT.write(yaml, to: directory + "/run.yaml")
         let cluster = try NamespaceCluster(hosts: 3)
@@ -101,7 +101,7 @@ struct NamespaceClusterTests {
         let job = try ClusterJob.run(LockstepProcess.binary.path,
                                      ["launch", "--hostfile", cluster.hostfile, "--max-restarts", "1", "--kill-after", "5",
                                       "--host-lost-after", String(lostAfter)] + cluster.launchArguments
-                                     + ["--", "train", "--config", "run.yaml", "--out", "out", "--quiet"],
+                                     + ["--", "train", "--config", "run.yaml", "--out", "out", "--quiet"] + trainArguments,
                                      in: directory, timeout: 300) { seconds, stderr in
             if faultAt == nil, hasCheckpoint(directory + "/out") {
                 faultAt = seconds
@@ -155,6 +155,26 @@ struct NamespaceClusterTests {
         // then --kill-after (5) for mpirun; measured 14–15 s. Generous for a loaded 2-core machine.
         #expect((restartAfter ?? .infinity) < 45, "restart \(restartAfter ?? -1) s after the cable was pulled: \(job.stderr)")
         print("namespace cluster: cable of lsc-h3 pulled; restarted on 2 hosts after \(restartAfter ?? -1) s, job \(job.seconds) s")
+    }
+
+    /// Rank 0's host (the hostfile's first) behind a pulled cable is still alive and holds the run
+    /// folder's lock: the restart on the other two hosts waits until its watchdog ends it (`--timeout`
+    /// 10 s, then at most `MPIRuntime.abortGrace` for its abort) and then finishes with equal bytes.
+    @Test("rank 0's host cable pulled: the restart waits for the old rank 0's watchdog and finishes on the other 2 hosts")
+    func rankZeroHostCablePulled() throws {
+        let directory = try TT.temporaryDirectory("cluster-rank0")
+        defer { TT.remove(directory) }
+        let (job, restartAfter) = try Self.launch(in: directory, lostAfter: 6, trainArguments: ["--timeout", "10"]) { cluster in
+            try cluster.link("lsc-h1", up: false)
+        }
+        let run = directory + "/out"
+        #expect(job.status == 0 && !job.timedOut, "\(job.stderr)")
+        #expect(try Self.hash(run) == Self.uninterrupted.get(), "the restarted run's parameters differ")
+        let segments = try Self.summary(run).segments
+        #expect(segments.map(\.worldSize) == [3, 2], "\(segments)")
+        #expect(segments.last?.cause?.contains("lsc-h1") == true, "\(segments)")
+        #expect((restartAfter ?? .infinity) < 45, "restart \(restartAfter ?? -1) s after the cable was pulled: \(job.stderr)")
+        print("namespace cluster: cable of rank 0's host lsc-h1 pulled; restarted on 2 hosts after \(restartAfter ?? -1) s, job \(job.seconds) s")
     }
 
     @Test("a cable that flaps for 3 s: the job rides it out or restarts, and finishes with equal bytes")
