@@ -116,10 +116,11 @@ up() {
     done
     # TCP only, on the bridge's subnet; daemons started by mpirun directly (not from one another);
     # ranks that yield when idle (spinning ranks starve the kernel's network processing on 2 cores:
-    # every message waited ~8 ms without it).
+    # every message waited ~8 ms without it); no binding (each host's daemon would pin its rank to
+    # "its" core 0, the same core for every host: compute took 1.9× as long).
     printf '%s\n' --hostfile "$dir/hostfile" --mca plm_rsh_agent "$agent" --mca plm_rsh_no_tree_spawn 1 \
         --mca btl tcp,self --mca btl_tcp_if_include "$net.0/24" --mca oob_tcp_if_include "$net.0/24" \
-        --mca mpi_yield_when_idle 1 > "$dir/mpirun-args"
+        --mca mpi_yield_when_idle 1 --bind-to none > "$dir/mpirun-args"
     echo "${rate:-unshaped}" > "$dir/rate"
     trap - EXIT
     echo "cluster up: $count host(s) ($(awk '{printf "%s%s=%s", sep, $1, $3; sep=" "}' "$dir/hosts")), links ${rate:-unshaped}"
