@@ -4,7 +4,7 @@ For each size: writes an N x 20 CSV (binary label), times `lockstep data pack` a
 single-threaded `read_csv` of the same file, then trains the reference model (clinical-mlp's layers)
 from the pack and from the CSV in memory under `mpirun -np 2` (and one process), recording per rank
 the peak RSS (/usr/bin/time), the seconds from launch to the first step's "training ..." line, and
-the samples/s the run reports. Usage: python3 launch/bench_packed.py BIN WORKDIR [ROWS ...]
+the samples/s the run reports, with `data.order` keyed and blocks. Usage: python3 launch/bench_packed.py BIN WORKDIR [ROWS ...]
 """
 import os, subprocess, sys, time, re, json
 
@@ -101,10 +101,10 @@ for rows in sizes:
     print(f"{rows:,} rows ({mb:.0f} MB CSV): pack {packing:.2f} s ({rows / packing / 1e6:.2f} M rows/s, peak RSS {pack_rss:.0f} MB), "
           f"pyarrow read_csv one thread {arrow:.2f} s ({rows / arrow / 1e6:.2f} M rows/s): pack/pyarrow rate {arrow / packing:.2f}x")
     steps = 3000
-    config(f"{work}/packed.yaml", f"{{source: packed, path: {pack}}}", steps)
-    config(f"{work}/csv.yaml", f"{{source: csv, path: {csv}, label: y, order: keyed, validation_fraction: 0.2}}", steps)
-    for mpi in (True, False):
-        label = "mpirun -np 2" if mpi else "one process "
+    for order, mpi in [(o, m) for o in ("keyed", "blocks") for m in (True, False)]:
+        config(f"{work}/packed.yaml", f"{{source: packed, path: {pack}, order: {order}}}", steps)
+        config(f"{work}/csv.yaml", f"{{source: csv, path: {csv}, label: y, order: {order}, validation_fraction: 0.2}}", steps)
+        label = ("mpirun -np 2" if mpi else "one process ") + f", order {order}:"
         p = train(f"{work}/packed.yaml", f"{work}/out-p", mpi)
         c = train(f"{work}/csv.yaml", f"{work}/out-c", mpi) if rows <= 2_000_000 else None
         line = (f"  {label} packed: peak RSS/rank {', '.join(f'{r:.0f}' for r in p[0])} MB, first step after {p[1]:.2f} s, "

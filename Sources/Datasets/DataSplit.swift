@@ -27,7 +27,7 @@ public struct DataSplit: Sendable, Hashable, Codable {
             let permutation = counterBasedPermutation(count: count, key: key)
             validationIndices = permutation[..<validationCount].sorted()
             trainIndices = permutation[validationCount...].sorted()
-        case .keyed:
+        case .keyed, .blocks:
             let isValidation = Self.keyedMembership(count: count, validation: validationCount, seed: seed)
             validationIndices = (0..<count).filter(isValidation)
             trainIndices = (0..<count).filter { !isValidation($0) }

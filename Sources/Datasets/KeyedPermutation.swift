@@ -18,7 +18,7 @@ import TensorCore
 public struct KeyedPermutation: Sendable, Hashable {
     public let count: Int
     private let halfBits: UInt64
-    private let roundKeys: [UInt64]
+    private let roundKeys: SIMD4<UInt64>   // inline: making one allocates nothing
 
     public init(count: Int, key: RandomKey) {
         precondition(count >= 0, "a permutation of a negative count")
@@ -27,8 +27,8 @@ public struct KeyedPermutation: Sendable, Hashable {
         while bits < 62, (1 << bits) < count { bits += 2 }
         halfBits = bits / 2
         let (a, b) = (key.block(0), key.block(1))
-        roundKeys = [UInt64(a.0) << 32 | UInt64(a.1), UInt64(a.2) << 32 | UInt64(a.3),
-                     UInt64(b.0) << 32 | UInt64(b.1), UInt64(b.2) << 32 | UInt64(b.3)]
+        roundKeys = SIMD4(UInt64(a.0) << 32 | UInt64(a.1), UInt64(a.2) << 32 | UInt64(a.3),
+                          UInt64(b.0) << 32 | UInt64(b.1), UInt64(b.2) << 32 | UInt64(b.3))
     }
 
     /// The position index `index` takes.

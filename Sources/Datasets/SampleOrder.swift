@@ -10,6 +10,9 @@ public enum SampleOrder: String, Sendable, Hashable, CaseIterable, Codable {
     /// Keyed bijections computed one sample at a time (`KeyedPermutation`), O(1) memory: the order of
     /// data sets too large to hold, and the default for packed data.
     case keyed
+    /// The keyed split, and epochs in keyed windows of keyed blocks of consecutive rows
+    /// (`BlockWindowOrder`): O(1) memory, and a reader of a pack fetches a block in one read.
+    case blocks
 
     /// The validation and training rows of a data set of `count` rows, each ascending: the rows the
     /// split's permutation puts first (`round(count × fraction)` of them, at least one for a positive
@@ -21,8 +24,9 @@ public enum SampleOrder: String, Sendable, Hashable, CaseIterable, Codable {
     /// Epoch `epoch`'s visiting order of `count` training samples, as positions → sample indices.
     /// `shuffle: false` keeps the data's own order.
     public func epoch(_ epoch: Int, count: Int, seed: UInt64, shuffle: Bool = true) -> any EpochOrder {
-        guard shuffle, self == .keyed else { return EpochPermutation(seed: seed, shuffle: shuffle).positions(epoch: epoch, count: count) }
+        guard shuffle, self != .shuffle else { return EpochPermutation(seed: seed, shuffle: shuffle).positions(epoch: epoch, count: count) }
         precondition(epoch >= 0 && epoch <= Int(UInt32.max), "epoch \(epoch) out of range")
+        if self == .blocks { return BlockWindowOrder(count: count, seed: seed, epoch: epoch) }
         return KeyedPermutation(count: count, key: RandomKey(seed: seed, stream: .shuffle, a: UInt32(epoch), b: 1))
     }
 }

@@ -25,6 +25,7 @@ public final class PackedRows: LabeledRows, @unchecked Sendable {
 
     private let shards: [VerifiedShard]
     private let rowsPerShard: Int   // every shard but the last holds this many
+    private let cache: BlockCache
     /// Rows read in one `pread` when a batch asks for consecutive indices (evaluation does).
     static let runRows = 1024
 
@@ -34,6 +35,7 @@ public final class PackedRows: LabeledRows, @unchecked Sendable {
         for shard in part.shards.dropLast() where shard.rows != rowsPerShard {
             throw PackError("\(directory)/\(shard.file): \(shard.rows) rows; every shard but the last must hold \(rowsPerShard)")
         }
+        cache = BlockCache(rowFloats: manifest.rowBytes / MemoryLayout<Float>.stride)
         shards = try part.shards.map {
             try VerifiedShard(path: directory + "/" + $0.file, entry: $0, blockBytes: manifest.blockBytes, level: verification)
         }
@@ -48,6 +50,19 @@ public final class PackedRows: LabeledRows, @unchecked Sendable {
         if case .multiclass = task { targets = Tensor(uninitializedShape: [m]) } else { targets = Tensor(uninitializedShape: [m, 1]) }
         let x = inputs.floats, y = targets.floats
         for index in indices { precondition(index >= 0 && index < count, "sample index \(index) out of range for \(count) rows") }
+        // A batch whose rows fall in at most half as many blocks of `blockRows` (what `data.order:
+        // blocks` gives: a 128-row micro-batch in 16 blocks) reads whole blocks, each once, kept for
+        // the next micro-batches; scattered rows (`keyed`) are read one by one.
+        // One Int per row, block above place in the batch, so that a plain sort groups the blocks.
+        var byBlock = [Int](repeating: 0, count: m)
+        for (k, index) in indices.enumerated() { byBlock[k] = (index / BlockCache.blockRows) << Self.placeBits | k }
+        byBlock.sort()
+        var distinct = m > 0 ? 1 : 0
+        for j in byBlock.indices.dropFirst() where byBlock[j] >> Self.placeBits != byBlock[j - 1] >> Self.placeBits { distinct += 1 }
+        if m >= 4, m < 1 << Self.placeBits, 2 * distinct <= m {
+            try readByBlock(indices, byBlock, x: x, y: y)
+            return (inputs, targets)
+        }
         var rows = [Float](repeating: 0, count: stride * min(m, Self.runRows))
         var k = 0, at = indices.startIndex
         while k < m {
@@ -66,6 +81,44 @@ public final class PackedRows: LabeledRows, @unchecked Sendable {
             at += run
         }
         return (inputs, targets)
+    }
+
+    /// Bits of a row's place in the batch in `batch`'s sort keys.
+    static let placeBits = 24
+
+    /// The rows of `indices` block by block (`byBlock`: each row's block and place in the batch, as
+    /// `block << placeBits | place`, sorted), each block read whole at most once, through the cache.
+    private func readByBlock(_ indices: ArraySlice<Int>, _ byBlock: [Int],
+                             x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) throws {
+        let width = featureCount, stride = width + 1
+        cache.lock.lock()
+        defer { cache.lock.unlock() }
+        var j = 0
+        while j < byBlock.count {
+            let block = byBlock[j] >> Self.placeBits
+            let (rows, held) = try cache.block(block) { block, buffer in
+                let lo = block * BlockCache.blockRows, hi = min(lo + BlockCache.blockRows, count)
+                try readSpan(lo, count: hi - lo, into: buffer)
+                return hi - lo
+            }
+            while j < byBlock.count, byBlock[j] >> Self.placeBits == block {
+                let k = byBlock[j] & ((1 << Self.placeBits) - 1), offset = indices[indices.startIndex + k] % BlockCache.blockRows
+                precondition(offset < held, "row \(indices[indices.startIndex + k]) beyond its block's \(held) rows")
+                (x + k * width).update(from: rows + offset * stride, count: width)
+                y[k] = rows[offset * stride + width]
+                j += 1
+            }
+        }
+    }
+
+    /// Reads `count` consecutive rows from `first` on into `buffer`, across shard boundaries.
+    private func readSpan(_ first: Int, count: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
+        var done = 0
+        while done < count {
+            let row = first + done, n = min(count - done, rowsPerShard - row % rowsPerShard)
+            try readRows(row, count: n, into: UnsafeMutableRawBufferPointer(rebasing: buffer[(done * rowBytes)...]))
+            done += n
+        }
     }
 
     /// Reads `count` consecutive rows of one shard from `first` on into `buffer`.

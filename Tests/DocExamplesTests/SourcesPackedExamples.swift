@@ -1,5 +1,5 @@
 import Datasets
-import PackedData
+@testable import PackedData   // BlockCache is internal
 
 // The ```swift blocks of the `///` comments about packed data (PackedData, and LabeledRows in
 // Datasets), each compiled inside a function.
@@ -42,5 +42,17 @@ enum PackedExamples {
         let windows = try PackedTokens(directory: "packs/language", context: 64)
         let (inputs, targets) = try windows.batch(indices: [3, 0, 7])   // (3, 64) int64 each
         _ = (inputs, targets)
+    }
+
+    static func blockWindowOrder(p: Int) {
+        let order = BlockWindowOrder(count: 2_000_000, seed: 7, epoch: 0)
+        let sample = order.sample(at: p)          // the sample visited p-th
+        _ = sample
+    }
+
+    static func blockCache(read: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws {
+        let cache = BlockCache(rowFloats: 21)
+        let (rows, count) = try cache.block(2) { block, buffer in try read(block, buffer) }   // rows 128..<192
+        _ = (rows, count)
     }
 }

@@ -107,6 +107,34 @@ struct PackedDataTests {
         #expect(try Self.train(shuffled, ranks: 1, in: f.directory + "/shuffled").paramsSHA256 != reference.paramsSHA256)
     }
 
+    /// `order: blocks` reads whole 64-row blocks (`BlockCache`) where a micro-batch asks for two or
+    /// more rows of one, across the 700-row shards' edges: the same rows, so the same bits as in memory.
+    @Test("order: blocks: packed and CSV in memory, one params_sha256 at W = 1, 2, 3; rows read by block equal rows read one by one")
+    func blocksOrderSameBitsAsTheCSV() throws {
+        let f = try Fixture()
+        defer { TT.remove(f.directory) }
+        var csv = try f.csvConfig, packed = try f.packedConfig()
+        (csv.data.order, packed.data.order) = (.blocks, .blocks)
+        let reference = try Self.train(csv, ranks: 1, in: f.directory + "/csv")
+        for ranks in [1, 2, 3] {
+            let summary = try Self.train(packed, ranks: ranks, in: f.directory + "/packed-\(ranks)")
+            #expect(summary.paramsSHA256 == reference.paramsSHA256, "packed at W = \(ranks)")
+        }
+        #expect(try Self.train(try f.packedConfig(), ranks: 1, in: f.directory + "/keyed").paramsSHA256 != reference.paramsSHA256)
+        // Micro-batches of the order, read through the block cache (and its evictions), against single rows.
+        let pack = try PackedDataSet(directory: f.pack)
+        let order = BlockWindowOrder(count: pack.train.count, seed: 5, epoch: 1)
+        for start in stride(from: 0, to: pack.train.count, by: 96) {
+            let indices = (start..<min(start + 96, pack.train.count)).map(order.sample(at:))
+            let (x, y) = try pack.train.batch(indices: indices[...])
+            for (k, i) in indices.enumerated() {
+                let (xi, yi) = try pack.train.batch(indices: [i])
+                #expect(Array(UnsafeBufferPointer(start: x.floats + k * xi.count, count: xi.count)) == Array(UnsafeBufferPointer(start: xi.floats, count: xi.count)))
+                #expect(y.floats[k] == yi.floats[0])
+            }
+        }
+    }
+
     @Test("a run from a pack stopped at step 10 on 2 ranks and resumed on 3 ends with the uninterrupted run's bits")
     func resumeAtAnotherWorldSize() throws {
         let f = try Fixture()
