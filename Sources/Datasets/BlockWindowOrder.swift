@@ -3,7 +3,7 @@ import TensorCore
 /// An epoch order that reads well from disk (`data.order: blocks`): the rows are cut into blocks of
 /// `blockRows` consecutive rows, the blocks are put in a keyed order and grouped into windows of
 /// `windowBlocks`, and each window's rows are visited in a keyed order of their own. So a micro-batch's
-/// rows are spread over a window's blocks (16 blocks of 64 rows: 1,024 rows) and a reader that fetches
+/// rows are spread over a window's blocks (16 blocks of 128 rows: 2,048 rows) and a reader that fetches
 /// whole blocks (`PackedRows`) makes one read per block, not one per row — the order WebDataset's and
 /// Megatron's loaders use for data on disk. Like `KeyedPermutation` it is a bijection of `0..<count`
 /// computed per position in O(1) memory, a pure function of `(seed, epoch, count)`, never of the world
@@ -19,7 +19,7 @@ import TensorCore
 /// let sample = order.sample(at: p)          // the sample visited p-th
 /// ```
 public struct BlockWindowOrder: EpochOrder, Hashable {
-    public static let blockRows = 64
+    public static let blockRows = 128
     public static let windowBlocks = 16
 
     public let count: Int

@@ -2,15 +2,15 @@ import Foundation
 import Datasets
 
 /// Blocks of `blockRows` consecutive rows that a `PackedRows` read whole, so that the micro-batches of
-/// one window of `data.order: blocks` (`BlockWindowOrder`: 16 blocks, 1,024 rows) cost one read per
-/// block instead of one per row. Bounded: `slots` blocks (four windows' worth, 344 KB for 20
+/// one window of `data.order: blocks` (`BlockWindowOrder`: 16 blocks, 2,048 rows) cost one read per
+/// block instead of one per row. Bounded: `slots` blocks (four windows' worth, 688 KB for 20
 /// features), found by a scan of their tags (a batch looks up each of its blocks once) and replaced
 /// oldest first. Not thread-safe by itself: `PackedRows` holds `lock` around a batch, since simulated
 /// ranks may share a pack.
 ///
 /// ```swift
 /// let cache = BlockCache(rowFloats: 21)
-/// let (rows, count) = try cache.block(2) { block, buffer in try read(block, buffer) }   // rows 128..<192
+/// let (rows, count) = try cache.block(2) { block, buffer in try read(block, buffer) }   // rows 256..<384
 /// ```
 final class BlockCache: @unchecked Sendable {
     static let blockRows = BlockWindowOrder.blockRows

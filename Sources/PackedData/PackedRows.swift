@@ -51,7 +51,7 @@ public final class PackedRows: LabeledRows, @unchecked Sendable {
         let x = inputs.floats, y = targets.floats
         for index in indices { precondition(index >= 0 && index < count, "sample index \(index) out of range for \(count) rows") }
         // A batch whose rows fall in at most half as many blocks of `blockRows` (what `data.order:
-        // blocks` gives: a 128-row micro-batch in 16 blocks) reads whole blocks, each once, kept for
+        // blocks` gives: a 128-row micro-batch in at most 16 blocks) reads whole blocks, each once, kept for
         // the next micro-batches; scattered rows (`keyed`) are read one by one.
         // One Int per row, block above place in the batch, so that a plain sort groups the blocks.
         var byBlock = [Int](repeating: 0, count: m)

@@ -23,8 +23,14 @@ public struct Evaluator {
         self.positiveWeight = positiveWeight
     }
 
+    /// Scores an evaluation holds before it spills a sorted run to a scratch file (2 MB): the exact
+    /// AUC of 4 M validation rows then costs 2 MB of memory and 16 runs' merge buffers, not 32 MB
+    /// and its sort's scratch.
+    public static let aucRunLimit = 1 << 18
+
     /// Reads `data` in chunks of `chunk` rows, so that a packed validation set is never held whole;
-    /// a binary task keeps 8 bytes a row for the exact AUC (`AUCAccumulator`).
+    /// a binary task keeps 8 bytes a row for the exact AUC (`AUCAccumulator`), at most
+    /// `aucRunLimit` of them in memory.
     public func evaluate(_ model: Module, on data: some LabeledRows) throws -> EvaluationResult {
         guard data.count > 0 else { throw TrainingError("cannot evaluate on an empty data set") }
         let wasTraining = model.isTraining
@@ -33,7 +39,7 @@ public struct Evaluator {
         var lossSum = 0.0, correct = 0, squared = 0.0, absolute = 0.0
         var binary = BinaryCounts()
         var lowest = Float.infinity, highest = -Float.infinity   // the output's range (binary, regression)
-        if case .binaryClassification = data.task { binary.ranking = AUCAccumulator(capacity: data.count) }
+        if case .binaryClassification = data.task { binary.ranking = AUCAccumulator(capacity: data.count, runLimit: Self.aucRunLimit) }
         var confusion: [[Int]] = []
         if case .multiclass(let k) = data.task { confusion = Array(repeating: Array(repeating: 0, count: k), count: k) }
         try inferenceMode {

@@ -1,4 +1,4 @@
-import Datasets
+@testable import Datasets   // SpillFile is internal
 @testable import PackedData   // BlockCache is internal
 
 // The ```swift blocks of the `///` comments about packed data (PackedData, and LabeledRows in
@@ -52,7 +52,13 @@ enum PackedExamples {
 
     static func blockCache(read: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws {
         let cache = BlockCache(rowFloats: 21)
-        let (rows, count) = try cache.block(2) { block, buffer in try read(block, buffer) }   // rows 128..<192
+        let (rows, count) = try cache.block(2) { block, buffer in try read(block, buffer) }   // rows 256..<384
         _ = (rows, count)
+    }
+
+    static func spillFile(keys: UnsafeRawBufferPointer, buffer: UnsafeMutableRawBufferPointer) throws {
+        let file = try SpillFile()
+        try file.write(keys, at: 0)
+        try file.read(into: buffer, at: 0)
     }
 }
