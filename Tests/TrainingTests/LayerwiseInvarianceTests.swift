@@ -46,17 +46,8 @@ struct LayerwiseInvarianceTests {
 
     /// The wide MLP's 288,000-element first weight spans many norm blocks and every rank's shard.
     @Test func wideMLPLayerNormsGatheredFromEveryShard() throws {
-        let path = LockstepProcess.repositoryRoot.appendingPathComponent("configs/wide-mlp.yaml").path
         func train(_ ranks: Int, _ variant: [String]) throws -> String {
-            let config = try RunConfig.load(path: path, overrides: OverlapShardingTests.wide + ["optimizer={type: lamb, lr: 0.01}"] + variant)
-            let out = InvarianceTests.outputDirectory("wide-lamb\(ranks)")
-            defer { try? FileManager.default.removeItem(atPath: out) }
-            return try SimulatedWorld.run(ranks: ranks) { comm in
-                let run = TrainingRun(config: config, outputDirectory: out, communicator: comm)
-                run.showsProgress = false
-                run.log = { _ in }
-                return try run.run().paramsSHA256
-            }[0]
+            try OverlapShardingTests.trainWide(ranks, ["optimizer={type: lamb, lr: 0.01}"] + variant)
         }
         let reference = try train(1, [])
         for ranks in [2, 3] {

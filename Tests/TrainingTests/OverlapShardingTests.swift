@@ -56,19 +56,22 @@ struct OverlapShardingTests {
                        "model.layers[2].out=128", "model.layers[4].out=160", "batch.global=64", "batch.micro=16",
                        "train.steps=6"]
 
-    @Test func wideMLPHashIsTheSameForEveryOverlapShardAndWorldSize() throws {
+    /// `params_sha256` of the scaled-down wide MLP (`wide`, then `overrides`) on `ranks` simulated ranks.
+    static func trainWide(_ ranks: Int, _ overrides: [String]) throws -> String {
         let path = LockstepProcess.repositoryRoot.appendingPathComponent("configs/wide-mlp.yaml").path
-        func train(_ ranks: Int, _ variant: [String]) throws -> String {
-            let config = try RunConfig.load(path: path, overrides: Self.wide + variant)
-            let out = InvarianceTests.outputDirectory("wide\(ranks)")
-            defer { try? FileManager.default.removeItem(atPath: out) }
-            return try SimulatedWorld.run(ranks: ranks) { comm in
-                let run = TrainingRun(config: config, outputDirectory: out, communicator: comm)
-                run.showsProgress = false
-                run.log = { _ in }
-                return try run.run().paramsSHA256
-            }[0]
-        }
+        let config = try RunConfig.load(path: path, overrides: wide + overrides)
+        let out = InvarianceTests.outputDirectory("wide\(ranks)")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        return try SimulatedWorld.run(ranks: ranks) { comm in
+            let run = TrainingRun(config: config, outputDirectory: out, communicator: comm)
+            run.showsProgress = false
+            run.log = { _ in }
+            return try run.run().paramsSHA256
+        }[0]
+    }
+
+    @Test func wideMLPHashIsTheSameForEveryOverlapShardAndWorldSize() throws {
+        let train = Self.trainWide
         let reference = try train(1, [])
         let buckets = ["distributed.overlap=true", "distributed.bucket_mb=0.05", "distributed.first_bucket_mb=0.01"]
         for ranks in [1, 2, 4] {
