@@ -168,17 +168,10 @@ public enum GradientNorm {
             filled = 0
         }
 
-        /// One whole block: the same lanes and the same final additions as the element-wise path.
+        /// One whole block: the same lanes and the same final additions as the element-wise path
+        /// (`TensorNorms.squaredSum`, the one 8-lane sum, which LARS and LAMB's norms use too).
         private static func fullBlock<T: TensorScalar>(_ p: UnsafeMutablePointer<T>) -> Double {
-            var a = SIMD8<Double>(repeating: 0)
-            var k = 0
-            while k < blockSize {
-                var x = SIMD8<Double>()
-                for j in 0..<8 { x[j] = Double(p[k + j]) }
-                a += x * x
-                k += 8
-            }
-            return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+            TensorNorms.squaredSum(count: blockSize) { p[$0] }
         }
     }
 }

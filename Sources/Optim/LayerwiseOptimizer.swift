@@ -52,6 +52,9 @@ struct LayerwiseNorms {
     /// The indices of the pieces in this optimizer's shard.
     let mine: Range<Int>
     let adapted: [Bool]
+    /// The shards of the last exchange, checked and cut into piece ranges once: the layout is fixed
+    /// for a run, so each step only compares it.
+    private var exchangeLayout: (shards: [Range<Int>], pieces: [Range<Int>])?
 
     init(_ buffer: ParameterBuffer, shard: Range<Int>, exclude: AdaptationExclusion, optimizer: String) throws {
         norms = TensorNorms(segments: buffer.segments, quantities: 2)
@@ -73,11 +76,14 @@ struct LayerwiseNorms {
     /// parameters without a gradient or not adapted were left at zero and are never read.
     mutating func complete(_ exchange: ShardExchange?, optimizer: String) throws -> [(parameter: Double, direction: Double)] {
         if let exchange, exchange.shards.count > 1 {
-            guard norms.isAligned(exchange.shards) else {
-                throw OptimizerError.invalidCombination(
-                    optimizer: optimizer, reason: "every shard must start and end on a \(GradientNorm.blockSize)-element block boundary")
+            if exchangeLayout?.shards != exchange.shards {
+                guard norms.isAligned(exchange.shards) else {
+                    throw OptimizerError.invalidCombination(
+                        optimizer: optimizer, reason: "every shard must start and end on a \(GradientNorm.blockSize)-element block boundary")
+                }
+                exchangeLayout = (exchange.shards, exchange.shards.map { norms.pieces(in: $0) })
             }
-            try norms.exchange(shards: exchange.shards, allGather: exchange.allGather)
+            try norms.exchange(pieces: exchangeLayout!.pieces, allGather: exchange.allGather)
         }
         return zip(norms.totals(0), norms.totals(1)).map { ($0.squareRoot(), $1.squareRoot()) }
     }

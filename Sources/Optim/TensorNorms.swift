@@ -61,7 +61,11 @@ public struct TensorNorms {
     /// Gives every rank every piece's sums: each rank filled its own pieces (`shards[rank]`), and
     /// `allGather` moves each rank's byte range to all.
     public mutating func exchange(shards: [Range<Int>], allGather: StateAllGather) throws {
-        let ranges = shards.map { pieces(in: $0) }
+        try exchange(pieces: shards.map { pieces(in: $0) }, allGather: allGather)
+    }
+
+    /// `exchange(shards:allGather:)` with each rank's piece range already found (`pieces(in:)`).
+    public mutating func exchange(pieces ranges: [Range<Int>], allGather: StateAllGather) throws {
         let width = quantities * MemoryLayout<Double>.stride
         try sums.withUnsafeMutableBytes { bytes in
             try allGather(bytes) { r in ranges[r].lowerBound * width ..< ranges[r].upperBound * width }
