@@ -1,4 +1,5 @@
 import TensorCore
+import CVectorMath
 
 /// Adam's per-step scalars, computed in Double as PyTorch computes them in Python, then converted
 /// to the parameter's element type as PyTorch casts a Python scalar to the tensor's dtype.
@@ -57,7 +58,21 @@ func adamKernel<T: TensorScalar>(param p: UnsafeMutablePointer<T>, grad g: Unsaf
                                  expAvg m: UnsafeMutablePointer<T>, expAvgSq v: UnsafeMutablePointer<T>,
                                  maxExpAvgSq vmax: UnsafeMutablePointer<T>?, count: Int,
                                  _ c: AdamCoefficients<T>) {
-    for i in 0..<count {
+    var start = 0
+    if T.self == Float.self && vmax == nil {
+        // Eight elements at a time: the same operations in the same order on each lane, so the same bits.
+        start = count - count % 8
+        p.withMemoryRebound(to: Float.self, capacity: count) { p in
+            g.withMemoryRebound(to: Float.self, capacity: count) { g in
+                m.withMemoryRebound(to: Float.self, capacity: count) { m in
+                    v.withMemoryRebound(to: Float.self, capacity: count) { v in
+                        adamKernel8(param: p, grad: g, expAvg: m, expAvgSq: v, count: start, unsafeBitCast(c, to: AdamCoefficients<Float>.self))
+                    }
+                }
+            }
+        }
+    }
+    for i in start..<count {
         var d = g[i] * c.gradientFactor
         if let decay = c.decoupledDecay { p[i] = p[i] * decay }
         if let wd = c.l2WeightDecay { d = d + wd * p[i] }
@@ -80,5 +95,32 @@ func adamKernel<T: TensorScalar>(param p: UnsafeMutablePointer<T>, grad g: Unsaf
         }
         let denom = second.squareRoot() / c.biasCorrection2Sqrt + c.eps
         p[i] = p[i] + c.negStepSize * m1 / denom
+    }
+}
+
+/// `adamKernel` on float32 without AMSGrad, eight lanes at a time over the first `count` elements (a
+/// multiple of 8): each lane goes through the scalar loop's operations in its order, one rounding
+/// each (no fused multiply-add), so every element gets the bits the scalar loop gives it.
+@inline(__always)
+func adamKernel8(param p: UnsafeMutablePointer<Float>, grad g: UnsafePointer<Float>, expAvg m: UnsafeMutablePointer<Float>,
+                 expAvgSq v: UnsafeMutablePointer<Float>, count: Int, _ c: AdamCoefficients<Float>) {
+    typealias V = SIMD8<Float>
+    @inline(__always) func load(_ q: UnsafePointer<Float>, _ i: Int) -> V { UnsafeRawPointer(q + i).loadUnaligned(as: V.self) }
+    @inline(__always) func store(_ x: V, _ q: UnsafeMutablePointer<Float>, _ i: Int) { UnsafeMutableRawPointer(q + i).storeBytes(of: x, as: V.self) }
+    let factor = V(repeating: c.gradientFactor), lerp = V(repeating: c.lerpWeight), oneMinusLerp = V(repeating: c.oneMinusLerpWeight)
+    let beta2 = V(repeating: c.beta2), oneMinusBeta2 = V(repeating: c.oneMinusBeta2), bc2 = V(repeating: c.biasCorrection2Sqrt)
+    let eps = V(repeating: c.eps), negStep = V(repeating: c.negStepSize)
+    for i in stride(from: 0, to: count, by: 8) {
+        var d = load(g, i) * factor
+        var pv = load(p, i)
+        if let decay = c.decoupledDecay { pv = pv * V(repeating: decay) }
+        if let wd = c.l2WeightDecay { d = d + V(repeating: wd) * pv }
+        let m0 = load(m, i)
+        let m1 = c.lerpWeightIsSmall ? m0 + lerp * (d - m0) : d - (d - m0) * oneMinusLerp
+        store(m1, m, i)
+        let v1 = load(v, i) * beta2 + oneMinusBeta2 * d * d
+        store(v1, v, i)
+        let denom = lockstep_sqrt8(v1) / bc2 + eps
+        store(pv + negStep * m1 / denom, p, i)
     }
 }

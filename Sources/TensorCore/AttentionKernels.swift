@@ -4,6 +4,11 @@
 // order: S = q·kᵀ (GEMM), P = causal softmax of S/√D (row i over keys 0...i), y = P·v (GEMM) into
 // columns h·D of the (B, T, C) output — (B, T, H, D) laid out as (B, T, C), ready for the output
 // projection.
+//
+// The heads' blocks of y, dq, dk and dv lie C or 3C apart, so a beta = 0 product into one of them
+// would be zeroed row by row (16 floats at a time, `gemm`); those tensors are zeroed once, whole,
+// and each product adds onto its block with beta = 1 — the same bits, as a product adds onto +0.
+// S and dP are contiguous (T, T) blocks and take beta = 0.
 
 /// What `causalSelfAttentionForward` leaves for its backward.
 public struct AttentionForward {
@@ -21,7 +26,7 @@ extension Tensor {
         precondition(qkv.rank == 3 && heads > 0 && qkv.shape[2] % (3 * heads) == 0, "attention of \(qkv.shape) with \(heads) heads")
         let (b, t, c3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
         let c = c3 / 3, d = c / heads
-        let output = Tensor(uninitializedShape: [b, t, c], dtype: qkv.dtype)
+        let output = Tensor.zeros([b, t, c], dtype: qkv.dtype)
         let probabilities = Tensor(uninitializedShape: [b, heads, t, t], dtype: qkv.dtype)
         func run<T: TensorScalar>(_: T.Type) {
             let x = qkv.pointer(as: T.self), y = output.pointer(as: T.self), p = probabilities.pointer(as: T.self)
@@ -33,7 +38,7 @@ extension Tensor {
                          beta: T(0), c: ph, ldc: max(t, 1))
                     causalSoftmaxMatrix(ph, ph, size: t, scale: scale)
                     TensorCore.gemm(transA: false, transB: false, m: t, n: d, k: t, alpha: T(1), a: ph, lda: max(t, 1), b: v, ldb: c3,
-                         beta: T(0), c: y + s * t * c + h * d, ldc: c)
+                         beta: T(1), c: y + s * t * c + h * d, ldc: c)
                 }
             }
         }
@@ -53,7 +58,7 @@ extension Tensor {
         let (b, t, c3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
         let c = c3 / 3, d = c / heads
         precondition(g.shape == [b, t, c] && probabilities.shape == [b, heads, t, t] && g.dtype == qkv.dtype)
-        let dqkv = Tensor(uninitializedShape: qkv.shape, dtype: qkv.dtype)
+        let dqkv = Tensor.zeros(qkv.shape, dtype: qkv.dtype)
         func run<T: TensorScalar>(_: T.Type) {
             let x = qkv.pointer(as: T.self), gy = g.pointer(as: T.self), p = probabilities.pointer(as: T.self)
             let dx = dqkv.pointer(as: T.self)
@@ -66,14 +71,14 @@ extension Tensor {
                     let q = x + s * t * c3 + h * d, k = q + c, v = q + 2 * c, ph = p + (s * heads + h) * t * t
                     let dq = dx + s * t * c3 + h * d, dk = dq + c, dv = dq + 2 * c, gh = gy + s * t * c + h * d
                     TensorCore.gemm(transA: true, transB: false, m: t, n: d, k: t, alpha: T(1), a: ph, lda: ldt, b: gh, ldb: c,
-                         beta: T(0), c: dv, ldc: c3)                                                      // dv = Pᵀ·g
+                         beta: T(1), c: dv, ldc: c3)                                                      // dv = Pᵀ·g
                     TensorCore.gemm(transA: false, transB: true, m: t, n: t, k: d, alpha: T(1), a: gh, lda: c, b: v, ldb: c3,
                          beta: T(0), c: ds, ldc: ldt)                                                     // dP = g·vᵀ
                     causalSoftmaxGradientMatrix(ds, ph, ds, size: t, scale: scale)                     // dS·(1/√D)
                     TensorCore.gemm(transA: false, transB: false, m: t, n: d, k: t, alpha: T(1), a: ds, lda: ldt, b: k, ldb: c3,
-                         beta: T(0), c: dq, ldc: c3)                                                      // dq
+                         beta: T(1), c: dq, ldc: c3)                                                      // dq
                     TensorCore.gemm(transA: true, transB: false, m: t, n: d, k: t, alpha: T(1), a: ds, lda: ldt, b: q, ldb: c3,
-                         beta: T(0), c: dk, ldc: c3)                                                      // dk
+                         beta: T(1), c: dk, ldc: c3)                                                      // dk
                 }
             }
         }

@@ -11,7 +11,7 @@
 /// non-negative argument is `1/(1 + a)` and of a negative one `a/(1 + a)`, the other being 1 − s:
 /// neither is formed as a difference (1 − s from a rounded s would lose the digits of a small 1 − s)
 /// and nothing overflows.
-@inline(__always)
+@_transparent
 func geluTanhParts(_ x: SIMD8<Float>) -> (s: SIMD8<Float>, complement: SIMD8<Float>, slope: SIMD8<Float>) {
     let k0 = Float(geluTanhScale), k1 = Float(geluTanhCubic)
     let x2 = x * x
@@ -30,6 +30,16 @@ func geluTanhParts<T: TensorScalar>(_ x: T) -> (s: T, complement: T, slope: T) {
     let a = T.exp(-Swift.abs(twoU))
     let whole = 1 / (1 + a), part = a * whole
     return twoU < 0 ? (part, whole, 2 * k0 * (1 + 3 * k1 * x2)) : (whole, part, 2 * k0 * (1 + 3 * k1 * x2))
+}
+
+/// `gelu` and `gelu'` of the eight floats at `x + i` (those before `n`), into `y + i` and `d + i`.
+@_transparent
+func geluTanhWithDerivative8(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ d: UnsafeMutablePointer<Float>,
+                             at i: Int, count n: Int) {
+    let v = load8(x, i, n)
+    let (s, complement, slope) = geluTanhParts(v)
+    store8(v * s, y, i, n)
+    store8(s + v * s * complement * slope, d, i, n)
 }
 
 /// Eight floats from `p + i`, zeros past `n`.
@@ -77,12 +87,15 @@ extension Tensor {
         switch x.dtype {
         case .float32:
             let xp = UnsafePointer(x.floats), yp = y.floats, dp = d.floats, n = x.count
-            for i in stride(from: 0, to: n, by: 8) {
-                let v = load8(xp, i, n)
-                let (s, complement, slope) = geluTanhParts(v)
-                store8(v * s, yp, i, n)
-                store8(s + v * s * complement * slope, dp, i, n)
+            // Two chunks an iteration: each chunk is one long chain of dependent operations (the exp,
+            // then a division), and two independent chains keep the core busy while one waits.
+            var i = 0
+            while i + 16 <= n {
+                geluTanhWithDerivative8(xp, yp, dp, at: i, count: n)
+                geluTanhWithDerivative8(xp, yp, dp, at: i + 8, count: n)
+                i += 16
             }
+            while i < n { geluTanhWithDerivative8(xp, yp, dp, at: i, count: n); i += 8 }
         case .float64:
             let xp = x.doubles, yp = y.doubles, dp = d.doubles
             for i in 0..<x.count {

@@ -38,10 +38,12 @@ extension Tensor {
                     y[o] = T(s)
                 }
             } else {
-                // Row-by-row accumulation keeps the inner loop contiguous (bias gradients: (N, C) → (C)).
-                var acc = [Double](repeating: 0, count: inner)
+                // Row-by-row accumulation keeps the inner loop contiguous (bias gradients: (N, C) → (C)), and
+                // through a plain pointer (no bounds checks) it runs a vector of columns at a time.
+                let acc = UnsafeMutablePointer<Double>.allocate(capacity: inner)
+                defer { acc.deallocate() }
                 for o in 0..<outer {
-                    for i in 0..<inner { acc[i] = 0 }
+                    acc.update(repeating: 0, count: inner)
                     for r in 0..<n {
                         let row = x + (o * n + r) * inner
                         for i in 0..<inner { acc[i] += Double(row[i]) }

@@ -35,7 +35,7 @@ func softmaxRow<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointe
 /// end, then `y = e · (1/Σ)` or `y = scale·x − (max + log Σ)`.
 @inline(__always)
 func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int, scale: Float, log: Bool) {
-    let a = SIMD8<Float>(repeating: scale), lane = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+    let a = SIMD8<Float>(repeating: scale)
     @inline(__always) func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
         if i + 8 <= n { return UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) }
         var v = SIMD8<Float>(repeating: 0)
@@ -46,7 +46,7 @@ func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, cou
         if i + 8 <= n { UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: SIMD8<Float>.self); return }
         for j in 0..<(n - i) { y[i + j] = v[j] }
     }
-    @inline(__always) func outside(_ i: Int) -> SIMDMask<SIMD8<Int32>> { lane .>= SIMD8(repeating: Int32(truncatingIfNeeded: n - i)) }
+    @inline(__always) func outside(_ i: Int) -> SIMDMask<SIMD8<Int32>> { lanes(from: n - i) }
     var m8 = SIMD8<Float>(repeating: -.infinity)
     var i = 0
     while i < n {
@@ -102,6 +102,11 @@ func softmaxGradientRow<T: TensorScalar>(_ g: UnsafePointer<T>, _ y: UnsafePoint
 /// diagonal. `x` and `y` may be the same memory.
 @inline(__always)
 func causalSoftmaxMatrix<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, size t: Int, scale: T) {
+    if T.self == Float.self && t % 8 == 0 {
+        let xf = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self)
+        let yf = UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self)
+        return causalSoftmaxMatrix(xf, yf, size: t, scale: Float(scale))
+    }
     for i in 0..<t {
         softmaxRow(x + i * t, y + i * t, count: i + 1, scale: scale, log: false)
         (y + i * t + i + 1).update(repeating: 0, count: t - i - 1)
@@ -113,9 +118,84 @@ func causalSoftmaxMatrix<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMuta
 @inline(__always)
 func causalSoftmaxGradientMatrix<T: TensorScalar>(_ g: UnsafePointer<T>, _ y: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
                                                   size t: Int, scale: T) {
+    if T.self == Float.self && t % 8 == 0 {
+        let gf = UnsafeRawPointer(g).assumingMemoryBound(to: Float.self), yf = UnsafeRawPointer(y).assumingMemoryBound(to: Float.self)
+        let df = UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Float.self)
+        return causalSoftmaxGradientMatrix(gf, yf, df, size: t, scale: Float(scale))
+    }
     for i in 0..<t {
         softmaxGradientRow(g + i * t, y + i * t, dx + i * t, count: i + 1, scale: scale, log: false)
         (dx + i * t + i + 1).update(repeating: 0, count: t - i - 1)
+    }
+}
+
+/// The float32 causal softmax of a (t, t) matrix with t a multiple of 8: each row as `softmaxRow`
+/// computes it (the same lanes, exps, sums and order, so the same bits), but its chunks are loaded
+/// and stored whole — the row's memory runs on to t — with the lanes after the diagonal masked,
+/// instead of copying the last chunk element by element; the rest of the row is zeroed from the
+/// end of its last chunk.
+@inline(__always)
+func causalSoftmaxMatrix(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, size t: Int, scale: Float) {
+    let a = SIMD8<Float>(repeating: scale)
+    for i in 0..<t {
+        let xr = x + i * t, yr = y + i * t, n = i + 1, chunks = (n + 7) / 8
+        @inline(__always) func load(_ p: UnsafePointer<Float>, _ c: Int) -> SIMD8<Float> {
+            UnsafeRawPointer(p + 8 * c).loadUnaligned(as: SIMD8<Float>.self)
+        }
+        @inline(__always) func store(_ v: SIMD8<Float>, _ c: Int) {
+            UnsafeMutableRawPointer(yr + 8 * c).storeBytes(of: v, as: SIMD8<Float>.self)
+        }
+        let outside = lanes(from: n - 8 * (chunks - 1))   // of the last chunk
+        var m8 = SIMD8<Float>(repeating: -.infinity)
+        for c in 0..<chunks {
+            var v = a * load(xr, c)
+            if c == chunks - 1 { v.replace(with: -.infinity, where: outside) }
+            m8.replace(with: v, where: v .> m8)
+        }
+        var m = m8[0]
+        for j in 1..<8 where m8[j] > m { m = m8[j] }
+        let shift = SIMD8<Float>(repeating: m)
+        var s8 = SIMD8<Float>(repeating: 0)
+        for c in 0..<chunks {
+            var e = exp8(a * load(xr, c) - shift)
+            if c == chunks - 1 { e.replace(with: 0, where: outside) }
+            s8 += e
+            store(e, c)
+        }
+        let s = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]))
+        let r = SIMD8<Float>(repeating: 1 / s)
+        for c in 0..<chunks { store(load(UnsafePointer(yr), c) * r, c) }
+        (yr + 8 * chunks).update(repeating: 0, count: t - 8 * chunks)
+    }
+}
+
+/// The float32 gradient of `causalSoftmaxMatrix` for t a multiple of 8: per row i,
+/// `dx = scale · y ⊙ (g − Σ g⊙y)` over its first i + 1 elements, the sum taken in eight float lanes
+/// added in a fixed order at the end (the lanes after the diagonal masked), zeros after; `dx` may
+/// be `g`'s memory.
+@inline(__always)
+func causalSoftmaxGradientMatrix(_ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                                 size t: Int, scale: Float) {
+    let a = SIMD8<Float>(repeating: scale)
+    for i in 0..<t {
+        let gr = g + i * t, yr = y + i * t, dr = dx + i * t, n = i + 1, chunks = (n + 7) / 8
+        @inline(__always) func load(_ p: UnsafePointer<Float>, _ c: Int) -> SIMD8<Float> {
+            UnsafeRawPointer(p + 8 * c).loadUnaligned(as: SIMD8<Float>.self)
+        }
+        let outside = lanes(from: n - 8 * (chunks - 1))   // of the last chunk
+        var s8 = SIMD8<Float>(repeating: 0)
+        for c in 0..<chunks {
+            var p = load(gr, c) * load(yr, c)
+            if c == chunks - 1 { p.replace(with: 0, where: outside) }
+            s8 += p
+        }
+        let dot = SIMD8<Float>(repeating: ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7])))
+        for c in 0..<chunks {
+            var v = a * load(yr, c) * (load(gr, c) - dot)
+            if c == chunks - 1 { v.replace(with: 0, where: outside) }
+            UnsafeMutableRawPointer(dr + 8 * c).storeBytes(of: v, as: SIMD8<Float>.self)
+        }
+        (dr + 8 * chunks).update(repeating: 0, count: t - 8 * chunks)
     }
 }
 

@@ -36,7 +36,7 @@ func vectorExp(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
 
 /// eˣ of eight floats. (Clamps and caps are compares and blends: `pointwiseMin`/`clamped` and
 /// `rounded` are not inlined and cost more than the rest together.)
-@inline(__always)
+@_transparent
 func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let low = SIMD8<Float>(repeating: -87.336_54), high = SIMD8<Float>(repeating: 88.722_83)
     let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
