@@ -145,11 +145,15 @@ func causalSoftmaxMatrix(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Fl
         @inline(__always) func store(_ v: SIMD8<Float>, _ c: Int) {
             UnsafeMutableRawPointer(yr + 8 * c).storeBytes(of: v, as: SIMD8<Float>.self)
         }
-        let outside = lanes(from: n - 8 * (chunks - 1))   // of the last chunk
+        // Lanes past the diagonal are −∞ in both passes (no branch on the last chunk: with one, LLVM
+        // split the exp's polynomial into scalar lanes): they do not raise the maximum, and their
+        // exp is exactly 0.
+        @inline(__always) func scaled(_ c: Int) -> SIMD8<Float> {
+            (a * load(xr, c)).replacing(with: -.infinity, where: lanes(from: n - 8 * c))
+        }
         var m8 = SIMD8<Float>(repeating: -.infinity)
         for c in 0..<chunks {
-            var v = a * load(xr, c)
-            if c == chunks - 1 { v.replace(with: -.infinity, where: outside) }
+            let v = scaled(c)
             m8.replace(with: v, where: v .> m8)
         }
         var m = m8[0]
@@ -157,8 +161,7 @@ func causalSoftmaxMatrix(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Fl
         let shift = SIMD8<Float>(repeating: m)
         var s8 = SIMD8<Float>(repeating: 0)
         for c in 0..<chunks {
-            var e = exp8(a * load(xr, c) - shift)
-            if c == chunks - 1 { e.replace(with: 0, where: outside) }
+            let e = exp8(scaled(c) - shift)
             s8 += e
             store(e, c)
         }
