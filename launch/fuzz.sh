@@ -45,13 +45,13 @@ build_library() {   # module name; TensorCore first, the others import it
         -emit-library -static -o "$out/lib$1.a" -I "$out" -I Sources/CBLAS -Xcc ${blas_cflags} Sources/"$1"/*.swift \
         >>"$out/build.log" 2>&1 || { echo "fuzz.sh: building $1 failed:"; grep -E "error" "$out/build.log" | head -20; exit 1; }
 }
-for module in TensorCore Datasets Distributed; do build_library "$module"; done
 package_objects debug >>"$out/build.log" 2>&1 || { echo "fuzz.sh: swift build --target Checkpointing failed (see $out/build.log)"; exit 1; }
 
 # Yams from SwiftPM's checkout, instrumented: libyaml (CYaml) with clang, the Swift part with swiftc.
 yams=.build/checkouts/Yams/Sources
 [ -d "$yams" ] || swift package resolve >>"$out/build.log" 2>&1
-if [ ! -f "$out/libYams.a" ] || [ -n "$(find "$yams" -type f -newer "$out/libYams.a" -print -quit)" ]; then
+build_yams() {
+    [ ! -f "$out/libYams.a" ] || [ -n "$(find "$yams" -type f -newer "$out/libYams.a" -print -quit)" ] || return 0
     rm -rf "$out/cyaml" && mkdir -p "$out/cyaml"
     for c in "$yams"/CYaml/src/*.c; do
         clang -O2 -fsanitize=fuzzer-no-link,address -DYAML_DECLARE_EXPORT -I "$yams/CYaml/include" \
@@ -64,12 +64,14 @@ if [ ! -f "$out/libYams.a" ] || [ -n "$(find "$yams" -type f -newer "$out/libYam
         -emit-module -emit-module-path "$out/Yams.swiftmodule" -emit-library -static -o "$out/libYams.a" \
         -I "$yams/CYaml/include" "$yams"/Yams/*.swift >>"$out/build.log" 2>&1 \
         || { echo "fuzz.sh: building Yams failed:"; grep -E "error" "$out/build.log" | head -20; exit 1; }
-fi
+}
 # The config reader (ConfigCoding) as a library over that Yams, instrumented as the harness is.
-swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name ConfigCoding -emit-module \
-    -emit-module-path "$out/ConfigCoding.swiftmodule" -emit-library -static -o "$out/libConfigCoding.a" -I "$out" \
-    -I "$yams/CYaml/include" Sources/ConfigCoding/*.swift >>"$out/build.log" 2>&1 \
-    || { echo "fuzz.sh: building ConfigCoding failed:"; grep -E "error" "$out/build.log" | head -20; exit 1; }
+build_config_coding() {
+    swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name ConfigCoding -emit-module \
+        -emit-module-path "$out/ConfigCoding.swiftmodule" -emit-library -static -o "$out/libConfigCoding.a" -I "$out" \
+        -I "$yams/CYaml/include" Sources/ConfigCoding/*.swift >>"$out/build.log" 2>&1 \
+        || { echo "fuzz.sh: building ConfigCoding failed:"; grep -E "error" "$out/build.log" | head -20; exit 1; }
+}
 build_target() {   # name, harness, sources...
     local name=$1 harness=$2; shift 2
     swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name "Fuzz$name" -I "$out" -I "$yams/CYaml/include" -I Sources/CBLAS \
@@ -77,10 +79,20 @@ build_target() {   # name, harness, sources...
         "$@" "$harness" -o "$out/fuzz-$name" >>"$out/build.log" 2>&1 \
         || { echo "fuzz.sh: building fuzz-$name failed:"; grep -E "error" "$out/build.log" | head -20; exit 1; }
 }
+# Each swiftc above is one whole-module job on one core; the independent ones run side by side, in
+# three waves (what a wave builds, the next imports). Every job runs to its end; any failure stops here.
+in_parallel() {   # each argument one command
+    local pids=() failed=0
+    for job in "$@"; do eval "$job" & pids+=($!); done
+    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+    return $failed
+}
+in_parallel "build_library TensorCore" build_yams || exit 1
+in_parallel "build_library Datasets" "build_library Distributed" build_config_coding || exit 1
 # -I "$out" comes first in build_target, so the harness imports the TensorCore built above, not SwiftPM's.
-build_target safetensors Tests/Fuzz/SafetensorsFuzz.swift ${package_flags} ${package_objects} Sources/Checkpointing/*.swift
-build_target csv Tests/Fuzz/CSVParserFuzz.swift Sources/Datasets/*.swift
-build_target config Tests/Fuzz/ConfigFuzz.swift Sources/Config/*.swift
+in_parallel 'build_target safetensors Tests/Fuzz/SafetensorsFuzz.swift ${package_flags} ${package_objects} Sources/Checkpointing/*.swift' \
+    "build_target csv Tests/Fuzz/CSVParserFuzz.swift Sources/Datasets/*.swift" \
+    "build_target config Tests/Fuzz/ConfigFuzz.swift Sources/Config/*.swift" || exit 1
 
 # Seed corpora from real files (kept between runs; libFuzzer adds what it finds).
 mkdir -p "$out/corpus-safetensors" "$out/corpus-csv" "$out/corpus-config"

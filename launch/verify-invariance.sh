@@ -5,12 +5,17 @@
 # uneven blocks (W = 3: 3, 3, 2 micro-batches) — and MPI processes at -np 1…8; then with bucketed
 # overlap and ZeRO-1 sharding on, simulated and under mpirun.
 # Usage: launch/verify-invariance.sh [STEPS]
+#   LOCKSTEP_BIN=PATH: check that (optimised) binary instead of building .build/release/lockstep.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source launch/env.sh
 steps="${1:-30}"
-bash launch/setup.sh release
-bin="$(swift build -c release --show-bin-path)/lockstep"
+if [ -n "${LOCKSTEP_BIN:-}" ]; then
+    bin="$LOCKSTEP_BIN"
+else
+    bash launch/setup.sh release
+    bin="$(swift build -c release --show-bin-path)/lockstep"
+fi
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 common=(--config configs/clinical-mlp.yaml --quiet --set "train.steps=$steps" --set train.eval_every=0

@@ -235,12 +235,6 @@ extension Tensor {
 // additions made these kernels latency-bound, ~4 cycles an element), so the bits depend on the row
 // alone. The column sums of the backward (dγ, dβ) stay in Double, row by row, as for any width.
 
-/// Eight lane sums of a row, added in a fixed order.
-@inline(__always)
-func laneSum(_ v: SIMD8<Float>) -> Float {
-    ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]))
-}
-
 /// The forward of `layerNormForward` for float32 rows of `columns` (a multiple of 8): per row the
 /// mean, then the centred second moment (each in eight lanes), `inv = 1/√(var + ε)` in Double,
 /// `x̂ = (x − mean)·inv`, `y = x̂·γ + β`.

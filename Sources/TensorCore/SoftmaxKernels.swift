@@ -67,7 +67,7 @@ func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, cou
         if !log { store(e, i) }
         i += 8
     }
-    let s = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]))
+    let s = laneSum(s8)
     i = 0
     if log {
         let lse = SIMD8<Float>(repeating: m + Float.log(s))
@@ -165,7 +165,7 @@ func causalSoftmaxMatrix(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Fl
             s8 += e
             store(e, c)
         }
-        let s = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]))
+        let s = laneSum(s8)
         let r = SIMD8<Float>(repeating: 1 / s)
         for c in 0..<chunks { store(load(UnsafePointer(yr), c) * r, c) }
         (yr + 8 * chunks).update(repeating: 0, count: t - 8 * chunks)
@@ -192,7 +192,7 @@ func causalSoftmaxGradientMatrix(_ g: UnsafePointer<Float>, _ y: UnsafePointer<F
             if c == chunks - 1 { p.replace(with: 0, where: outside) }
             s8 += p
         }
-        let dot = SIMD8<Float>(repeating: ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7])))
+        let dot = SIMD8<Float>(repeating: laneSum(s8))
         for c in 0..<chunks {
             var v = a * load(yr, c) * (load(gr, c) - dot)
             if c == chunks - 1 { v.replace(with: 0, where: outside) }
