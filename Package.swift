@@ -60,11 +60,11 @@ let package = Package(
             "TensorCore", .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "SystemPackage", package: "swift-system"),
         ], swiftSettings: codeGeneration),
-        // Strict reading of config values from YAML (one-line errors, `--set`), and their canonical form.
         .target(name: "PackedData", dependencies: [
             "Datasets", "Checkpointing", .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "SystemPackage", package: "swift-system"),
         ], swiftSettings: codeGeneration),
+        // Strict reading of config values from YAML (one-line errors, `--set`), and their canonical form.
         .target(name: "ConfigCoding", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: codeGeneration),
         .target(name: "Config", dependencies: ["ConfigCoding", "Datasets", "Distributed"], swiftSettings: codeGeneration),
         .target(name: "Charts", swiftSettings: codeGeneration),
