@@ -87,15 +87,7 @@ extension Tensor {
         switch x.dtype {
         case .float32:
             let xp = UnsafePointer(x.floats), yp = y.floats, dp = d.floats, n = x.count
-            // Two chunks an iteration: each chunk is one long chain of dependent operations (the exp,
-            // then a division), and two independent chains keep the core busy while one waits.
-            var i = 0
-            while i + 16 <= n {
-                geluTanhWithDerivative8(xp, yp, dp, at: i, count: n)
-                geluTanhWithDerivative8(xp, yp, dp, at: i + 8, count: n)
-                i += 16
-            }
-            while i < n { geluTanhWithDerivative8(xp, yp, dp, at: i, count: n); i += 8 }
+            for i in stride(from: 0, to: n, by: 8) { geluTanhWithDerivative8(xp, yp, dp, at: i, count: n) }
         case .float64:
             let xp = x.doubles, yp = y.doubles, dp = d.doubles
             for i in 0..<x.count {
